@@ -1,0 +1,125 @@
+/*
+ * dateline - configuration: one YAML file loaded into a typed struct.
+ *
+ * Scalars may contain ${VAR} and ${VAR:-default}; an unset ${VAR} without a
+ * default is an error. Unknown keys and wrong types are rejected with the
+ * file:line:col of the offending node.
+ */
+#ifndef DATELINE_CONFIG_H
+#define DATELINE_CONFIG_H
+
+#include <stdint.h>
+
+#include "dateline/common.h"
+
+/** An ordered string map, e.g. librdkafka properties passed through as is. */
+typedef struct dl_kv {
+    char *key;
+    char *value;
+} dl_kv;
+
+typedef struct dl_kvlist {
+    dl_kv *items;
+    size_t n;
+} dl_kvlist;
+
+typedef enum { DL_FORMAT_AUTO = 0, DL_FORMAT_TEXT, DL_FORMAT_JSON } dl_format;
+
+typedef enum { DL_DELIVERY_AT_LEAST_ONCE = 0, DL_DELIVERY_EXACTLY_ONCE } dl_delivery;
+
+typedef enum { DL_LOG_DEBUG = 0, DL_LOG_INFO, DL_LOG_WARN, DL_LOG_ERROR } dl_log_level;
+
+/** Field-name candidates of the JSON input format, tried in order. */
+typedef struct dl_json_fields {
+    char **id;
+    size_t n_id;
+    char **date;
+    size_t n_date;
+    char **title;
+    size_t n_title;
+    char **text;
+    size_t n_text;
+    char **url;
+    size_t n_url;
+    char **lang;
+    size_t n_lang;
+} dl_json_fields;
+
+/**
+ * The whole configuration. Every string is owned by the struct and freed by
+ * dl_config_free(); no string pointer is NULL after a successful load.
+ */
+typedef struct dl_config {
+    char *path; /* the file it was loaded from */
+
+    struct {
+        char *brokers;  /* bootstrap.servers */
+        char *group_id; /* consumer group of `dateline run` */
+        dl_kvlist consumer; /* librdkafka consumer properties, passed through */
+        dl_kvlist producer; /* librdkafka producer properties, passed through */
+    } kafka;
+
+    struct {
+        char *input;
+        char *enriched;
+        char *timeline;
+        char *dead_letter;
+    } topics;
+
+    dl_delivery delivery;
+
+    struct {
+        dl_format format;
+        size_t max_bytes;  /* larger message values are dead-lettered */
+        char *date_header; /* header carrying the publication date, "" = none */
+        int use_timestamp; /* fall back to the Kafka message timestamp */
+        dl_json_fields json;
+    } input;
+
+    struct {
+        char *rules; /* rules directory, resolved against the config file's dir */
+        size_t max_timexes; /* per-article cap, protects the record size */
+    } extract;
+
+    struct {
+        int poll_timeout_ms;
+        int shutdown_grace_ms;
+        int max_inflight; /* messages awaiting delivery before the consumer waits */
+    } runtime;
+
+    struct {
+        dl_log_level level;
+    } log;
+} dl_config;
+
+/**
+ * @brief Fills @p cfg with the documented defaults (what an empty file gives).
+ * @remark The caller frees with dl_config_free().
+ */
+int dl_config_defaults(dl_config *cfg, dl_err *err);
+
+/**
+ * @brief Loads @p path over the defaults.
+ * @returns 0, or DL_ECONFIG/DL_EIO with file:line:col in @p err. On error
+ *          @p cfg is left freed (safe to dl_config_free again).
+ */
+int dl_config_load(const char *path, dl_config *cfg, dl_err *err);
+
+/**
+ * @brief Like dl_config_load(), but reports every problem: @p report is
+ *        called once per error (with file:line:col set) and the count of
+ *        errors is returned (0 = valid). Used by `dateline check`.
+ */
+int dl_config_check(const char *path, void (*report)(const dl_err *err, void *opaque),
+                    void *opaque);
+
+/** Frees everything @p cfg owns and zeroes it. NULL is fine. */
+void dl_config_free(dl_config *cfg);
+
+/** Looks @p name up in a list; NULL if absent. */
+const char *dl_kvlist_get(const dl_kvlist *list, const char *name);
+
+const char *dl_format_name(dl_format fmt);
+const char *dl_log_level_name(dl_log_level level);
+
+#endif

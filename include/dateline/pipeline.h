@@ -1,0 +1,63 @@
+/*
+ * dateline - the extraction library's single entry point: one raw message
+ * in, one result out (an enriched record, or a dead-letter reason).
+ *
+ * `dateline extract`, `run` and `replay` all go through here, so they
+ * produce identical records. This module never touches Kafka.
+ */
+#ifndef DATELINE_PIPELINE_H
+#define DATELINE_PIPELINE_H
+
+#include <stdint.h>
+
+#include "dateline/common.h"
+#include "dateline/config.h"
+
+typedef struct dl_pipeline dl_pipeline;
+
+/** A raw message as it arrived; slices are borrowed for the call. */
+typedef struct dl_message {
+    dl_slice value;
+    dl_slice key;          /* p == NULL: no key */
+    dl_slice date_header;  /* p == NULL: header absent */
+    int64_t timestamp_ms;  /* < 0: none */
+    const char *topic;     /* NULL outside Kafka */
+    int32_t partition;     /* -1 outside Kafka */
+    int64_t offset;        /* -1 outside Kafka */
+} dl_message;
+
+/** The outcome of one message. */
+typedef struct dl_result {
+    int dead;         /* 1: not an article, see reason */
+    char *key;        /* enriched record key (article id), malloc'd */
+    size_t key_len;
+    char *record;     /* enriched JSON record, malloc'd, no trailing newline */
+    size_t record_len;
+    const char *reason; /* dead letters: stable reason code, e.g. "invalid_utf8" */
+    char detail[256];   /* dead letters: human-readable detail */
+} dl_result;
+
+/**
+ * @brief Builds a pipeline from @p cfg: compiles the rules once.
+ * @returns NULL on error with @p err set (rule errors carry file:line:col).
+ * @remark One pipeline per thread; the compiled rules could be shared later.
+ */
+dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err);
+
+/** Frees the pipeline. NULL is fine. */
+void dl_pipeline_free(dl_pipeline *pl);
+
+/**
+ * @brief Processes one message into @p res (which the caller fini's).
+ * @returns 0 when @p res holds a record or a dead letter; a negative DL_E*
+ *          only for internal failures (out of memory).
+ */
+int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res);
+
+/** Hex digest identifying the loaded rules (goes into every record). */
+const char *dl_pipeline_rules_hash(const dl_pipeline *pl);
+
+/** Frees what @p res owns and zeroes it. */
+void dl_result_fini(dl_result *res);
+
+#endif
