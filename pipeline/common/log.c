@@ -46,12 +46,12 @@ static void log_timestamp(char *buf, size_t size)
 {
     struct timespec ts;
     struct tm tm;
-    char base[32];
+    char base[24];
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+    snprintf(buf, size, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 void dl_log_write(dl_log_level level, const char *mod, const char *msg, const char *const *kv)

@@ -1,0 +1,36 @@
+/*
+ * dateline - encoder: article + facts -> the enriched JSON record of
+ * DESIGN.md (schema/enriched.v1.json). Every field is present, empty or
+ * null when there is nothing to say. Offsets are UTF-8 byte offsets into
+ * the original message value.
+ */
+#ifndef DATELINE_ENCODE_H
+#define DATELINE_ENCODE_H
+
+#include <stdint.h>
+
+#include "dateline/decode.h"
+#include "dateline/extract.h"
+
+/** Where the message came from; topic NULL outside Kafka. */
+typedef struct dl_source {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp_ms; /* < 0: none */
+} dl_source;
+
+typedef struct dl_encode_info {
+    const char *rules_hash;
+    uint64_t extract_us; /* time spent extracting, for stats */
+} dl_encode_info;
+
+/**
+ * @brief Builds the enriched record.
+ * @returns a malloc'd JSON text (no trailing newline; caller frees) with its
+ *          length in @p len, or NULL when out of memory.
+ */
+char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_source *src,
+                       const dl_encode_info *info, size_t *len);
+
+#endif

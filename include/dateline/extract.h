@@ -1,0 +1,100 @@
+/*
+ * dateline - extractor: article text -> facts (sentences, temporal
+ * expressions normalised to TimeML values, timeline events).
+ *
+ * Rules are YAML data (the .yaml files of config/rules/LANG) compiled once into PCRE2
+ * JIT programs by dl_rules_load(). Compiled rules are read-only and may be
+ * shared by threads; each thread owns its own dl_extractor.
+ */
+#ifndef DATELINE_EXTRACT_H
+#define DATELINE_EXTRACT_H
+
+#include <stddef.h>
+
+#include "dateline/common.h"
+
+typedef struct dl_rules dl_rules;
+typedef struct dl_extractor dl_extractor;
+
+/** A calendar date used as the document creation time. */
+typedef struct dl_dct {
+    int year, month, day;
+} dl_dct;
+
+typedef enum { DL_TIMEX_DATE = 0, DL_TIMEX_TIME, DL_TIMEX_DURATION, DL_TIMEX_SET } dl_timex_type;
+
+const char *dl_timex_type_name(dl_timex_type type);
+
+typedef struct dl_sentence {
+    size_t start, end; /* byte offsets into the text */
+} dl_sentence;
+
+typedef struct dl_timex {
+    size_t start, end;  /* byte offsets into the text */
+    dl_timex_type type;
+    char value[32];     /* TimeML value, e.g. "2020-09", "PRESENT_REF", "P3Y" */
+    char mod[16];       /* TimeML mod ("START", ...) or "" */
+    int anchored;       /* 1: value is a calendar date, usable as an anchor */
+    size_t sentence;    /* index into dl_facts.sentences */
+    int rule;           /* index of the rule that matched (for debugging) */
+} dl_timex;
+
+typedef enum {
+    DL_RES_DAY = 0,
+    DL_RES_WEEK,
+    DL_RES_MONTH,
+    DL_RES_QUARTER,
+    DL_RES_SEASON,
+    DL_RES_YEAR,
+    DL_RES_DECADE,
+    DL_RES_CENTURY
+} dl_resolution;
+
+const char *dl_resolution_name(dl_resolution res);
+
+/** One dated event of the article's timeline. */
+typedef struct dl_event {
+    size_t timex;       /* index into dl_facts.timexes */
+    const char *date;   /* that timex's value */
+    size_t sentence;    /* index into dl_facts.sentences */
+    dl_resolution resolution;
+    size_t summary_start, summary_end; /* byte range of the summary in the text */
+} dl_event;
+
+/** Everything extracted from one text; arrays are owned by the extractor. */
+typedef struct dl_facts {
+    const dl_sentence *sentences;
+    size_t n_sentences;
+    const dl_timex *timexes;
+    size_t n_timexes;
+    const dl_event *events; /* ordered by date, then position */
+    size_t n_events;
+} dl_facts;
+
+/**
+ * @brief Loads and compiles every .yaml file of @p dir (in name order).
+ * @returns 0 or DL_ERULES/DL_EIO with file:line:col of the bad node in @p err.
+ */
+int dl_rules_load(const char *dir, dl_rules **out, dl_err *err);
+
+/** Frees compiled rules. NULL is fine. */
+void dl_rules_free(dl_rules *rules);
+
+/** 16 hex digits identifying the rule files' contents. */
+const char *dl_rules_hash(const dl_rules *rules);
+
+/** @returns a per-thread extractor over @p rules (borrowed), or NULL. */
+dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err);
+void dl_extractor_free(dl_extractor *ex);
+
+/** Caps the number of timexes kept per text (0 = no cap). */
+void dl_extractor_set_limit(dl_extractor *ex, size_t max_timexes);
+
+/**
+ * @brief Extracts facts from @p text against the document date @p dct.
+ * @remark @p text must be valid UTF-8 (the decoder checked it). The facts
+ *         stay valid until the next call on @p ex.
+ */
+int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out, dl_err *err);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * The extraction engine: run every rule over the text, keep the longest
+ * non-overlapping matches, normalise them in text order (so anaphors see
+ * the previous anchor), then derive the timeline.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_int.h"
+
+/* Bounds backtracking per match attempt: a pathological input costs a
+ * skipped position, never super-linear time. */
+#define DL_MATCH_LIMIT 100000
+
+const char *dl_timex_type_name(dl_timex_type type)
+{
+    static const char *const names[] = {"DATE", "TIME", "DURATION", "SET"};
+
+    return (unsigned)type < 4 ? names[type] : "DATE";
+}
+
+const char *dl_resolution_name(dl_resolution res)
+{
+    static const char *const names[] = {"day",    "week",   "month",  "quarter",
+                                        "season", "year",   "decade", "century"};
+
+    return (unsigned)res < sizeof(names) / sizeof(names[0]) ? names[res] : "day";
+}
+
+dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
+{
+    dl_extractor *ex = calloc(1, sizeof(*ex));
+    uint32_t max_groups = 1;
+
+    if (!ex)
+        goto oom;
+    ex->rules = rules;
+    for (size_t i = 0; i < rules->n_rules; i++) {
+        uint32_t n;
+        pcre2_pattern_info(rules->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &n);
+        if (n + 1 > max_groups)
+            max_groups = n + 1;
+    }
+    if (!(ex->md = pcre2_match_data_create(max_groups, NULL)))
+        goto oom;
+    if (!(ex->mctx = pcre2_match_context_create(NULL)))
+        goto oom;
+    pcre2_set_match_limit(ex->mctx, DL_MATCH_LIMIT);
+    return ex;
+oom:
+    dl_extractor_free(ex);
+    dl_err_set(err, DL_ENOMEM, "out of memory");
+    return NULL;
+}
+
+void dl_extractor_free(dl_extractor *ex)
+{
+    if (!ex)
+        return;
+    pcre2_match_data_free(ex->md);
+    pcre2_match_context_free(ex->mctx);
+    free(ex->sentences);
+    free(ex->cands);
+    free(ex->timexes);
+    free(ex->events);
+    free(ex->tense);
+    free(ex);
+}
+
+void dl_extractor_set_limit(dl_extractor *ex, size_t max_timexes)
+{
+    ex->max_timexes = max_timexes;
+}
+
+/* Grows @p *arr to hold one more element of @p size. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    void *na;
+    size_t ncap;
+
+    if (n < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 32;
+    if (!(na = realloc(*arr, ncap * size)))
+        return DL_ENOMEM;
+    *arr = na;
+    *cap = ncap;
+    return 0;
+}
+
+int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end)
+{
+    if (grow((void **)&ex->sentences, &ex->cap_sentences, ex->n_sentences,
+             sizeof(*ex->sentences)))
+        return DL_ENOMEM;
+    ex->sentences[ex->n_sentences++] = (dl_sentence){start, end};
+    return 0;
+}
+
+static int match_rule(dl_extractor *ex, int ri, dl_slice text)
+{
+    const dl_rule *rule = &ex->rules->rules[ri];
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
+    size_t pos = 0;
+
+    while (pos <= text.len) {
+        int rc = pcre2_match(rule->re, (PCRE2_SPTR)text.p, text.len, pos, 0, ex->md, ex->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
+        if (rc < 0) {
+            /* Match limit or similar: give up on this position only. */
+            pos++;
+            continue;
+        }
+        if (ov[1] > ov[0]) {
+            dl_candidate *c;
+            if (grow((void **)&ex->cands, &ex->cap_cands, ex->n_cands, sizeof(*ex->cands)))
+                return DL_ENOMEM;
+            c = &ex->cands[ex->n_cands++];
+            memset(c, 0, sizeof(*c));
+            c->start = ov[0];
+            c->end = ov[1];
+            c->rule = ri;
+            c->priority = rule->priority;
+            for (int k = 0; k < rule->n_caps; k++) {
+                int g = rule->caps[k].group;
+                if (g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g]) {
+                    c->cap_start[rule->caps[k].cap] = ov[2 * g];
+                    c->cap_end[rule->caps[k].cap] = ov[2 * g + 1];
+                }
+            }
+        }
+        pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+    return 0;
+}
+
+/* Leftmost first; at one start the longest; then the higher priority; then
+ * the earlier rule, so results never depend on qsort's instability. */
+static int cand_cmp(const void *a, const void *b)
+{
+    const dl_candidate *x = a, *y = b;
+    size_t lx = x->end - x->start, ly = y->end - y->start;
+
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->rule - y->rule;
+}
+
+/* Tense of sentence @p si from the cue patterns, computed once per sentence. */
+static int sentence_tense(dl_extractor *ex, dl_slice text, size_t si)
+{
+    const dl_rules *r = ex->rules;
+    const dl_sentence *s = &ex->sentences[si];
+    int t = 0;
+
+    if (ex->tense[si] != -2)
+        return ex->tense[si];
+    if (r->future_cue && pcre2_match(r->future_cue, (PCRE2_SPTR)text.p, s->end, s->start, 0,
+                                     ex->md, ex->mctx) >= 0)
+        t = 1;
+    else if (r->past_cue && pcre2_match(r->past_cue, (PCRE2_SPTR)text.p, s->end, s->start, 0,
+                                        ex->md, ex->mctx) >= 0)
+        t = -1;
+    ex->tense[si] = (signed char)t;
+    return t;
+}
+
+static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
+{
+    size_t last_end = 0, si = 0;
+    long anchor = -1; /* index, not pointer: timexes may move on growth */
+
+    qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
+    if (ex->n_sentences > ex->cap_tense) {
+        free(ex->tense);
+        if (!(ex->tense = malloc(ex->n_sentences)))
+            return DL_ENOMEM;
+        ex->cap_tense = ex->n_sentences;
+    }
+    memset(ex->tense, -2, ex->n_sentences);
+    for (size_t i = 0; i < ex->n_cands; i++) {
+        const dl_candidate *c = &ex->cands[i];
+        dl_timex *tx;
+        dl_norm_ctx ctx;
+
+        if (c->start < last_end)
+            continue;
+        if (ex->max_timexes && ex->n_timexes >= ex->max_timexes)
+            break;
+        while (si + 1 < ex->n_sentences && ex->sentences[si].end <= c->start)
+            si++;
+        if (grow((void **)&ex->timexes, &ex->cap_timexes, ex->n_timexes, sizeof(*ex->timexes)))
+            return DL_ENOMEM;
+        tx = &ex->timexes[ex->n_timexes];
+        memset(tx, 0, sizeof(*tx));
+        tx->start = c->start;
+        tx->end = c->end;
+        tx->rule = c->rule;
+        tx->sentence = si;
+        ctx.dct = dct;
+        ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
+        ctx.tense = ex->n_sentences ? sentence_tense(ex, text, si) : 0;
+        if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
+            continue; /* not a real date: leave the span free for others */
+        ex->n_timexes++;
+        last_end = c->end;
+        if (tx->anchored)
+            anchor = (long)(ex->n_timexes - 1);
+    }
+    return 0;
+}
+
+int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out, dl_err *err)
+{
+    int rc;
+
+    ex->n_cands = ex->n_timexes = ex->n_events = 0;
+    if ((rc = dl_sentences_split(ex, text)))
+        return dl_err_set(err, rc, "out of memory splitting sentences");
+    for (size_t i = 0; i < ex->rules->n_rules; i++)
+        if ((rc = match_rule(ex, (int)i, text)))
+            return dl_err_set(err, rc, "out of memory matching rules");
+    if ((rc = select_and_normalise(ex, text, dct)))
+        return dl_err_set(err, rc, "out of memory normalising");
+    if ((rc = dl_events_build(ex, text)))
+        return dl_err_set(err, rc, "out of memory building the timeline");
+    out->sentences = ex->sentences;
+    out->n_sentences = ex->n_sentences;
+    out->timexes = ex->timexes;
+    out->n_timexes = ex->n_timexes;
+    out->events = ex->events;
+    out->n_events = ex->n_events;
+    return 0;
+}

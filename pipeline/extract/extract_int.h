@@ -1,0 +1,56 @@
+/* Internal to pipeline/extract: the per-thread extractor state. */
+#ifndef DL_EXTRACT_INT_H
+#define DL_EXTRACT_INT_H
+
+#include "rules_int.h"
+
+/* A rule match before overlap resolution. */
+typedef struct dl_candidate {
+    size_t start, end;
+    int rule;
+    int priority;
+    /* Group spans [start,end) by capture kind; start == end: absent. */
+    size_t cap_start[DL_CAP__COUNT], cap_end[DL_CAP__COUNT];
+} dl_candidate;
+
+struct dl_extractor {
+    const dl_rules *rules;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    size_t max_timexes;
+
+    dl_sentence *sentences;
+    size_t n_sentences, cap_sentences;
+    dl_candidate *cands;
+    size_t n_cands, cap_cands;
+    dl_timex *timexes;
+    size_t n_timexes, cap_timexes;
+    dl_event *events;
+    size_t n_events, cap_events;
+    signed char *tense; /* per sentence: -2 unknown, -1 past, 0 none, 1 future */
+    size_t cap_tense;
+};
+
+int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end);
+
+/** Splits @p text into ex->sentences. */
+int dl_sentences_split(dl_extractor *ex, dl_slice text);
+
+/** Context a normaliser needs beyond the match itself. */
+typedef struct dl_norm_ctx {
+    const dl_dct *dct;
+    const char *anchor; /* value of the previous anchored timex, or NULL */
+    int tense;          /* -1 past, 0 unknown, 1 future (of the sentence) */
+} dl_norm_ctx;
+
+/**
+ * @brief Computes value and mod of @p tx from candidate @p c.
+ * @returns 0, or -1 when the match is not a valid expression (e.g. "February 30").
+ */
+int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
+                 dl_slice text, const dl_norm_ctx *ctx, dl_timex *tx);
+
+/** Builds ex->events from the sentences and timexes. */
+int dl_events_build(dl_extractor *ex, dl_slice text);
+
+#endif

@@ -1,0 +1,685 @@
+/*
+ * Loading the rule files: YAML documents -> lexicons, cue patterns,
+ * abbreviations and timex rules, each pattern compiled once with PCRE2 JIT.
+ * Every error names the file:line:col of the node it is about.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "rules_int.h"
+
+/* One parsed rule file, kept until every pattern is compiled. */
+typedef struct rule_file {
+    char *path;
+    yaml_document_t doc;
+    int loaded;
+} rule_file;
+
+typedef struct loader {
+    dl_rules *r;
+    rule_file *files;
+    size_t n_files;
+    dl_err *err;
+} loader;
+
+static int node_err(loader *ld, const rule_file *f, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int node_err(loader *ld, const rule_file *f, const yaml_node_t *node, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return dl_err_set_at(ld->err, DL_ERULES, f->path, node ? (int)node->start_mark.line + 1 : 0,
+                         node ? (int)node->start_mark.column + 1 : 0, "%s", msg);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *node(rule_file *f, int id)
+{
+    return yaml_document_get_node(&f->doc, id);
+}
+
+/* ---- lexicons ---------------------------------------------------------- */
+
+static int lex_cmp(const void *a, const void *b)
+{
+    return strcmp(((const dl_lex_entry *)a)->word, ((const dl_lex_entry *)b)->word);
+}
+
+static char *lower_dup(const char *s)
+{
+    char *d = strdup(s);
+
+    for (char *p = d; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+static dl_lexicon *lexicon_find(const dl_rules *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->n_lex; i++)
+        if (strlen(r->lex[i].name) == len && strncmp(r->lex[i].name, name, len) == 0)
+            return &r->lex[i];
+    return NULL;
+}
+
+const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
+{
+    char buf[64];
+    dl_lex_entry key = {buf, NULL}, *hit;
+
+    if (len >= sizeof(buf))
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)tolower((unsigned char)word[i]);
+    buf[len] = '\0';
+    hit = bsearch(&key, lex->entries, lex->n, sizeof(*lex->entries), lex_cmp);
+    return hit ? hit->value : NULL;
+}
+
+/* A lexicon is a mapping word -> value, or a sequence of words (value "1"). */
+static int load_lexicon(loader *ld, rule_file *f, const char *name, yaml_node_t *def)
+{
+    dl_rules *r = ld->r;
+    dl_lexicon *lex, *nl;
+    size_t n;
+
+    if (lexicon_find(r, name, strlen(name)))
+        return node_err(ld, f, def, "lexicon '%s' is defined twice", name);
+    if (!(nl = realloc(r->lex, (r->n_lex + 1) * sizeof(*nl))))
+        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+    r->lex = nl;
+    lex = &r->lex[r->n_lex++];
+    memset(lex, 0, sizeof(*lex));
+    lex->name = strdup(name);
+    if (def->type == YAML_MAPPING_NODE)
+        n = (size_t)(def->data.mapping.pairs.top - def->data.mapping.pairs.start);
+    else if (def->type == YAML_SEQUENCE_NODE)
+        n = (size_t)(def->data.sequence.items.top - def->data.sequence.items.start);
+    else
+        return node_err(ld, f, def, "lexicon '%s' must be a mapping or a list", name);
+    if (!(lex->entries = calloc(n ? n : 1, sizeof(*lex->entries))))
+        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *k, *v = NULL;
+        if (def->type == YAML_MAPPING_NODE) {
+            k = node(f, def->data.mapping.pairs.start[i].key);
+            v = node(f, def->data.mapping.pairs.start[i].value);
+        } else {
+            k = node(f, def->data.sequence.items.start[i]);
+        }
+        if (!scalar(k) || !*scalar(k) || (v && !scalar(v)))
+            return node_err(ld, f, v && !scalar(v) ? v : k,
+                            "lexicon '%s': entries must be plain words", name);
+        if (strlen(scalar(k)) >= 64)
+            return node_err(ld, f, k, "lexicon '%s': word longer than 63 bytes", name);
+        lex->entries[lex->n].word = lower_dup(scalar(k));
+        lex->entries[lex->n].value = strdup(v ? scalar(v) : "1");
+        lex->n++;
+    }
+    qsort(lex->entries, lex->n, sizeof(*lex->entries), lex_cmp);
+    for (size_t i = 1; i < lex->n; i++)
+        if (!strcmp(lex->entries[i].word, lex->entries[i - 1].word))
+            return node_err(ld, f, def, "lexicon '%s': '%s' appears twice", name,
+                            lex->entries[i].word);
+    return 0;
+}
+
+/* ---- pattern expansion and compilation --------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+static int by_length_desc(const void *a, const void *b)
+{
+    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+    return la < lb ? 1 : la > lb ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the words of @p lex as a regex alternation, longest first so a
+ * word never loses to its own prefix ("sept" before "sep"). */
+static void expand_lexicon(sbuf *b, const dl_lexicon *lex, int capitalise)
+{
+    const char **words = malloc((lex->n ? lex->n : 1) * sizeof(*words));
+
+    if (!words) {
+        b->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < lex->n; i++)
+        words[i] = lex->entries[i].word;
+    qsort(words, lex->n, sizeof(*words), by_length_desc);
+    sb_str(b, capitalise ? "(?-i:" : "(?:");
+    for (size_t i = 0; i < lex->n; i++) {
+        if (i)
+            sb_str(b, "|");
+        for (const char *c = words[i]; *c; c++) {
+            char ch = (c == words[i] && capitalise) ? (char)toupper((unsigned char)*c) : *c;
+            if (ch == ' ') {
+                sb_str(b, "\\s+");
+            } else if (strchr("\\^$.|?*+()[]{}", ch)) {
+                char esc[3] = {'\\', ch, 0};
+                sb_str(b, esc);
+            } else {
+                sb_add(b, &ch, 1);
+            }
+        }
+    }
+    sb_str(b, ")");
+    free(words);
+}
+
+/* Expands {list} references; {List} means capitalised and case-sensitive. */
+static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, sbuf *out)
+{
+    const char *p = pat;
+
+    while (*p) {
+        if (*p == '\\' && p[1]) {
+            sb_add(out, p, 2);
+            p += 2;
+            continue;
+        }
+        if (*p == '{' && (isalpha((unsigned char)p[1]) || p[1] == '_')) {
+            const char *q = p + 1;
+            while (isalnum((unsigned char)*q) || *q == '_')
+                q++;
+            if (*q == '}') {
+                char name[64];
+                size_t n = (size_t)(q - p - 1);
+                if (n >= sizeof(name))
+                    return node_err(ld, f, at, "lexicon name too long");
+                memcpy(name, p + 1, n);
+                name[n] = '\0';
+                int cap = isupper((unsigned char)name[0]);
+                name[0] = (char)tolower((unsigned char)name[0]);
+                const dl_lexicon *lex = lexicon_find(ld->r, name, n);
+                if (!lex)
+                    return node_err(ld, f, at, "unknown lexicon '{%.*s}'", (int)n, p + 1);
+                expand_lexicon(out, lex, cap);
+                p = q + 1;
+                continue;
+            }
+        }
+        sb_add(out, p, 1);
+        p++;
+    }
+    return out->oom ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
+}
+
+/* Compiles @p pat in byte mode (offsets are bytes anyway) with JIT. Whole
+ * words only: a match may not start or end inside a word. */
+static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
+                   int whole_words, pcre2_code **out)
+{
+    sbuf full = {0}, body = {0};
+    int ecode, rc;
+    PCRE2_SIZE eoff;
+    uint32_t opts = PCRE2_DUPNAMES | (caseless ? PCRE2_CASELESS : 0);
+
+    if ((rc = expand_pattern(ld, f, at, pat, &body)))
+        goto out;
+    if (whole_words)
+        sb_str(&full, "(?<![A-Za-z0-9])(?:");
+    sb_add(&full, body.p ? body.p : "", body.len);
+    if (whole_words)
+        sb_str(&full, ")(?![A-Za-z0-9])");
+    if (full.oom) {
+        rc = dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+        goto out;
+    }
+    *out = pcre2_compile((PCRE2_SPTR)full.p, full.len, opts, &ecode, &eoff, NULL);
+    if (!*out) {
+        PCRE2_UCHAR emsg[120];
+        pcre2_get_error_message(ecode, emsg, sizeof(emsg));
+        rc = node_err(ld, f, at, "bad pattern: %s (near expanded offset %zu)", (char *)emsg,
+                      (size_t)eoff);
+        goto out;
+    }
+    /* JIT can be unavailable (some architectures, SELinux); fall back silently. */
+    pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    rc = 0;
+out:
+    free(full.p);
+    free(body.p);
+    return rc;
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static const char *const cap_names[DL_CAP__COUNT] = {"year", "month", "day", "weekday",
+                                                     "unit", "rel",   "mod"};
+
+static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rule)
+{
+    uint32_t count, entry_size;
+    PCRE2_SPTR table;
+
+    pcre2_pattern_info(rule->re, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(rule->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+    pcre2_pattern_info(rule->re, PCRE2_INFO_NAMETABLE, &table);
+    for (uint32_t i = 0; i < count; i++) {
+        PCRE2_SPTR e = table + i * entry_size;
+        int group = (e[0] << 8) | e[1];
+        const char *gname = (const char *)(e + 2);
+        int found = -1;
+        for (int c = 0; c < DL_CAP__COUNT; c++)
+            if (!strcmp(gname, cap_names[c]))
+                found = c;
+        if (found < 0)
+            return node_err(ld, f, at,
+                            "rule '%s': group '%s' means nothing to the normaliser (use year, "
+                            "month, day, weekday, unit, rel or mod)",
+                            rule->name, gname);
+        if (rule->n_caps == DL_RULE_MAX_CAPS)
+            return node_err(ld, f, at, "rule '%s': too many named groups", rule->name);
+        rule->caps[rule->n_caps].group = group;
+        rule->caps[rule->n_caps].cap = (dl_cap)found;
+        rule->caps[rule->n_caps].lex = lexicon_find(ld->r, gname, strlen(gname));
+        rule->n_caps++;
+    }
+    return 0;
+}
+
+static int parse_enum(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s && !strcmp(s, names[i]))
+            return i;
+    return -1;
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < -1000000 || v > 1000000)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
+{
+    static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
+    static const char *const norms[] = {"literal", "date", "relative", "anaphor"};
+    dl_rules *r = ld->r;
+    dl_rule *rule, *nr;
+    yaml_node_t *pattern = NULL;
+    int caseless = 1, rc;
+
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "a timex rule must be a mapping");
+    if (!(nr = realloc(r->rules, (r->n_rules + 1) * sizeof(*nr))))
+        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+    r->rules = nr;
+    rule = &r->rules[r->n_rules++];
+    memset(rule, 0, sizeof(*rule));
+    rule->norm = -1;
+    rule->type = DL_TIMEX_DATE;
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        const char *key = scalar(k), *val = scalar(v);
+        int e;
+        if (!key)
+            return node_err(ld, f, k, "rule keys must be plain words");
+        if (!val)
+            return node_err(ld, f, v, "'%s' must be a scalar", key);
+        if (!strcmp(key, "name")) {
+            free(rule->name);
+            rule->name = strdup(val);
+        } else if (!strcmp(key, "pattern")) {
+            pattern = v;
+        } else if (!strcmp(key, "type")) {
+            if ((e = parse_enum(val, types, 4)) < 0)
+                return node_err(ld, f, v, "type must be DATE, TIME, DURATION or SET");
+            rule->type = (dl_timex_type)e;
+        } else if (!strcmp(key, "norm")) {
+            if ((e = parse_enum(val, norms, 4)) < 0)
+                return node_err(ld, f, v, "norm must be literal, date, relative or anaphor");
+            rule->norm = (dl_norm)e;
+        } else if (!strcmp(key, "value")) {
+            if (snprintf(rule->value, sizeof(rule->value), "%s", val) >= (int)sizeof(rule->value))
+                return node_err(ld, f, v, "value too long");
+        } else if (!strcmp(key, "mod")) {
+            if (snprintf(rule->mod, sizeof(rule->mod), "%s", val) >= (int)sizeof(rule->mod))
+                return node_err(ld, f, v, "mod too long");
+        } else if (!strcmp(key, "unit")) {
+            if (parse_enum(val, (const char *const[]){"day", "week", "month", "year"}, 4) < 0)
+                return node_err(ld, f, v, "unit must be day, week, month or year");
+            snprintf(rule->unit, sizeof(rule->unit), "%s", val);
+        } else if (!strcmp(key, "rel")) {
+            if (parse_int(val, &rule->rel))
+                return node_err(ld, f, v, "rel must be an integer");
+        } else if (!strcmp(key, "priority")) {
+            if (parse_int(val, &rule->priority))
+                return node_err(ld, f, v, "priority must be an integer");
+        } else if (!strcmp(key, "caseless")) {
+            if (strcmp(val, "true") && strcmp(val, "false"))
+                return node_err(ld, f, v, "caseless must be true or false");
+            caseless = !strcmp(val, "true");
+        } else {
+            return node_err(ld, f, k, "unknown rule key '%s'", key);
+        }
+    }
+    if (!rule->name)
+        return node_err(ld, f, def, "rule without a name");
+    if (!pattern)
+        return node_err(ld, f, def, "rule '%s' has no pattern", rule->name);
+    if ((int)rule->norm < 0)
+        return node_err(ld, f, def, "rule '%s' has no norm", rule->name);
+    if (rule->norm == DL_NORM_LITERAL && !rule->value[0])
+        return node_err(ld, f, def, "rule '%s': norm literal needs a value", rule->name);
+    for (size_t i = 0; i + 1 < r->n_rules; i++)
+        if (!strcmp(r->rules[i].name, rule->name))
+            return node_err(ld, f, def, "rule name '%s' is used twice", rule->name);
+    if ((rc = compile(ld, f, pattern, scalar(pattern), caseless, 1, &rule->re)))
+        return rc;
+    return bind_captures(ld, f, pattern, rule);
+}
+
+static int load_cues(loader *ld, rule_file *f, yaml_node_t *def)
+{
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "cues must be a mapping");
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        pcre2_code **slot;
+        if (scalar(k) && !strcmp(scalar(k), "future"))
+            slot = &ld->r->future_cue;
+        else if (scalar(k) && !strcmp(scalar(k), "past"))
+            slot = &ld->r->past_cue;
+        else
+            return node_err(ld, f, k, "unknown cue '%s' (future or past)",
+                            scalar(k) ? scalar(k) : "?");
+        if (!scalar(v))
+            return node_err(ld, f, v, "a cue is a pattern string");
+        if (*slot)
+            return node_err(ld, f, k, "cue '%s' is defined twice", scalar(k));
+        int rc = compile(ld, f, v, scalar(v), 1, 0, slot);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_sentences(loader *ld, rule_file *f, yaml_node_t *def)
+{
+    dl_rules *r = ld->r;
+
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "sentences must be a mapping");
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        if (!scalar(k) || strcmp(scalar(k), "abbreviations"))
+            return node_err(ld, f, k, "unknown key '%s' in sentences", scalar(k) ? scalar(k) : "?");
+        if (v->type != YAML_SEQUENCE_NODE)
+            return node_err(ld, f, v, "abbreviations must be a list");
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *w = node(f, *it);
+            char **na;
+            if (!scalar(w))
+                return node_err(ld, f, w, "an abbreviation is a word");
+            if (!(na = realloc(r->abbrev, (r->n_abbrev + 1) * sizeof(*na))))
+                return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+            r->abbrev = na;
+            r->abbrev[r->n_abbrev++] = lower_dup(scalar(w));
+        }
+    }
+    qsort(r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp);
+    return 0;
+}
+
+int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
+{
+    char buf[32], *key = buf;
+
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)tolower((unsigned char)word[i]);
+    buf[len] = '\0';
+    return bsearch(&key, r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp) != NULL;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static int parse_file(loader *ld, rule_file *f, uint64_t *hash)
+{
+    yaml_parser_t parser;
+    char *buf = NULL;
+    size_t len;
+    int rc;
+
+    if ((rc = dl_read_file(f->path, &buf, &len, ld->err)))
+        return rc;
+    /* The hash covers file names and bytes: any rule change changes it. */
+    for (const char *p = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path; *p; p++)
+        *hash = (*hash ^ (unsigned char)*p) * 0x100000001b3ULL;
+    for (size_t i = 0; i < len; i++)
+        *hash = (*hash ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    if (!yaml_parser_load(&parser, &f->doc)) {
+        rc = dl_err_set_at(ld->err, DL_ERULES, f->path, (int)parser.problem_mark.line + 1,
+                           (int)parser.problem_mark.column + 1, "YAML error: %s",
+                           parser.problem ? parser.problem : "unknown");
+    } else {
+        f->loaded = 1;
+        rc = 0;
+    }
+    yaml_parser_delete(&parser);
+    free(buf);
+    return rc;
+}
+
+static int yaml_name(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+
+    return d->d_name[0] != '.' &&
+           ((n > 5 && !strcmp(d->d_name + n - 5, ".yaml")) ||
+            (n > 4 && !strcmp(d->d_name + n - 4, ".yml")));
+}
+
+/* Two passes: lexicons first (patterns of any file may use them), then the rest. */
+static int load_all(loader *ld)
+{
+    int rc;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < ld->n_files; i++) {
+            rule_file *f = &ld->files[i];
+            yaml_node_t *root = yaml_document_get_root_node(&f->doc);
+            if (!root)
+                continue; /* an empty file */
+            if (root->type != YAML_MAPPING_NODE)
+                return node_err(ld, f, root, "a rule file is a mapping");
+            for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+                 pr < root->data.mapping.pairs.top; pr++) {
+                yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+                const char *key = scalar(k);
+                if (!key)
+                    return node_err(ld, f, k, "top-level keys must be plain words");
+                if (!strcmp(key, "lexicons")) {
+                    if (pass)
+                        continue;
+                    if (v->type != YAML_MAPPING_NODE)
+                        return node_err(ld, f, v, "lexicons must be a mapping");
+                    for (yaml_node_pair_t *lp = v->data.mapping.pairs.start;
+                         lp < v->data.mapping.pairs.top; lp++) {
+                        yaml_node_t *lk = node(f, lp->key);
+                        if (!scalar(lk))
+                            return node_err(ld, f, lk, "a lexicon name is a word");
+                        if ((rc = load_lexicon(ld, f, scalar(lk), node(f, lp->value))))
+                            return rc;
+                    }
+                } else if (!pass) {
+                    continue;
+                } else if (!strcmp(key, "timex")) {
+                    if (v->type != YAML_SEQUENCE_NODE)
+                        return node_err(ld, f, v, "timex must be a list of rules");
+                    for (yaml_node_item_t *it = v->data.sequence.items.start;
+                         it < v->data.sequence.items.top; it++)
+                        if ((rc = load_rule(ld, f, node(f, *it))))
+                            return rc;
+                } else if (!strcmp(key, "cues")) {
+                    if ((rc = load_cues(ld, f, v)))
+                        return rc;
+                } else if (!strcmp(key, "sentences")) {
+                    if ((rc = load_sentences(ld, f, v)))
+                        return rc;
+                } else {
+                    return node_err(ld, f, k,
+                                    "unknown key '%s' (lexicons, cues, sentences or timex)", key);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
+{
+    struct dirent **names = NULL;
+    int n, rc = 0;
+    loader ld = {0};
+    uint64_t hash = 0xcbf29ce484222325ULL;
+
+    ld.err = err;
+    if (!(ld.r = calloc(1, sizeof(*ld.r))))
+        return dl_err_set(err, DL_ENOMEM, "out of memory");
+    n = scandir(dir, &names, yaml_name, alphasort);
+    if (n < 0) {
+        rc = dl_err_set_at(err, DL_EIO, dir, 0, 0, "cannot read rules directory: %s",
+                           strerror(errno));
+        goto out;
+    }
+    if (n == 0) {
+        rc = dl_err_set_at(err, DL_ERULES, dir, 0, 0, "no *.yaml rule files");
+        goto out;
+    }
+    if (!(ld.files = calloc((size_t)n, sizeof(*ld.files)))) {
+        rc = dl_err_set(err, DL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(dir) + strlen(names[i]->d_name) + 2;
+        rule_file *f = &ld.files[ld.n_files++];
+        if (!(f->path = malloc(len))) {
+            rc = dl_err_set(err, DL_ENOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(f->path, len, "%s/%s", dir, names[i]->d_name);
+        if ((rc = parse_file(&ld, f, &hash)))
+            goto out;
+    }
+    if ((rc = load_all(&ld)))
+        goto out;
+    snprintf(ld.r->hash, sizeof(ld.r->hash), "%016llx", (unsigned long long)hash);
+    *out = ld.r;
+    ld.r = NULL;
+out:
+    for (size_t i = 0; i < ld.n_files; i++) {
+        if (ld.files[i].loaded)
+            yaml_document_delete(&ld.files[i].doc);
+        free(ld.files[i].path);
+    }
+    free(ld.files);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    dl_rules_free(ld.r);
+    return rc;
+}
+
+void dl_rules_free(dl_rules *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_lex; i++) {
+        for (size_t k = 0; k < r->lex[i].n; k++) {
+            free(r->lex[i].entries[k].word);
+            free(r->lex[i].entries[k].value);
+        }
+        free(r->lex[i].entries);
+        free(r->lex[i].name);
+    }
+    free(r->lex);
+    for (size_t i = 0; i < r->n_rules; i++) {
+        free(r->rules[i].name);
+        pcre2_code_free(r->rules[i].re);
+    }
+    free(r->rules);
+    pcre2_code_free(r->future_cue);
+    pcre2_code_free(r->past_cue);
+    for (size_t i = 0; i < r->n_abbrev; i++)
+        free(r->abbrev[i]);
+    free(r->abbrev);
+    free(r);
+}
+
+const char *dl_rules_hash(const dl_rules *r)
+{
+    return r->hash;
+}

@@ -1,0 +1,73 @@
+/* Internal to pipeline/extract: the compiled form of the rule files. */
+#ifndef DL_RULES_INT_H
+#define DL_RULES_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "dateline/extract.h"
+
+typedef struct dl_lex_entry {
+    char *word;  /* lower case */
+    char *value;
+} dl_lex_entry;
+
+typedef struct dl_lexicon {
+    char *name;
+    dl_lex_entry *entries; /* sorted by word */
+    size_t n;
+} dl_lexicon;
+
+/* How a rule's value is computed (see config/rules/en/timex.yaml). */
+typedef enum { DL_NORM_LITERAL = 0, DL_NORM_DATE, DL_NORM_RELATIVE, DL_NORM_ANAPHOR } dl_norm;
+
+/* Capture groups the normalisers understand, by group name. */
+typedef enum {
+    DL_CAP_YEAR = 0,
+    DL_CAP_MONTH,
+    DL_CAP_DAY,
+    DL_CAP_WEEKDAY,
+    DL_CAP_UNIT,
+    DL_CAP_REL,
+    DL_CAP_MOD,
+    DL_CAP__COUNT
+} dl_cap;
+
+#define DL_RULE_MAX_CAPS 16
+
+typedef struct dl_rule {
+    char *name;
+    dl_timex_type type;
+    dl_norm norm;
+    char value[32]; /* literal value */
+    char mod[16];   /* fixed mod */
+    char unit[8];   /* fixed unit for relative/anaphor */
+    int rel;        /* fixed offset for relative */
+    int priority;
+    pcre2_code *re;
+    struct {
+        int group;
+        dl_cap cap;
+        const dl_lexicon *lex; /* NULL: the text is a number */
+    } caps[DL_RULE_MAX_CAPS];
+    int n_caps;
+} dl_rule;
+
+struct dl_rules {
+    dl_lexicon *lex;
+    size_t n_lex;
+    dl_rule *rules;
+    size_t n_rules;
+    pcre2_code *future_cue, *past_cue; /* NULL when not configured */
+    char **abbrev;                      /* sorted, lower case */
+    size_t n_abbrev;
+    char hash[17];
+};
+
+/** Looks @p word (any case, @p len bytes) up in @p lex; NULL if absent. */
+const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len);
+
+/** 1 if @p word (any case) is a configured abbreviation. */
+int dl_rules_is_abbrev(const dl_rules *rules, const char *word, size_t len);
+
+#endif
