@@ -1,0 +1,323 @@
+/* Extractor: the seed article's timexes and timeline, rule families,
+ * decoys, rule-file errors with positions, and pathological input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dateline/extract.h"
+
+#define RULES_DIR DL_SOURCE_DIR "/config/rules/en"
+#define SEED_FILE DL_SOURCE_DIR "/../shared/seed/article-000.txt"
+
+typedef struct fixture {
+    dl_rules *rules;
+    dl_extractor *ex;
+    dl_facts facts;
+    const char *text;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    dl_err err = {0};
+
+    assert_non_null(f);
+    assert_int_equal(dl_rules_load(RULES_DIR, &f->rules, &err), 0);
+    assert_non_null(f->ex = dl_extractor_new(f->rules, &err));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    dl_extractor_free(f->ex);
+    dl_rules_free(f->rules);
+    free(f);
+    return 0;
+}
+
+static void run(fixture *f, const char *text, int y, int m, int d)
+{
+    dl_dct dct = {y, m, d};
+    dl_err err = {0};
+
+    f->text = text;
+    assert_int_equal(dl_extract(f->ex, (dl_slice){text, strlen(text)}, &dct, &f->facts, &err), 0);
+}
+
+/* The value of the timex whose text is @p span, or NULL. */
+static const char *value_of(fixture *f, const char *span)
+{
+    for (size_t i = 0; i < f->facts.n_timexes; i++) {
+        const dl_timex *tx = &f->facts.timexes[i];
+        if (tx->end - tx->start == strlen(span) && !memcmp(f->text + tx->start, span, strlen(span)))
+            return tx->value;
+    }
+    return NULL;
+}
+
+static void expect(fixture *f, const char *span, const char *value)
+{
+    const char *v = value_of(f, span);
+
+    if (!v)
+        fail_msg("no timex '%s'", span);
+    if (strcmp(v, value))
+        fail_msg("timex '%s': value %s, want %s", span, v, value);
+}
+
+static void test_seed_article(void **state)
+{
+    fixture *f = *state;
+    char *buf;
+    size_t len;
+    dl_err err = {0};
+    dl_dct dct = {2020, 10, 27};
+    static const char *const want[][2] = {
+        {"September", "2020-09"},        {"Tuesday, October 27", "2020-10-27"},
+        {"September 30", "2020-09-30"},  {"now", "PRESENT_REF"},
+        {"earlier this month", "2020-10"}, {"August", "2020-08"},
+        {"September", "2020-09"},        {"the same month", "2020-09"},
+    };
+    static const char *const dates[] = {"2020-08", "2020-09", "2020-09",   "2020-09",
+                                        "2020-09-30", "2020-10", "2020-10-27"};
+
+    assert_int_equal(dl_read_file(SEED_FILE, &buf, &len, &err), 0);
+    /* The body starts after " date 2020-10-27 " (17 bytes). */
+    f->text = buf + 17;
+    assert_int_equal(dl_extract(f->ex, (dl_slice){buf + 17, len - 17}, &dct, &f->facts, &err), 0);
+    assert_int_equal(f->facts.n_timexes, 8);
+    for (size_t i = 0; i < 8; i++) {
+        const dl_timex *tx = &f->facts.timexes[i];
+        size_t n = strlen(want[i][0]);
+        if (tx->end - tx->start != n || memcmp(f->text + tx->start, want[i][0], n))
+            fail_msg("timex %zu: '%.*s', want '%s'", i, (int)(tx->end - tx->start),
+                     f->text + tx->start, want[i][0]);
+        assert_string_equal(tx->value, want[i][1]);
+        assert_int_equal(tx->type, DL_TIMEX_DATE);
+    }
+    assert_string_equal(f->facts.timexes[4].mod, "START");
+    assert_int_equal(f->facts.timexes[3].anchored, 0); /* PRESENT_REF */
+    /* Seven dated events, ordered by date. */
+    assert_int_equal(f->facts.n_events, 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_string_equal(f->facts.events[i].date, dates[i]);
+    assert_int_equal(f->facts.events[0].resolution, DL_RES_MONTH);
+    assert_int_equal(f->facts.events[6].resolution, DL_RES_DAY);
+    /* Ages and ordinals are not dates. */
+    assert_null(value_of(f, "34"));
+    assert_null(value_of(f, "41"));
+    free(buf);
+}
+
+static void test_sentences(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Sen. Smith met Dr. Jones in the U.S. on Monday. “It went well,” he said. "
+           "Then J. R. Doe left!\nA new line starts here", 2020, 1, 1);
+    assert_int_equal(f->facts.n_sentences, 4);
+    assert_memory_equal(f->text + f->facts.sentences[1].start, "\xe2\x80\x9cIt went", 9);
+    assert_memory_equal(f->text + f->facts.sentences[3].start, "A new line", 10);
+}
+
+static void test_explicit_dates(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "It happened on March 3, 2011 and again on 14 February 2012, then in June 2013 "
+           "and on 2014-05-06. The war began in 2003.",
+        2015, 6, 1);
+    expect(f, "March 3, 2011", "2011-03-03");
+    expect(f, "14 February 2012", "2012-02-14");
+    expect(f, "June 2013", "2013-06");
+    expect(f, "2014-05-06", "2014-05-06");
+    expect(f, "2003", "2003");
+}
+
+static void test_relative_and_tense(void **state)
+{
+    fixture *f = *state;
+
+    /* DCT Wednesday 2020-01-08. */
+    run(f, "The report came out on Monday. The vote will be held on Friday. "
+           "Officials met yesterday and will meet again tomorrow. Prices rose last month "
+           "and will fall next year. Sales peaked in December. The ban will end in February.",
+        2020, 1, 8);
+    expect(f, "Monday", "2020-01-06");
+    expect(f, "Friday", "2020-01-10");
+    expect(f, "yesterday", "2020-01-07");
+    expect(f, "tomorrow", "2020-01-09");
+    expect(f, "last month", "2019-12");
+    expect(f, "next year", "2021");
+    /* Year boundary: December in a January article is last December. */
+    expect(f, "December", "2019-12");
+    expect(f, "February", "2020-02");
+}
+
+static void test_anaphora(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "The plant opened on July 4, 2015. It closed the same day. "
+           "A fire broke out in March 2016 and spread the same month.",
+        2018, 1, 1);
+    expect(f, "the same day", "2015-07-04");
+    expect(f, "the same month", "2016-03");
+}
+
+static void test_decoys(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "May Lee may march in the parade. He won 2,020 votes in room 2019 on flight 1987. "
+           "She may go. The march was long.",
+        2020, 6, 1);
+    assert_int_equal(f->facts.n_timexes, 0);
+    /* But a month after "in" is a date, and May with a day is too. */
+    run(f, "The law passed in May. Voting starts May 5.", 2020, 6, 1);
+    expect(f, "May", "2020-05");
+    expect(f, "May 5", "2020-05-05");
+}
+
+static void test_impossible_day_is_not_a_date(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "The form said February 30, 2020 by mistake.", 2020, 6, 1);
+    assert_null(value_of(f, "February 30, 2020"));
+}
+
+static void test_pathological_input(void **state)
+{
+    fixture *f = *state;
+    size_t n = 10 * 1024 * 1024;
+    char *big = malloc(n + 1);
+    static const char month[] = "September ";
+    size_t mlen = sizeof(month) - 1, reps = 100000;
+
+    assert_non_null(big);
+    memset(big, '7', n);
+    big[n] = '\0';
+    run(f, big, 2020, 1, 1);
+    assert_int_equal(f->facts.n_timexes, 0);
+    free(big);
+
+    big = malloc(mlen * reps + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(big + i * mlen, month, mlen);
+    big[mlen * reps] = '\0';
+    run(f, big, 2020, 1, 1);
+    assert_int_equal(f->facts.n_timexes, reps);
+    free(big);
+
+    /* Empty text and binary-looking bytes are fine too. */
+    run(f, "", 2020, 1, 1);
+    assert_int_equal(f->facts.n_timexes, 0);
+    assert_int_equal(f->facts.n_sentences, 0);
+    run(f, "\x01\x02\x7f....!!!???\t\t\n\n", 2020, 1, 1);
+}
+
+static void test_limit(void **state)
+{
+    fixture *f = *state;
+
+    dl_extractor_set_limit(f->ex, 2);
+    run(f, "In January, February and March, then April.", 2020, 6, 1);
+    assert_int_equal(f->facts.n_timexes, 2);
+}
+
+/* Writes @p body to DIR/name.yaml and returns the rules load error. */
+static int load_bad(const char *body, dl_err *err)
+{
+    char dir[] = "/tmp/dl-rules-XXXXXX", path[64];
+    dl_rules *r = NULL;
+    FILE *fp;
+    int rc;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+    assert_non_null(fp = fopen(path, "w"));
+    fputs(body, fp);
+    fclose(fp);
+    rc = dl_rules_load(dir, &r, err);
+    dl_rules_free(r);
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
+static void test_rule_errors(void **state)
+{
+    dl_err err = {0};
+
+    (void)state;
+    assert_int_equal(load_bad("timex:\n  - name: x\n    type: DATE\n    norm: date\n"
+                              "    pattern: '(unclosed'\n",
+                              &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 14);
+    assert_non_null(strstr(err.msg, "bad pattern"));
+
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    pattern: '{nosuch}'\n", &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 4);
+    assert_non_null(strstr(err.msg, "unknown lexicon"));
+
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    colour: red\n"
+                              "    pattern: 'a'\n",
+                              &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.col, 5);
+
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    pattern: '(?<when>a)'\n",
+                              &err),
+                     DL_ERULES);
+    assert_non_null(strstr(err.msg, "group 'when'"));
+
+    assert_int_equal(load_bad("timex: [\n", &err), DL_ERULES);
+    assert_true(err.line >= 1);
+    assert_non_null(strstr(err.msg, "YAML"));
+
+    assert_int_equal(dl_rules_load("/nonexistent-dir", &(dl_rules *){NULL}, &err), DL_EIO);
+}
+
+static void test_rules_hash(void **state)
+{
+    fixture *f = *state;
+    const char *h = dl_rules_hash(f->rules);
+
+    assert_int_equal(strlen(h), 16);
+    assert_true(strspn(h, "0123456789abcdef") == 16);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_article),
+        cmocka_unit_test(test_sentences),
+        cmocka_unit_test(test_explicit_dates),
+        cmocka_unit_test(test_relative_and_tense),
+        cmocka_unit_test(test_anaphora),
+        cmocka_unit_test(test_decoys),
+        cmocka_unit_test(test_impossible_day_is_not_a_date),
+        cmocka_unit_test(test_pathological_input),
+        cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_rule_errors),
+        cmocka_unit_test(test_rules_hash),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
