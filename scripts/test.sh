@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of dateline on a fresh machine: installs what is missing,
+# builds a normal and a sanitizer (ASan + UBSan) tree, and runs ctest in both:
+# unit and CLI tests, and the integration tests against a real Kafka broker
+# that ctest starts and stops (label kafka).
+#
+#   scripts/test.sh                 everything
+#   DL_TEST_LABEL=unit scripts/test.sh   only tests with that ctest label
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+jobs="$(nproc 2>/dev/null || echo 2)"
+label=(${DL_TEST_LABEL:+-L "$DL_TEST_LABEL"})
+
+scripts/setup.sh
+
+echo "== build (RelWithDebInfo) ==" >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests ==" >&2
+ctest --test-dir build --output-on-failure "${label[@]}"
+
+echo "== build (ASan + UBSan) ==" >&2
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDL_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== tests under ASan + UBSan ==" >&2
+# detect_leaks: every test must free what it allocates.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure "${label[@]}"
