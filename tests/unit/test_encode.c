@@ -1,0 +1,96 @@
+/* Encoder: every field present even when empty; offsets mapped to the value.
+ * Schema validation of real output is in tests/cli/test_cli.py. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "dateline/encode.h"
+
+static json_t *encode(const dl_article *art, const dl_facts *facts, const dl_source *src)
+{
+    dl_encode_info info = {"0123456789abcdef", 12};
+    size_t len;
+    char *s = dl_encode_record(art, facts, src, &info, &len);
+    json_t *root;
+
+    assert_non_null(s);
+    assert_int_equal(len, strlen(s));
+    root = json_loads(s, 0, NULL);
+    assert_non_null(root);
+    free(s);
+    return root;
+}
+
+static void test_empty_facts_have_every_field(void **state)
+{
+    static const char text[] = "Nothing dated here.";
+    dl_article art = {0};
+    dl_facts facts = {0};
+    dl_source src = {NULL, -1, -1, -1};
+    json_t *r;
+    static const char *const keys[] = {"id",     "source", "published", "title",
+                                       "timexes", "entities", "quotes", "events",
+                                       "stats",  "extractor"};
+
+    (void)state;
+    art.id = (dl_slice){"abc", 3};
+    art.published = (dl_date){2020, 1, 2};
+    art.text = (dl_slice){text, sizeof(text) - 1};
+    r = encode(&art, &facts, &src);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        assert_non_null(json_object_get(r, keys[i]));
+    assert_true(json_is_null(json_object_get(json_object_get(r, "source"), "topic")));
+    assert_true(json_is_null(json_object_get(json_object_get(r, "source"), "timestamp")));
+    assert_int_equal(json_array_size(json_object_get(r, "timexes")), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "events")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "published"), "value")),
+                        "2020-01-02");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "extractor"),
+                                                          "rules_hash")),
+                        "0123456789abcdef");
+    json_decref(r);
+}
+
+static void test_timex_and_event_fields(void **state)
+{
+    static const char text[] = "It rained on May 5.";
+    dl_article art = {0};
+    dl_sentence sent = {0, sizeof(text) - 1};
+    dl_timex tx = {13, 18, DL_TIMEX_DATE, "2020-05-05", "", 1, 0, 0};
+    dl_event ev = {0, "2020-05-05", 0, DL_RES_DAY, 0, sizeof(text) - 1};
+    dl_facts facts = {&sent, 1, &tx, 1, &ev, 1};
+    dl_source src = {"in", 2, 41, 1000};
+    json_t *r, *t, *e;
+
+    (void)state;
+    art.id = (dl_slice){"k", 1};
+    art.published = (dl_date){2020, 6, 1};
+    art.text = (dl_slice){text, sizeof(text) - 1};
+    r = encode(&art, &facts, &src);
+    t = json_array_get(json_object_get(r, "timexes"), 0);
+    assert_string_equal(json_string_value(json_object_get(t, "text")), "May 5");
+    assert_int_equal(json_integer_value(json_object_get(t, "start")), 13);
+    assert_true(json_is_null(json_object_get(t, "mod")));
+    assert_true(json_is_true(json_object_get(t, "anchored")));
+    e = json_array_get(json_object_get(r, "events"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "resolution")), "day");
+    assert_string_equal(json_string_value(json_object_get(e, "summary")), text);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "source"), "offset")),
+                     41);
+    json_decref(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_facts_have_every_field),
+        cmocka_unit_test(test_timex_and_event_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
