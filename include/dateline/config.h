@@ -93,8 +93,12 @@ typedef struct dl_config {
 } dl_config;
 
 /**
- * @brief Fills @p cfg with the documented defaults (what an empty file gives).
- * @remark The caller frees with dl_config_free().
+ * @brief Fills @p cfg with the documented defaults (what an empty file gives,
+ *        except that extract.rules stays "rules/en", relative to the current
+ *        directory, because there is no config file to resolve it against).
+ * @returns 0, or DL_ENOMEM (then @p cfg is left freed).
+ * @remark @p cfg is overwritten, not freed first. The caller frees with
+ *         dl_config_free().
  */
 int dl_config_defaults(dl_config *cfg, dl_err *err);
 
@@ -102,6 +106,10 @@ int dl_config_defaults(dl_config *cfg, dl_err *err);
  * @brief Loads @p path over the defaults.
  * @returns 0, or DL_ECONFIG/DL_EIO with file:line:col in @p err. On error
  *          @p cfg is left freed (safe to dl_config_free again).
+ * @remark @p cfg is overwritten, not freed first. An empty file, or one with
+ *         only comments, gives the defaults. A relative extract.rules
+ *         (including the default) is resolved against the directory of
+ *         @p path. Only the first error is reported; see dl_config_check().
  */
 int dl_config_load(const char *path, dl_config *cfg, dl_err *err);
 
@@ -109,6 +117,10 @@ int dl_config_load(const char *path, dl_config *cfg, dl_err *err);
  * @brief Like dl_config_load(), but reports every problem: @p report is
  *        called once per error (with file:line:col set) and the count of
  *        errors is returned (0 = valid). Used by `dateline check`.
+ * @remark @p report may be NULL (only the count is wanted). Errors come in
+ *         file order, then checks across keys (e.g. two topics with one
+ *         name). A YAML syntax error or a missing file is one error: nothing
+ *         after it can be read.
  */
 int dl_config_check(const char *path, void (*report)(const dl_err *err, void *opaque),
                     void *opaque);
@@ -120,6 +132,26 @@ void dl_config_free(dl_config *cfg);
 const char *dl_kvlist_get(const dl_kvlist *list, const char *name);
 
 const char *dl_format_name(dl_format fmt);
+const char *dl_delivery_name(dl_delivery delivery);
+/* Implemented in pipeline/common/log.c. */
 const char *dl_log_level_name(dl_log_level level);
+
+/**
+ * @brief Expands environment references in the config scalar @p s (@p len
+ *        bytes, need not end in '\0'):
+ *        - `${VAR}`: the value of VAR; an error if VAR is not set (set but
+ *          empty gives "");
+ *        - `${VAR:-default}`: the value of VAR, or the default if VAR is unset
+ *          or empty; the default may itself contain references;
+ *        - `$$`: a literal `$`.
+ *        Any other `$` is kept as is. The result is not expanded again.
+ * @param out receives a malloc'd, NUL-terminated string on success; the
+ *        caller frees it.
+ * @returns 0, DL_ENOMEM, or DL_ECONFIG with a message and no position in
+ *          @p err (the caller knows where the scalar is).
+ * @remark Reads the environment with getenv(): call it before starting
+ *         threads that might setenv().
+ */
+int dl_config_expand(const char *s, size_t len, char **out, dl_err *err);
 
 #endif
