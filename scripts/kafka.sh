@@ -130,8 +130,12 @@ cmd_fetch() {
 
 # ---------------------------------------------------------------- helpers
 
+# Fetches on first use, so `start` works on a machine where setup.sh has not
+# run fetch yet (it needs mvn and Maven Central then).
 have_jars() {
-    [[ -f "$lib/.complete" ]] || die "Kafka is not fetched: run scripts/kafka.sh fetch"
+    [[ -f "$lib/.complete" ]] && return 0
+    note "Kafka is not fetched yet: fetching"
+    cmd_fetch >&2
 }
 
 free_port() {
@@ -139,10 +143,15 @@ free_port() {
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# A Kafka cluster id: 16 random bytes, base64url without padding (22 chars).
+# A Kafka cluster id: 16 random bytes, base64url without padding (22 chars),
+# not starting with "-" (it would read as an option), like Uuid.randomUuid().
 cluster_id() {
     python3 -c 'import base64, uuid
-print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+while True:
+    s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not s.startswith("-"):
+        break
+print(s)'
 }
 
 # Is $1 a live process running the Kafka broker (guards against pid reuse)?
@@ -150,6 +159,15 @@ is_broker() {
     local pid="$1"
     [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka'
+}
+
+# Is $1 alive (not a zombie)? Used during start-up, where the background
+# child may not have exec'd java yet, so is_broker would still say no.
+is_alive() {
+    local pid="$1" state
+    kill -0 "$pid" 2>/dev/null || return 1
+    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
+    [[ "$state" != Z ]]
 }
 
 read_state() { # $1 = state dir; sets DATELINE_BROKERS, DATELINE_KAFKA_PID, DATELINE_KAFKA_DATA
@@ -166,6 +184,12 @@ read_state() { # $1 = state dir; sets DATELINE_BROKERS, DATELINE_KAFKA_PID, DATE
             DATELINE_KAFKA_DATA) DATELINE_KAFKA_DATA="$val" ;;
         esac
     done <"$f"
+}
+
+# The end of the broker log, without the long "KafkaConfig values" dumps.
+log_tail() {
+    echo "---- broker log ($1) ----" >&2
+    grep -v $'^\t' "$1" | tail -n 40 >&2 || true
 }
 
 java_cmd() {
@@ -268,7 +292,7 @@ EOF
     if ! $java -Xmx256m -Dlog4j.configuration="file:$data/log4j.properties" \
             -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" \
             -c "$data/server.properties" >>"$log" 2>&1; then
-        tail -n 40 "$log" >&2
+        log_tail "$log"
         rm -rf "$data"
         die "formatting KRaft storage failed"
     fi
@@ -290,9 +314,8 @@ EOF
 
     local timeout="${DATELINE_KAFKA_START_TIMEOUT:-60}" start=$SECONDS
     while :; do
-        if ! is_broker "$pid"; then
-            echo "---- broker log ($log) ----" >&2
-            tail -n 60 "$log" >&2
+        if ! is_alive "$pid"; then
+            log_tail "$log"
             stop_dir "$dir" 2>/dev/null || true
             die "broker exited during start-up"
         fi
@@ -300,8 +323,7 @@ EOF
             break
         fi
         if ((SECONDS - start >= timeout)); then
-            echo "---- broker log ($log) ----" >&2
-            tail -n 60 "$log" >&2
+            log_tail "$log"
             stop_dir "$dir" 2>/dev/null || true
             die "broker did not answer on 127.0.0.1:$port within ${timeout}s"
         fi
