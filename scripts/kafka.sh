@@ -117,15 +117,18 @@ cmd_fetch() {
         tail -n 30 "$cache/mvn.log" >&2 || true
         die "could not fetch Kafka from Maven Central"
     fi
-    local jar
-    jar="$(cd "$lib.tmp" && ls kafka_2.13-*.jar 2>/dev/null | grep -v -e sources -e test | head -n1)" ||
-        die "kafka_2.13 jar missing after mvn"
-    local version="${jar#kafka_2.13-}"
-    version="${version%.jar}"
+    local jar version="" jars=("$lib.tmp"/*.jar)
+    for jar in "${jars[@]}"; do
+        jar="${jar##*/}"
+        if [[ "$jar" =~ ^kafka_2\.13-([0-9][^-]*)\.jar$ ]]; then
+            version="${BASH_REMATCH[1]}"
+        fi
+    done
+    [[ -n "$version" ]] || die "kafka_2.13 jar missing after mvn"
     rm -rf "$lib"
     mv "$lib.tmp" "$lib"
     echo "kafka_2.13 $version" >"$lib/.complete"
-    note "fetched Kafka $version ($(ls "$lib"/*.jar | wc -l) jars) into .cache/kafka/lib"
+    note "fetched Kafka $version (${#jars[@]} jars) into .cache/kafka/lib"
 }
 
 # ---------------------------------------------------------------- helpers
