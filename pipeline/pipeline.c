@@ -110,3 +110,21 @@ int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
     res->key_len = art.id.len;
     return 0;
 }
+
+int dl_pipeline_timeml(dl_pipeline *pl, dl_slice doc, const char *name, char **line, size_t *len,
+                       dl_err *err)
+{
+    dl_timeml tml;
+    dl_facts facts;
+    int rc;
+
+    if ((rc = dl_timeml_parse(doc, &tml, err)))
+        return rc;
+    dl_dct dct = {tml.dct.year, tml.dct.month, tml.dct.day};
+    dl_slice text = {tml.text, tml.len};
+    if ((rc = dl_extract(pl->ex, text, &dct, &facts, err)) == 0 &&
+        !(*line = dl_encode_eval(name, text, &facts, len)))
+        rc = dl_err_set(err, DL_ENOMEM, "out of memory");
+    dl_timeml_fini(&tml);
+    return rc;
+}

@@ -32,6 +32,8 @@ static void usage(FILE *fp)
             "  -l, --lines          one message per line (text or JSON lines)\n"
             "  -r, --rules DIR      rules directory (overrides the config)\n"
             "  -f, --format FMT     auto | text | json (overrides the config)\n"
+            "      --timeml         FILEs are TimeML documents: print the TempEval-3\n"
+            "                       scorer's JSONL (byte offsets into the TEXT content)\n"
             "      --log-level L    debug | info | warn | error\n"
             "  -h, --help           this help\n"
             "\n"
@@ -110,6 +112,45 @@ static int extract_whole(extract_ctx *ctx, const char *path)
     return rc;
 }
 
+/* The document name the scorer matches: the file name without extensions. */
+static void doc_name(const char *path, char *out, size_t size)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *dot;
+
+    snprintf(out, size, "%s", base);
+    while ((dot = strrchr(out, '.')) &&
+           (!strcmp(dot, ".tml") || !strcmp(dot, ".TE3input") || !strcmp(dot, ".xml")))
+        *dot = '\0';
+}
+
+static int extract_timeml(extract_ctx *ctx, int n, char **paths)
+{
+    for (int i = 0; i < n; i++) {
+        char *buf = NULL, *line = NULL, name[256], msg[600];
+        size_t len, llen;
+        dl_err err = {0};
+        int rc;
+
+        doc_name(paths[i], name, sizeof(name));
+        if ((rc = dl_read_file(paths[i], &buf, &len, &err)) ||
+            (rc = dl_pipeline_timeml(ctx->pl, (dl_slice){buf, len}, name, &line, &llen, &err))) {
+            dl_logf(DL_LOG_ERROR, "extract", "%s: %s", paths[i], dl_err_str(&err, msg, sizeof(msg)));
+            free(buf);
+            if (rc == DL_ENOMEM || rc == DL_EIO)
+                return rc;
+            ctx->dead++;
+            continue;
+        }
+        fwrite(line, 1, llen, stdout);
+        fputc('\n', stdout);
+        ctx->ok++;
+        free(line);
+        free(buf);
+    }
+    return 0;
+}
+
 int dl_cmd_extract(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -117,10 +158,11 @@ int dl_cmd_extract(int argc, char **argv)
                                          {"rules", required_argument, NULL, 'r'},
                                          {"format", required_argument, NULL, 'f'},
                                          {"log-level", required_argument, NULL, 'L'},
+                                         {"timeml", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config_path = NULL, *rules = NULL, *format = NULL, *level = NULL;
-    int lines = 0, opt, rc = 0, status;
+    int lines = 0, timeml = 0, opt, rc = 0, status;
     dl_config cfg;
     dl_err err = {0};
     char msg[600];
@@ -133,6 +175,7 @@ int dl_cmd_extract(int argc, char **argv)
         case 'r': rules = optarg; break;
         case 'f': format = optarg; break;
         case 'L': level = optarg; break;
+        case 'T': timeml = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -176,14 +219,16 @@ int dl_cmd_extract(int argc, char **argv)
         status = 1;
         goto out;
     }
-    if (optind == argc) {
+    if (timeml) {
+        rc = extract_timeml(&ctx, argc - optind, argv + optind);
+    } else if (optind == argc) {
         if (lines) {
             rc = extract_lines(&ctx, stdin, "<stdin>");
         } else {
             rc = extract_whole(&ctx, "/dev/stdin");
         }
     }
-    for (int i = optind; i < argc && !rc; i++) {
+    for (int i = optind; i < argc && !rc && !timeml; i++) {
         if (lines) {
             FILE *fp = fopen(argv[i], "rb");
             if (!fp) {

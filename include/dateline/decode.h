@@ -89,4 +89,22 @@ dl_reason dl_decode(dl_decoder *dec, const dl_raw *raw, dl_article *art, char *d
  *  offset of the first bad byte, or @p len when all is valid. */
 size_t dl_utf8_check(const char *p, size_t len);
 
+
+
+/** A TimeML document read for evaluation (see dl_timeml_parse()). */
+typedef struct dl_timeml {
+    char *text;  /* TEXT content: tags removed, entities decoded; malloc'd */
+    size_t len;
+    dl_date dct; /* from the CREATION_TIME TIMEX3 in <DCT> */
+} dl_timeml;
+
+/**
+ * @brief Reads a TimeML (.tml) document: the DCT and the content of <TEXT>
+ *        with every tag removed and XML entities decoded, so that offsets
+ *        match those of the TempEval-3 scorer.
+ * @returns 0, or DL_EINVAL with a message when there is no <TEXT> or no DCT.
+ * @remark The caller frees with dl_timeml_fini().
+ */
+int dl_timeml_parse(dl_slice doc, dl_timeml *out, dl_err *err);
+void dl_timeml_fini(dl_timeml *tml);
 #endif

@@ -33,4 +33,12 @@ typedef struct dl_encode_info {
 char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_source *src,
                        const dl_encode_info *info, size_t *len);
 
+/**
+ * @brief Builds one line of the TempEval-3 scorer's JSONL input
+ *        ({"doc", "timexes": [{start, end, text, type, value}]}) with byte
+ *        offsets into @p text.
+ * @returns a malloc'd JSON text (caller frees) or NULL when out of memory.
+ */
+char *dl_encode_eval(const char *doc, dl_slice text, const dl_facts *facts, size_t *len);
+
 #endif

@@ -54,6 +54,15 @@ void dl_pipeline_free(dl_pipeline *pl);
  */
 int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res);
 
+/**
+ * @brief Tags a TimeML document for evaluation: DCT from its creation-time
+ *        TIMEX3, timexes over its TEXT content.
+ * @returns 0 with a malloc'd JSONL line for the TempEval-3 scorer in
+ *          @p line (caller frees), or a negative DL_E* with @p err set.
+ */
+int dl_pipeline_timeml(dl_pipeline *pl, dl_slice doc, const char *name, char **line, size_t *len,
+                       dl_err *err);
+
 /** Hex digest identifying the loaded rules (goes into every record). */
 const char *dl_pipeline_rules_hash(const dl_pipeline *pl);
 

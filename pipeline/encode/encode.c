@@ -124,3 +124,29 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
         *len = strlen(out);
     return out;
 }
+
+char *dl_encode_eval(const char *doc, dl_slice text, const dl_facts *facts, size_t *len)
+{
+    json_t *root = json_object(), *arr = json_array();
+    char *out;
+
+    json_object_set_new(root, "doc", json_string(doc));
+    for (size_t i = 0; i < facts->n_timexes; i++) {
+        const dl_timex *tx = &facts->timexes[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "start", json_integer((json_int_t)tx->start));
+        json_object_set_new(o, "end", json_integer((json_int_t)tx->end));
+        json_object_set_new(o, "text", json_stringn(text.p + tx->start, tx->end - tx->start));
+        json_object_set_new(o, "type", json_string(dl_timex_type_name(tx->type)));
+        json_object_set_new(o, "value", json_string(tx->value));
+        if (tx->mod[0])
+            json_object_set_new(o, "mod", json_string(tx->mod));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(root, "timexes", arr);
+    out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (out && len)
+        *len = strlen(out);
+    return out;
+}
