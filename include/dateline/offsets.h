@@ -75,8 +75,7 @@ int dl_offsets_entry_orphaned(const dl_offsets_entry *ent);
  * @returns the number of partitions reported.
  */
 size_t dl_offsets_advance(dl_offsets *ot,
-                          void (*fn)(const char *topic, int32_t partition, int64_t next,
-                                     void *arg),
+                          void (*fn)(const char *topic, int32_t partition, int64_t next, void *arg),
                           void *arg);
 
 /**

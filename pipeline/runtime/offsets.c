@@ -17,7 +17,7 @@ typedef struct ot_part ot_part;
 struct dl_offsets_entry {
     dl_offsets_entry *next; /* partition queue, or orphan list */
     dl_offsets_entry *prev; /* orphan list only: orphans go in any order */
-    ot_part *part; /* NULL: orphaned (partition revoked while in flight) */
+    ot_part *part;          /* NULL: orphaned (partition revoked while in flight) */
     int64_t offset;
     int holds;
     void *opaque;
@@ -170,8 +170,7 @@ int dl_offsets_entry_orphaned(const dl_offsets_entry *ent)
 }
 
 size_t dl_offsets_advance(dl_offsets *ot,
-                          void (*fn)(const char *topic, int32_t partition, int64_t next,
-                                     void *arg),
+                          void (*fn)(const char *topic, int32_t partition, int64_t next, void *arg),
                           void *arg)
 {
     size_t reported = 0;

@@ -301,8 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partitions_are_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_drops_tracking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_all_and_free_with_orphans, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoke_unknown_partition_is_harmless, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_unknown_partition_is_harmless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_release_is_harmless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_partitions, setup, teardown),
     };

@@ -1,0 +1,158 @@
+/* dateline run: the Kafka stage (the work is in pipeline/runtime/stage.c). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dateline/config.h"
+#include "dateline/log.h"
+#include "dateline/pipeline.h"
+#include "dateline/stage.h"
+
+#include "cmd.h"
+
+/* The one global (STYLE.md): set by SIGTERM/SIGINT, read by the stage loop. */
+static volatile sig_atomic_t run_stop;
+
+static void run_on_signal(int sig)
+{
+    /* A second signal means "now", even while the stage is blocked inside
+     * librdkafka (flushing, committing, leaving the group), which polling a
+     * flag cannot promise. Nothing unacknowledged has been stored, so it is
+     * consumed again after a restart. _exit() is async-signal-safe; this is
+     * the one thing a handler of ours does besides setting the flag. */
+    if (run_stop)
+        _exit(128 + sig);
+    run_stop = 1;
+}
+
+static void run_usage(FILE *fp)
+{
+    fprintf(fp, "usage: dateline run -c CONFIG [--log-level LEVEL]\n"
+                "\n"
+                "Consume topics.input, enrich every article, and produce enriched records to\n"
+                "topics.enriched and messages that are not articles to topics.dead_letter.\n"
+                "An input offset is committed only after its outputs are acknowledged\n"
+                "(at-least-once).\n"
+                "\n"
+                "options:\n"
+                "  -c, --config FILE      configuration file (required)\n"
+                "      --log-level LEVEL  debug, info, warn or error (overrides log.level)\n"
+                "  -h, --help             show this help\n"
+                "\n"
+                "SIGTERM or SIGINT stops in order: stop fetching, flush within\n"
+                "runtime.shutdown_grace_ms, commit, leave the group, exit 0. A second signal\n"
+                "exits at once without committing unacknowledged work.\n"
+                "\n"
+                "exit status: 0 after a requested stop; 1 for configuration or rules errors\n"
+                "and fatal Kafka errors; 2 for usage errors.\n");
+}
+
+/* Matches "--name VALUE", "--name=VALUE" or "-s VALUE"; advances *i. */
+static int run_opt(int argc, char **argv, int *i, const char *shrt, const char *lng,
+                   const char **value)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(lng);
+
+    if (!strncmp(arg, lng, n) && arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (strcmp(arg, lng) && (!shrt || strcmp(arg, shrt)))
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "dateline run: %s needs a value\n", arg);
+        *value = NULL;
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+static void run_install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int dl_cmd_run(int argc, char **argv)
+{
+    const char *path = NULL, *level_name = NULL, *value;
+    dl_log_level level;
+    dl_config cfg;
+    dl_err err;
+    char buf[1024];
+    dl_pipeline *pl = NULL;
+    dl_stage *st = NULL;
+    int rc, status = 1;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            run_usage(stdout);
+            return 0;
+        }
+        if ((rc = run_opt(argc, argv, &i, "-c", "--config", &value)) != 0) {
+            if (rc < 0)
+                return 2;
+            path = value;
+        } else if ((rc = run_opt(argc, argv, &i, NULL, "--log-level", &value)) != 0) {
+            if (rc < 0)
+                return 2;
+            level_name = value;
+        } else {
+            fprintf(stderr, "dateline run: unknown argument '%s'\n", argv[i]);
+            run_usage(stderr);
+            return 2;
+        }
+    }
+    if (level_name) {
+        if (dl_log_level_parse(level_name, &level)) {
+            fprintf(stderr, "dateline run: --log-level: '%s' is not debug, info, warn or error\n",
+                    level_name);
+            return 2;
+        }
+        dl_log_set_level(level);
+    }
+    if (!path) {
+        fprintf(stderr, "dateline run: missing -c CONFIG\n");
+        run_usage(stderr);
+        return 1;
+    }
+
+    memset(&cfg, 0, sizeof(cfg));
+    dl_err_clear(&err);
+    if (dl_config_load(path, &cfg, &err)) {
+        fprintf(stderr, "%s\n", dl_err_str(&err, buf, sizeof(buf)));
+        dl_config_free(&cfg);
+        return 1;
+    }
+    if (!level_name)
+        dl_log_set_level(cfg.log.level);
+    if (!(pl = dl_pipeline_new(&cfg, &err))) {
+        fprintf(stderr, "%s\n", dl_err_str(&err, buf, sizeof(buf)));
+        goto out;
+    }
+    /* Before any client exists: librdkafka's threads block signals, so
+     * they are delivered to this thread and only set the flag. */
+    run_install_signals();
+    if (!(st = dl_stage_new(&cfg, pl, &run_stop, &err))) {
+        fprintf(stderr, "%s\n", dl_err_str(&err, buf, sizeof(buf)));
+        goto out;
+    }
+    if (dl_stage_run(st, &err)) {
+        fprintf(stderr, "dateline run: %s\n", dl_err_str(&err, buf, sizeof(buf)));
+        goto out;
+    }
+    status = 0;
+out:
+    dl_stage_destroy(st);
+    dl_pipeline_free(pl);
+    dl_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,80 @@
+/*
+ * dateline - Kafka sink: the idempotent producer of `dateline run`.
+ *
+ * One producer for every output topic. Delivery reports are handed to the
+ * caller's callback, on the thread that calls dl_kafka_sink_poll(),
+ * dl_kafka_sink_flush() or dl_kafka_sink_produce() (which polls while the queue is full).
+ */
+#ifndef DATELINE_KAFKA_SINK_H
+#define DATELINE_KAFKA_SINK_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "dateline/common.h"
+#include "dateline/config.h"
+
+typedef struct dl_kafka_sink dl_kafka_sink;
+
+typedef enum {
+    DL_KAFKA_SINK_ENRICHED = 0,
+    DL_KAFKA_SINK_DEAD_LETTER,
+    DL_KAFKA_SINK_TOPICS
+} dl_kafka_sink_topic;
+
+/**
+ * Delivery report: @p rkm->_private is the msg_opaque given to
+ * dl_kafka_sink_produce(), @p rkm->err the final outcome (librdkafka has retried).
+ */
+typedef void dl_kafka_sink_delivery_fn(const rd_kafka_message_t *rkm, void *arg);
+
+/**
+ * @brief Builds the producer configuration; does not touch Kafka.
+ *        Defaults enable.idempotence=true and acks=all, then every
+ *        kafka.producer property.
+ * @returns NULL with @p err set (DL_ECONFIG naming the property) on error.
+ */
+dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn *on_delivery,
+                                 void *arg, dl_err *err);
+
+/** @brief Creates the producer handle and the output topic handles. */
+int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err);
+
+/**
+ * @brief Enqueues one record (payload copied). While the queue is full it
+ *        serves delivery reports and retries, so it never drops and never
+ *        grows the queue beyond queue.buffering.max.*.
+ * @param key    p == NULL: no key.
+ * @param hdrs   taken over in every case (NULL: none).
+ * @returns 0, or the rd_kafka_resp_err_t why the record was not enqueued
+ *          (e.g. MSG_SIZE_TOO_LARGE, __FATAL, __UNKNOWN_TOPIC); no delivery
+ *          report follows a failure.
+ */
+int dl_kafka_sink_produce(dl_kafka_sink *snk, dl_kafka_sink_topic topic, dl_slice key,
+                          dl_slice value, rd_kafka_headers_t *hdrs, void *msg_opaque);
+
+/** @brief Serves delivery reports, logs and errors for up to @p timeout_ms. */
+void dl_kafka_sink_poll(dl_kafka_sink *snk, int timeout_ms);
+
+/**
+ * @brief Sends what is queued now and serves delivery reports for up to
+ *        @p timeout_ms. @returns records still awaiting a report.
+ */
+int dl_kafka_sink_flush(dl_kafka_sink *snk, int timeout_ms);
+
+/** @returns records produced but not yet reported. */
+int dl_kafka_sink_outq_len(const dl_kafka_sink *snk);
+
+/** @returns 1 after a fatal producer error, with the message in @p buf. */
+int dl_kafka_sink_fatal(const dl_kafka_sink *snk, char *buf, size_t size);
+
+/** @returns the topic name behind @p topic. */
+const char *dl_kafka_sink_topic_name(const dl_kafka_sink *snk, dl_kafka_sink_topic topic);
+
+/**
+ * @brief Purges what is still queued or in flight (their delivery reports,
+ *        with __PURGE_* errors, are served to the callback here), then
+ *        destroys the handle. Flush first to deliver. NULL is fine.
+ */
+void dl_kafka_sink_destroy(dl_kafka_sink *snk);
+
+#endif

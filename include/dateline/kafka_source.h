@@ -1,0 +1,96 @@
+/*
+ * dateline - Kafka source: the high-level KafkaConsumer of `dateline run`.
+ *
+ * Joins group kafka.group_id, subscribes to topics.input, and handles
+ * rebalances for both the eager and the cooperative protocol. Offsets are
+ * never stored automatically (enable.auto.offset.store=false): the stage
+ * stores an offset once everything produced from the message is delivered,
+ * and librdkafka's auto commit (on unless kafka.consumer says otherwise)
+ * commits what was stored.
+ *
+ * Threading: everything, including the rebalance handlers, runs on the
+ * thread that calls dl_kafka_source_poll() / dl_kafka_source_close().
+ */
+#ifndef DATELINE_KAFKA_SOURCE_H
+#define DATELINE_KAFKA_SOURCE_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "dateline/common.h"
+#include "dateline/config.h"
+
+typedef struct dl_kafka_source dl_kafka_source;
+
+/** Rebalance hooks, called from inside dl_kafka_source_poll() / dl_kafka_source_close(). */
+typedef struct dl_kafka_source_handlers {
+    /** After the partitions were (incrementally) assigned. */
+    void (*assigned)(const rd_kafka_topic_partition_list_t *parts, void *arg);
+    /**
+     * Before the partitions are (incrementally) unassigned: finish, store and
+     * commit their work here. @p lost: the assignment was lost (session
+     * timeout, fencing); offsets can no longer be committed.
+     */
+    void (*revoked)(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg);
+    void *arg;
+} dl_kafka_source_handlers;
+
+/**
+ * @brief Builds the consumer configuration from @p cfg; does not touch Kafka.
+ *        bootstrap.servers = kafka.brokers, group.id = kafka.group_id,
+ *        defaults enable.auto.commit=true and auto.offset.reset=earliest,
+ *        then every kafka.consumer property; enable.auto.offset.store is
+ *        forced to false afterwards.
+ * @returns NULL with @p err set (DL_ECONFIG naming the property) on error.
+ * @remark @p cfg and @p h must outlive the source.
+ */
+dl_kafka_source *dl_kafka_source_new(const dl_config *cfg, const dl_kafka_source_handlers *h,
+                                     dl_err *err);
+
+/** @brief Creates the consumer handle and subscribes to topics.input. */
+int dl_kafka_source_start(dl_kafka_source *src, dl_err *err);
+
+/**
+ * @brief Polls for one message, serving rebalances, logs and errors.
+ * @returns a message the caller destroys with rd_kafka_message_destroy()
+ *          (before dl_kafka_source_destroy()), or NULL (timeout; consumer errors
+ *          are logged here).
+ */
+rd_kafka_message_t *dl_kafka_source_poll(dl_kafka_source *src, int timeout_ms);
+
+/**
+ * @brief Stores offsets (each .offset = next offset to consume) for the
+ *        next commit. Per-partition failures are logged.
+ */
+int dl_kafka_source_store(dl_kafka_source *src, rd_kafka_topic_partition_list_t *offsets);
+
+/**
+ * @brief Commits stored offsets of the current assignment.
+ * @param async 0: wait for the broker. "Nothing to commit" is success.
+ */
+int dl_kafka_source_commit(dl_kafka_source *src, int async);
+
+/** @returns 1 if offsets are committed by librdkafka (enable.auto.commit). */
+int dl_kafka_source_auto_commit(const dl_kafka_source *src);
+
+/**
+ * @brief Pauses (or resumes) fetching for the whole assignment, including
+ *        partitions assigned while paused. Used for backpressure.
+ */
+void dl_kafka_source_pause(dl_kafka_source *src, int pause);
+
+/** @returns 1 after a fatal consumer error, with the message in @p buf. */
+int dl_kafka_source_fatal(const dl_kafka_source *src, char *buf, size_t size);
+
+/**
+ * @brief Leaves the group: revokes the assignment (calling the revoked
+ *        handler) and commits per configuration. Idempotent.
+ */
+int dl_kafka_source_close(dl_kafka_source *src);
+
+/** @brief Closes if needed and destroys the handle. NULL is fine. */
+void dl_kafka_source_destroy(dl_kafka_source *src);
+
+/** @returns the consumer handle (NULL before dl_kafka_source_start()). */
+rd_kafka_t *dl_kafka_source_handle(const dl_kafka_source *src);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * dateline - helpers shared by the Kafka source and sink (private to io/):
+ * building an rd_kafka_conf_t from the config's pass-through properties and
+ * routing librdkafka's logs and errors into our JSON log.
+ */
+#ifndef DATELINE_IO_KAFKA_COMMON_H
+#define DATELINE_IO_KAFKA_COMMON_H
+
+#include <stdatomic.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "dateline/common.h"
+#include "dateline/config.h"
+
+/**
+ * Fatal-error state of one client handle. error_cb sets it from the poll
+ * thread; it is atomic anyway so that a future background thread (metrics)
+ * may read it.
+ */
+typedef struct dl_kafka_state {
+    const char *role; /* "consumer" | "producer" */
+    atomic_int fatal;
+    char fatal_msg[512];
+} dl_kafka_state;
+
+/**
+ * @brief Sets one property, reporting failures against the config file as
+ *        "FILE: SECTION.NAME: librdkafka's message" (DL_ECONFIG).
+ */
+int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
+                      const char *name, const char *value, dl_err *err);
+
+/** @brief Applies every property of @p props (from config section @p section). */
+int dl_kafka_conf_apply(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
+                        const dl_kvlist *props, dl_err *err);
+
+/**
+ * @brief Installs the JSON log callback with `log.queue=true`.
+ * @remark Call dl_kafka_log_forward() right after rd_kafka_new() so that logs
+ *         are served by our poll calls instead of librdkafka's threads. The
+ *         error_cb is the caller's: it needs the conf opaque's type.
+ */
+int dl_kafka_conf_logging(rd_kafka_conf_t *conf, const dl_config *cfg, dl_err *err);
+
+/** @brief Forwards the handle's logs to its main queue (served by our polls). */
+void dl_kafka_log_forward(rd_kafka_t *rk);
+
+/**
+ * @brief The error_cb body: logs, and on a fatal error records
+ *        rd_kafka_fatal_error() in @p state.
+ */
+void dl_kafka_on_error(rd_kafka_t *rk, dl_kafka_state *state, int err, const char *reason);
+
+/** @brief Formats a partition list as "topic[0],topic[3]" into @p buf. */
+const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, char *buf,
+                               size_t size);
+
+#endif

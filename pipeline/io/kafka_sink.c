@@ -1,0 +1,176 @@
+/* Kafka sink: one idempotent producer for the output topics. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dateline/log.h"
+#include "dateline/kafka_sink.h"
+
+#include "kafka_common.h"
+
+/* How long one wait for queue space or delivery reports lasts. */
+#define SINK_POLL_SLICE_MS 100
+
+struct dl_kafka_sink {
+    const dl_config *cfg;
+    dl_kafka_sink_delivery_fn *on_delivery;
+    void *arg;
+    rd_kafka_conf_t *conf; /* until dl_kafka_sink_start() hands it to rd_kafka_new() */
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt[DL_KAFKA_SINK_TOPICS];
+    const char *names[DL_KAFKA_SINK_TOPICS];
+    dl_kafka_state state;
+    unsigned long queue_full_waits;
+};
+
+static void sink_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    dl_kafka_sink *snk = opaque;
+
+    dl_kafka_on_error(rk, &snk->state, err, reason);
+}
+
+static void sink_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+    dl_kafka_sink *snk = opaque;
+
+    (void)rk;
+    if (snk->on_delivery)
+        snk->on_delivery(rkm, snk->arg);
+}
+
+dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn *on_delivery,
+                                 void *arg, dl_err *err)
+{
+    dl_kafka_sink *snk;
+    int rc;
+
+    if (!(snk = calloc(1, sizeof(*snk)))) {
+        dl_err_set(err, DL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    snk->cfg = cfg;
+    snk->on_delivery = on_delivery;
+    snk->arg = arg;
+    snk->state.role = "producer";
+    snk->names[DL_KAFKA_SINK_ENRICHED] = cfg->topics.enriched;
+    snk->names[DL_KAFKA_SINK_DEAD_LETTER] = cfg->topics.dead_letter;
+    if (!(snk->conf = rd_kafka_conf_new())) {
+        dl_err_set(err, DL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    /* Defaults first so that kafka.producer may override them. Idempotence
+     * keeps retries from duplicating or reordering records per partition. */
+    if ((rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers,
+                                err)) ||
+        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "client.id", "dateline", err)) ||
+        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "enable.idempotence", "true", err)) ||
+        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "acks", "all", err)) ||
+        (rc = dl_kafka_conf_apply(snk->conf, cfg, "kafka.producer", &cfg->kafka.producer, err)) ||
+        (rc = dl_kafka_conf_logging(snk->conf, cfg, err)))
+        goto fail;
+    rd_kafka_conf_set_opaque(snk->conf, snk);
+    rd_kafka_conf_set_error_cb(snk->conf, sink_error_cb);
+    rd_kafka_conf_set_dr_msg_cb(snk->conf, sink_dr_msg_cb);
+    return snk;
+fail:
+    dl_kafka_sink_destroy(snk);
+    return NULL;
+}
+
+int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err)
+{
+    char errstr[512];
+
+    snk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, snk->conf, errstr, sizeof(errstr));
+    if (!snk->rk)
+        return dl_err_set_at(err, DL_ECONFIG, snk->cfg->path ? snk->cfg->path : "", 0, 0,
+                             "kafka.producer: %s", errstr);
+    snk->conf = NULL; /* now owned, and freed, by the rd_kafka_t instance */
+    dl_kafka_log_forward(snk->rk);
+    for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++) {
+        snk->rkt[i] = rd_kafka_topic_new(snk->rk, snk->names[i], NULL);
+        if (!snk->rkt[i])
+            return dl_err_set(err, DL_EKAFKA, "topic %s: %s", snk->names[i],
+                              rd_kafka_err2str(rd_kafka_last_error()));
+    }
+    return 0;
+}
+
+int dl_kafka_sink_produce(dl_kafka_sink *snk, dl_kafka_sink_topic topic, dl_slice key,
+                          dl_slice value, rd_kafka_headers_t *hdrs, void *msg_opaque)
+{
+    rd_kafka_resp_err_t err;
+
+    for (;;) {
+        err = rd_kafka_producev(
+            snk->rk, RD_KAFKA_V_RKT(snk->rkt[topic]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)value.p, value.len),
+            RD_KAFKA_V_KEY(key.p, key.p ? key.len : 0), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        /* Backpressure: wait for delivery reports to make room. Every
+         * queued record ends in a report within message.timeout.ms, so the
+         * wait is bounded; a fatal error fails the next producev. */
+        if (snk->queue_full_waits++ % 100 == 0)
+            DL_LOG(DL_LOG_DEBUG, "sink", "producer queue full, waiting");
+        rd_kafka_poll(snk->rk, SINK_POLL_SLICE_MS);
+    }
+    if (err) {
+        if (hdrs) /* producev only takes the headers over on success */
+            rd_kafka_headers_destroy(hdrs);
+        return (int)err;
+    }
+    return 0;
+}
+
+void dl_kafka_sink_poll(dl_kafka_sink *snk, int timeout_ms)
+{
+    rd_kafka_poll(snk->rk, timeout_ms);
+}
+
+int dl_kafka_sink_flush(dl_kafka_sink *snk, int timeout_ms)
+{
+    rd_kafka_flush(snk->rk, timeout_ms);
+    return rd_kafka_outq_len(snk->rk);
+}
+
+int dl_kafka_sink_outq_len(const dl_kafka_sink *snk)
+{
+    return snk->rk ? rd_kafka_outq_len(snk->rk) : 0;
+}
+
+int dl_kafka_sink_fatal(const dl_kafka_sink *snk, char *buf, size_t size)
+{
+    if (!atomic_load(&snk->state.fatal))
+        return 0;
+    snprintf(buf, size, "%s", snk->state.fatal_msg);
+    return 1;
+}
+
+const char *dl_kafka_sink_topic_name(const dl_kafka_sink *snk, dl_kafka_sink_topic topic)
+{
+    return snk->names[topic];
+}
+
+void dl_kafka_sink_destroy(dl_kafka_sink *snk)
+{
+    if (!snk)
+        return;
+    if (snk->rk) {
+        /* Anything left could not be delivered in time. Purging hands each
+         * record back through a delivery report, so its owner learns it was
+         * not acknowledged (and does not store its offset). */
+        rd_kafka_purge(snk->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        for (int i = 0; i < 50 && rd_kafka_outq_len(snk->rk) > 0; i++)
+            rd_kafka_poll(snk->rk, SINK_POLL_SLICE_MS);
+        for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
+            if (snk->rkt[i])
+                rd_kafka_topic_destroy(snk->rkt[i]);
+        rd_kafka_destroy(snk->rk);
+    }
+    if (snk->conf)
+        rd_kafka_conf_destroy(snk->conf);
+    free(snk);
+}
