@@ -63,7 +63,6 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->cands);
     free(ex->timexes);
     free(ex->events);
-    free(ex->tense);
     free(ex);
 }
 
@@ -151,23 +150,29 @@ static int cand_cmp(const void *a, const void *b)
     return x->rule - y->rule;
 }
 
-/* Tense of sentence @p si from the cue patterns, computed once per sentence. */
-static int sentence_tense(dl_extractor *ex, dl_slice text, size_t si)
+/* Tense cues this close to an expression (same sentence) decide its direction. */
+#define DL_CUE_BEFORE 60
+#define DL_CUE_AFTER 30
+
+/* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none. */
+static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
 {
     const dl_rules *r = ex->rules;
     const dl_sentence *s = &ex->sentences[si];
-    int t = 0;
+    size_t from = start > s->start + DL_CUE_BEFORE ? start - DL_CUE_BEFORE : s->start;
+    size_t to = end + DL_CUE_AFTER < s->end ? end + DL_CUE_AFTER : s->end;
 
-    if (ex->tense[si] != -2)
-        return ex->tense[si];
-    if (r->future_cue && pcre2_match(r->future_cue, (PCRE2_SPTR)text.p, s->end, s->start, 0,
-                                     ex->md, ex->mctx) >= 0)
-        t = 1;
-    else if (r->past_cue && pcre2_match(r->past_cue, (PCRE2_SPTR)text.p, s->end, s->start, 0,
-                                        ex->md, ex->mctx) >= 0)
-        t = -1;
-    ex->tense[si] = (signed char)t;
-    return t;
+    if (from > start)
+        from = start;
+    if (to < end)
+        to = end;
+    if (r->future_cue &&
+        pcre2_match(r->future_cue, (PCRE2_SPTR)text.p, to, from, 0, ex->md, ex->mctx) >= 0)
+        return 1;
+    if (r->past_cue &&
+        pcre2_match(r->past_cue, (PCRE2_SPTR)text.p, to, from, 0, ex->md, ex->mctx) >= 0)
+        return -1;
+    return 0;
 }
 
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
@@ -176,13 +181,6 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     long anchor = -1; /* index, not pointer: timexes may move on growth */
 
     qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
-    if (ex->n_sentences > ex->cap_tense) {
-        free(ex->tense);
-        if (!(ex->tense = malloc(ex->n_sentences)))
-            return DL_ENOMEM;
-        ex->cap_tense = ex->n_sentences;
-    }
-    memset(ex->tense, -2, ex->n_sentences);
     for (size_t i = 0; i < ex->n_cands; i++) {
         const dl_candidate *c = &ex->cands[i];
         dl_timex *tx;
@@ -204,7 +202,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         tx->sentence = si;
         ctx.dct = dct;
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
-        ctx.tense = ex->n_sentences ? sentence_tense(ex, text, si) : 0;
+        ctx.tense = ex->n_sentences ? local_tense(ex, text, si, c->start, c->end) : 0;
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
         ex->n_timexes++;

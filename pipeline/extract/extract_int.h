@@ -27,8 +27,6 @@ struct dl_extractor {
     size_t n_timexes, cap_timexes;
     dl_event *events;
     size_t n_events, cap_events;
-    signed char *tense; /* per sentence: -2 unknown, -1 past, 0 none, 1 future */
-    size_t cap_tense;
 };
 
 int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end);

@@ -1,7 +1,8 @@
 /*
  * Normalisation: a rule's match -> TimeML value and mod, resolved against
- * the document date (DCT), the previous anchored expression, and the tense
- * of the sentence.
+ * the document date (DCT), the previous anchored expression, and tense cues
+ * near the expression. The rule file chooses the normaliser; the captures
+ * (named groups looked up in lexicons) give its arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,27 @@
 #include "calendar.h"
 #include "extract_int.h"
 
+const char *const dl_unit_names[DL_UNIT__COUNT] = {"day",    "week",    "month", "quarter",
+                                                   "year",   "decade",  "century", "hour",
+                                                   "minute", "second"};
+
+#define NONE (-1)
+#define UNKNOWN (-2) /* a count like "several": the value gets an X */
+
 /* What the capture groups of one match say, numbers already looked up. */
 typedef struct fields {
-    int year, month, day, weekday; /* -1: absent */
+    int year, month, day, weekday, quarter, hour, minute, n;
     int rel, has_rel;
-    char unit[8];
-    char mod[16];
+    int unit; /* dl_unit or NONE */
+    int plural;
+    char mod[16], season[4], part[4], ampm[4], decade[4];
 } fields;
 
-static int number(const char *p, size_t len, int *out)
+static int digits(const char *p, size_t len, int *out)
 {
     int v = 0;
 
-    if (len == 0 || len > 6)
+    if (len == 0 || len > 7)
         return -1;
     for (size_t i = 0; i < len; i++) {
         if (p[i] < '0' || p[i] > '9')
@@ -33,48 +42,137 @@ static int number(const char *p, size_t len, int *out)
     return 0;
 }
 
-/* The value of capture @p cap: its lexicon entry if the group is named after
- * a lexicon, else its text. Trailing periods ("Sept.") are not part of a word. */
-static const char *lookup(const dl_rule *rule, const dl_candidate *c, dl_slice text, dl_cap cap,
-                          char *buf, size_t size)
+/* The span of capture @p cap, trailing periods ("Sept.") dropped. */
+static int span(const dl_candidate *c, dl_slice text, dl_cap cap, const char **p, size_t *len)
 {
     size_t s = c->cap_start[cap], e = c->cap_end[cap];
 
     if (s == e)
-        return NULL;
-    while (e > s && text.p[e - 1] == '.')
+        return 0;
+    while (e > s + 1 && text.p[e - 1] == '.')
         e--;
+    *p = text.p + s;
+    *len = e - s;
+    return 1;
+}
+
+/* The value of capture @p cap: its lexicon entry if the group is named after
+ * a lexicon and the word is in it, else its text. */
+static const char *lookup(const dl_rule *rule, const dl_candidate *c, dl_slice text, dl_cap cap,
+                          char *buf, size_t size)
+{
+    const char *p;
+    size_t len;
+
+    if (!span(c, text, cap, &p, &len))
+        return NULL;
     for (int k = 0; k < rule->n_caps; k++) {
         if (rule->caps[k].cap == cap && rule->caps[k].lex) {
-            const char *v = dl_lexicon_get(rule->caps[k].lex, text.p + s, e - s);
+            const char *v = dl_lexicon_get(rule->caps[k].lex, p, len);
             if (v)
                 return v;
         }
     }
-    if (e - s >= size)
+    if (len >= size)
         return NULL;
-    memcpy(buf, text.p + s, e - s);
-    buf[e - s] = '\0';
+    memcpy(buf, p, len);
+    buf[len] = '\0';
     return buf;
 }
 
-static int read_fields(const dl_rule *rule, const dl_candidate *c, dl_slice text, fields *f)
+/*
+ * A count in digits ("18") or words ("twenty four", "a couple of", "two
+ * hundred"). Words come from the `number` lexicon; a value of X there
+ * ("several") makes the count unknown.
+ */
+static int count(const dl_rules *rules, const char *p, size_t len, int *out)
 {
-    char buf[64];
+    int total = 0, cur = 0, any = 0;
     const char *v;
 
+    if (digits(p, len, out) == 0)
+        return 0;
+    if (!rules->number)
+        return -1;
+    if ((v = dl_lexicon_get(rules->number, p, len)))
+        goto single;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && p[j] != ' ' && p[j] != '-')
+            j++;
+        if (j > i) {
+            if (!(v = dl_lexicon_get(rules->number, p + i, j - i)))
+                return -1;
+            if (v[0] == 'X') {
+                *out = UNKNOWN;
+                return 0;
+            }
+            int w = atoi(v);
+            if (w == 100 || w == 1000) {
+                cur = (cur ? cur : 1) * w;
+                if (w == 1000) {
+                    total += cur;
+                    cur = 0;
+                }
+            } else {
+                cur += w;
+            }
+            any = 1;
+        }
+        i = j + 1;
+    }
+    if (!any)
+        return -1;
+    *out = total + cur;
+    return 0;
+single:
+    *out = v[0] == 'X' ? UNKNOWN : atoi(v);
+    return 0;
+}
+
+static int unit_of(const char *name)
+{
+    for (int u = 0; u < DL_UNIT__COUNT; u++)
+        if (!strcmp(name, dl_unit_names[u]))
+            return u;
+    return NONE;
+}
+
+static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
+                       dl_slice text, fields *f)
+{
+    char buf[64];
+    const char *v, *p = NULL;
+    size_t len = 0;
+    struct {
+        dl_cap cap;
+        int *out;
+    } nums[] = {{DL_CAP_YEAR, &f->year},       {DL_CAP_MONTH, &f->month},
+                {DL_CAP_DAY, &f->day},         {DL_CAP_WEEKDAY, &f->weekday},
+                {DL_CAP_QUARTER, &f->quarter}, {DL_CAP_HOUR, &f->hour},
+                {DL_CAP_MINUTE, &f->minute}};
+    struct {
+        dl_cap cap;
+        char *out;
+    } strs[] = {{DL_CAP_SEASON, f->season},
+                {DL_CAP_PART, f->part},
+                {DL_CAP_AMPM, f->ampm},
+                {DL_CAP_DECADE, f->decade}};
+
     memset(f, 0, sizeof(*f));
-    f->year = f->month = f->day = f->weekday = -1;
-    if ((v = lookup(rule, c, text, DL_CAP_YEAR, buf, sizeof(buf))) &&
-        number(v, strlen(v), &f->year))
-        return -1;
-    if ((v = lookup(rule, c, text, DL_CAP_MONTH, buf, sizeof(buf))) &&
-        number(v, strlen(v), &f->month))
-        return -1;
-    if ((v = lookup(rule, c, text, DL_CAP_DAY, buf, sizeof(buf))) && number(v, strlen(v), &f->day))
-        return -1;
-    if ((v = lookup(rule, c, text, DL_CAP_WEEKDAY, buf, sizeof(buf))) &&
-        number(v, strlen(v), &f->weekday))
+    f->year = f->month = f->day = f->weekday = f->quarter = f->hour = f->minute = NONE;
+    f->n = NONE;
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        if ((v = lookup(rule, c, text, nums[i].cap, buf, sizeof(buf))) &&
+            digits(v, strlen(v), nums[i].out))
+            return -1;
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if ((v = lookup(rule, c, text, strs[i].cap, buf, sizeof(buf))))
+            snprintf(strs[i].out, 4, "%s", v);
+    /* Two-digit years ('98) belong to the 20th century before 50. */
+    if (f->year >= 0 && c->cap_end[DL_CAP_YEAR] - c->cap_start[DL_CAP_YEAR] <= 3)
+        f->year += f->year < 50 ? 2000 : 1900;
+    if (span(c, text, DL_CAP_N, &p, &len) && count(rules, p, len, &f->n))
         return -1;
     if ((v = lookup(rule, c, text, DL_CAP_REL, buf, sizeof(buf)))) {
         f->rel = atoi(v);
@@ -82,10 +180,16 @@ static int read_fields(const dl_rule *rule, const dl_candidate *c, dl_slice text
     } else {
         f->rel = rule->rel;
     }
-    v = lookup(rule, c, text, DL_CAP_UNIT, buf, sizeof(buf));
-    snprintf(f->unit, sizeof(f->unit), "%s", v ? v : rule->unit);
-    for (char *p = f->unit; *p; p++)
-        *p = (char)(*p | 0x20);
+    f->unit = NONE;
+    if ((v = lookup(rule, c, text, DL_CAP_UNIT, buf, sizeof(buf)))) {
+        f->unit = unit_of(v);
+        if (f->unit == NONE)
+            return -1;
+        if (span(c, text, DL_CAP_UNIT, &p, &len))
+            f->plural = (p[len - 1] | 0x20) == 's';
+    } else if (rule->unit[0]) {
+        f->unit = unit_of(rule->unit);
+    }
     v = lookup(rule, c, text, DL_CAP_MOD, buf, sizeof(buf));
     snprintf(f->mod, sizeof(f->mod), "%s", v ? v : rule->mod);
     return 0;
@@ -101,22 +205,18 @@ static int valid_date(int y, int m, int d)
 }
 
 /*
- * A month (and day) without a year: the occurrence nearest the DCT in the
- * direction the tense says; with no tense, the nearest either way.
+ * A month (and day) without a year: with a tense cue, the occurrence on the
+ * cue's side of the DCT; otherwise the one nearest the DCT.
  */
 static int infer_year(const dl_dct *dct, int month, int day, int tense)
 {
-    int d = day > 0 ? day : 0;
-    int dct_key = dct->month * 32 + dct->day, key = month * 32 + d;
-
-    if (day <= 0)
-        dct_key = dct->month * 32; /* month granularity: this month counts as now */
-    if (tense < 0)
-        return key <= dct_key ? dct->year : dct->year - 1;
-    if (tense > 0)
-        return key >= dct_key ? dct->year : dct->year + 1;
-    /* Nearest: more than six months away means the other year. */
+    int dct_key = dct->month * 32 + (day > 0 ? dct->day : 0), key = month * 32 + (day > 0 ? day : 0);
     int diff = month - dct->month;
+
+    if (tense < 0 && key > dct_key && diff > 2)
+        return dct->year - 1;
+    if (tense > 0 && key < dct_key && diff < -2)
+        return dct->year + 1;
     if (diff > 6)
         return dct->year - 1;
     if (diff < -6)
@@ -132,19 +232,97 @@ static void format_day(char *out, size_t size, long days)
     snprintf(out, size, "%04d-%02d-%02d", y, m, d);
 }
 
-static int norm_date(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
+/* A bare weekday: this week's, on the tense's side; past by default, as
+ * news mostly reports what happened. */
+static long weekday_days(const dl_dct *dct, int weekday, int tense)
+{
+    long z = dl_days_from_civil(dct->year, dct->month, dct->day);
+    int dw = dl_weekday(dct->year, dct->month, dct->day);
+    int back = (dw - weekday + 7) % 7, fwd = (weekday - dw + 7) % 7;
+
+    return tense > 0 ? z + (fwd ? fwd : 0) : z - back;
+}
+
+/* Substitutes {year} {quarter} {season} {weekday} {month} {day} {decade} {n}. */
+static int apply_template(const char *tpl, const fields *f, int year, char *out, size_t size)
+{
+    size_t o = 0;
+
+    for (const char *p = tpl; *p && o + 1 < size;) {
+        char piece[16] = "";
+        if (*p != '{') {
+            out[o++] = *p++;
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close)
+            return -1;
+        size_t n = (size_t)(close - p - 1);
+#define IS(name) (n == strlen(name) && !strncmp(p + 1, name, n))
+        if (IS("year") && year >= 0)
+            snprintf(piece, sizeof(piece), "%04d", year);
+        else if (IS("quarter") && f->quarter > 0)
+            snprintf(piece, sizeof(piece), "%d", f->quarter);
+        else if (IS("season") && f->season[0])
+            snprintf(piece, sizeof(piece), "%s", f->season);
+        else if (IS("weekday") && f->weekday > 0)
+            snprintf(piece, sizeof(piece), "%d", f->weekday);
+        else if (IS("month") && f->month > 0)
+            snprintf(piece, sizeof(piece), "%02d", f->month);
+        else if (IS("day") && f->day > 0)
+            snprintf(piece, sizeof(piece), "%02d", f->day);
+        else if (IS("decade") && f->decade[0])
+            snprintf(piece, sizeof(piece), "%s", f->decade);
+        else if (IS("n") && f->n >= 0)
+            snprintf(piece, sizeof(piece), "%d", f->n);
+        else if (IS("part") && f->part[0])
+            snprintf(piece, sizeof(piece), "%s", f->part);
+        else
+            return -1; /* the template needs a group this match lacks */
+#undef IS
+        for (const char *q = piece; *q && o + 1 < size; q++)
+            out[o++] = *q;
+        p = close + 1;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* The calendar date a match names, as day count; -1 if it names none. */
+static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
+{
+    const dl_dct *dct = ctx->dct;
+
+    if (f->month > 0 && f->day > 0) {
+        int y = f->year >= 0 ? f->year : infer_year(dct, f->month, f->day, ctx->tense);
+        if (!valid_date(y, f->month, f->day))
+            return -1;
+        *days = dl_days_from_civil(y, f->month, f->day);
+        return 0;
+    }
+    if (f->weekday > 0) {
+        *days = weekday_days(dct, f->weekday, ctx->tense);
+        return 0;
+    }
+    return -1;
+}
+
+static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
     const dl_dct *dct = ctx->dct;
     int year = f->year;
+    long days;
 
-    if (f->month < 0 && f->day < 0 && f->weekday > 0 && f->year < 0) {
-        /* A bare weekday: the one of this week in the tense's direction. */
-        long z = dl_days_from_civil(dct->year, dct->month, dct->day);
-        int dw = dl_weekday(dct->year, dct->month, dct->day);
-        int back = (dw - f->weekday + 7) % 7, fwd = (f->weekday - dw + 7) % 7;
-        long target = ctx->tense > 0 ? z + fwd : ctx->tense < 0 ? z - back
-                                                 : (fwd < back ? z + fwd : z - back);
-        format_day(tx->value, sizeof(tx->value), target);
+    if (rule->value[0]) {
+        /* A template: the year is given, moved by rel, or the DCT's. */
+        if (year < 0)
+            year = dct->year + (f->has_rel || rule->rel ? f->rel : 0);
+        return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
+    }
+    if (f->day > 0 || (f->weekday > 0 && f->month < 0)) {
+        if (resolve_day(f, ctx, &days))
+            return -1;
+        format_day(tx->value, sizeof(tx->value), days);
         return 0;
     }
     if (f->month < 0) {
@@ -153,57 +331,176 @@ static int norm_date(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
         snprintf(tx->value, sizeof(tx->value), "%04d", year);
         return 0;
     }
-    if (year < 0)
-        year = infer_year(dct, f->month, f->day, ctx->tense);
-    if (f->day > 0) {
-        if (!valid_date(year, f->month, f->day))
-            return -1;
-        snprintf(tx->value, sizeof(tx->value), "%04d-%02d-%02d", year, f->month, f->day);
-    } else {
-        if (f->month > 12 || f->month < 1)
-            return -1;
-        snprintf(tx->value, sizeof(tx->value), "%04d-%02d", year, f->month);
+    if (year < 0) {
+        /* "last May" / "next March": the previous or next occurrence. */
+        if (f->has_rel && f->rel < 0)
+            year = f->month < dct->month ? dct->year : dct->year - 1;
+        else if (f->has_rel && f->rel > 0)
+            year = f->month > dct->month ? dct->year : dct->year + 1;
+        else if (f->has_rel)
+            year = dct->year;
+        else
+            year = infer_year(dct, f->month, 0, ctx->tense);
     }
+    snprintf(tx->value, sizeof(tx->value), "%04d-%02d", year, f->month);
     return 0;
 }
 
-/* The calendar unit containing DCT moved by f->rel units. */
-static int norm_relative(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
+/* Parses a calendar value ("1998", "1998-03", "1998-03-22", "1998-W12",
+ * "1998-Q3", with any suffix kept) into a day count and its unit. */
+static int parse_anchor(const char *a, long *days, int *unit, const char **suffix)
+{
+    int y, m = 1, d = 1;
+    size_t n = strlen(a);
+
+    if (n < 4 || digits(a, 4, &y))
+        return -1;
+    *suffix = a + 4;
+    *unit = DL_UNIT_YEAR;
+    if (n >= 7 && a[4] == '-' && digits(a + 5, 2, &m) == 0) {
+        *unit = DL_UNIT_MONTH;
+        *suffix = a + 7;
+        if (n >= 10 && a[7] == '-' && digits(a + 8, 2, &d) == 0) {
+            *unit = DL_UNIT_DAY;
+            *suffix = a + 10;
+        }
+    }
+    if (!valid_date(y, m, d))
+        return -1;
+    *days = dl_days_from_civil(y, m, d);
+    return 0;
+}
+
+/* The @p unit containing day @p z moved by @p k units, at the unit's granularity. */
+static int format_unit(long z, int unit, int k, char *out, size_t size)
+{
+    int y, m, d, iy, w;
+
+    dl_civil_from_days(z, &y, &m, &d);
+    switch (unit) {
+    case DL_UNIT_DAY:
+        format_day(out, size, z + k);
+        return 0;
+    case DL_UNIT_WEEK:
+        dl_civil_from_days(z + 7L * k, &y, &m, &d);
+        dl_iso_week(y, m, d, &iy, &w);
+        snprintf(out, size, "%04d-W%02d", iy, w);
+        return 0;
+    case DL_UNIT_MONTH: {
+        int months = y * 12 + (m - 1) + k;
+        snprintf(out, size, "%04d-%02d", months / 12, months % 12 + 1);
+        return 0;
+    }
+    case DL_UNIT_QUARTER: {
+        int q = y * 4 + (m - 1) / 3 + k;
+        snprintf(out, size, "%04d-Q%d", q / 4, q % 4 + 1);
+        return 0;
+    }
+    case DL_UNIT_YEAR:
+        snprintf(out, size, "%04d", y + k);
+        return 0;
+    case DL_UNIT_DECADE:
+        snprintf(out, size, "%03d", y / 10 + k);
+        return 0;
+    case DL_UNIT_CENTURY:
+        snprintf(out, size, "%02d", y / 100 + k);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/*
+ * "last month", "two weeks ago", "a year earlier", "the same month": a base
+ * (the DCT, or the previous anchor) moved by n units in direction rel.
+ */
+static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx,
+                         dl_timex *tx)
 {
     const dl_dct *dct = ctx->dct;
     long z = dl_days_from_civil(dct->year, dct->month, dct->day);
+    int k, n = f->n == NONE ? 1 : f->n;
+    int anchor_unit = DL_UNIT_DAY;
+    const char *suffix = "";
 
-    if (!strcmp(f->unit, "day")) {
-        format_day(tx->value, sizeof(tx->value), z + f->rel);
-    } else if (!strcmp(f->unit, "week")) {
-        int y, m, d, iy, w;
-        dl_civil_from_days(z + 7L * f->rel, &y, &m, &d);
-        dl_iso_week(y, m, d, &iy, &w);
-        snprintf(tx->value, sizeof(tx->value), "%04d-W%02d", iy, w);
-    } else if (!strcmp(f->unit, "month")) {
-        int months = dct->year * 12 + (dct->month - 1) + f->rel;
-        snprintf(tx->value, sizeof(tx->value), "%04d-%02d", months / 12, months % 12 + 1);
-    } else if (!strcmp(f->unit, "year")) {
-        snprintf(tx->value, sizeof(tx->value), "%04d", dct->year + f->rel);
-    } else {
+    if (f->unit == NONE || f->unit >= DL_UNIT_HOUR)
         return -1;
+    if (n == UNKNOWN) {
+        snprintf(tx->value, sizeof(tx->value), "%s", f->rel < 0 ? "PAST_REF" : "FUTURE_REF");
+        return 0;
     }
+    k = f->rel * n;
+    if (rule->base_anchor && ctx->anchor && parse_anchor(ctx->anchor, &z, &anchor_unit, &suffix)) {
+        z = dl_days_from_civil(dct->year, dct->month, dct->day);
+        suffix = "";
+    }
+    if (f->unit == DL_UNIT_DECADE && f->n != NONE) {
+        /* "a decade ago" moves ten years. */
+        return format_unit(z, DL_UNIT_YEAR, 10 * k, tx->value, sizeof(tx->value));
+    }
+    /* "a year earlier" than "the third quarter" keeps the quarter: 1988-Q3. */
+    if (rule->base_anchor && f->unit == DL_UNIT_YEAR && *suffix && anchor_unit == DL_UNIT_YEAR) {
+        int y, m, d;
+        dl_civil_from_days(z, &y, &m, &d);
+        snprintf(tx->value, sizeof(tx->value), "%04d%.20s", y + k, suffix);
+        return 0;
+    }
+    if (rule->base_anchor && anchor_unit > f->unit && f->unit < DL_UNIT_YEAR && k == 0) {
+        /* "the same day" after "March 2016": no day to take. */
+        return format_unit(z, anchor_unit, 0, tx->value, sizeof(tx->value));
+    }
+    return format_unit(z, f->unit, k, tx->value, sizeof(tx->value));
+}
+
+static int norm_duration(const fields *f, dl_timex *tx)
+{
+    static const char *const code[DL_UNIT__COUNT] = {"D", "W", "M", "Q", "Y", "DE", "CE",
+                                                     "H", "M", "S"};
+    int n = f->n;
+    int timed;
+
+    if (f->unit == NONE)
+        return -1;
+    timed = f->unit >= DL_UNIT_HOUR;
+    if (n == NONE)
+        n = f->plural ? UNKNOWN : 1;
+    if (n == UNKNOWN)
+        snprintf(tx->value, sizeof(tx->value), "P%sX%s", timed ? "T" : "", code[f->unit]);
+    else if (n == 0)
+        return -1;
+    else
+        snprintf(tx->value, sizeof(tx->value), "P%s%d%s", timed ? "T" : "", n, code[f->unit]);
     return 0;
 }
 
-/* "the same month": the previous anchor cut to the unit, else the DCT's. */
-static int norm_anaphor(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
+/* "10:35 a.m.", "10 p.m. Wednesday", "Friday morning", "tonight". */
+static int norm_time(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
-    size_t want = !strcmp(f->unit, "year") ? 4 : !strcmp(f->unit, "month") ? 7 : 10;
-    const char *a = ctx->anchor;
+    const dl_dct *dct = ctx->dct;
+    long z = dl_days_from_civil(dct->year, dct->month, dct->day);
+    char date[16];
 
-    if (a && strlen(a) >= want && a[4] != 'W') {
-        snprintf(tx->value, sizeof(tx->value), "%.*s", (int)want, a);
+    if (resolve_day(f, ctx, &z) && f->has_rel)
+        z += f->rel; /* "yesterday morning" */
+    format_day(date, sizeof(date), z);
+    if (f->part[0]) {
+        snprintf(tx->value, sizeof(tx->value), "%sT%s", date, f->part);
         return 0;
     }
-    fields rel = *f;
-    rel.rel = 0;
-    return norm_relative(&rel, ctx, tx);
+    if (f->hour >= 0) {
+        int h = f->hour, m = f->minute >= 0 ? f->minute : 0;
+        if (h > 24 || m > 59)
+            return -1;
+        if (!strcmp(f->ampm, "pm") && h < 12)
+            h += 12;
+        else if (!strcmp(f->ampm, "am") && h == 12)
+            h = 0;
+        snprintf(tx->value, sizeof(tx->value), "%sT%02d:%02d", date, h, m);
+        return 0;
+    }
+    if (rule->value[0])
+        return apply_template(rule->value, f, dct->year, tx->value, sizeof(tx->value));
+    return -1;
 }
 
 int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
@@ -212,29 +509,33 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
     fields f;
     int rc = -1;
 
-    (void)rules;
-    if (read_fields(rule, c, text, &f))
+    if (read_fields(rules, rule, c, text, &f))
         return -1;
     tx->type = rule->type;
     switch (rule->norm) {
     case DL_NORM_LITERAL:
-        snprintf(tx->value, sizeof(tx->value), "%s", rule->value);
-        rc = 0;
+        rc = apply_template(rule->value, &f, ctx->dct->year, tx->value, sizeof(tx->value));
         break;
     case DL_NORM_DATE:
-        rc = norm_date(&f, ctx, tx);
+        rc = norm_date(rule, &f, ctx, tx);
         break;
     case DL_NORM_RELATIVE:
-        rc = norm_relative(&f, ctx, tx);
-        break;
     case DL_NORM_ANAPHOR:
-        rc = norm_anaphor(&f, ctx, tx);
+        rc = norm_relative(rule, &f, ctx, tx);
+        break;
+    case DL_NORM_DURATION:
+        rc = norm_duration(&f, tx);
+        break;
+    case DL_NORM_TIME:
+        rc = norm_time(rule, &f, ctx, tx);
+        break;
+    default:
         break;
     }
     if (rc)
         return rc;
     snprintf(tx->mod, sizeof(tx->mod), "%s", f.mod);
     /* Anchors are calendar values: they start with a year. */
-    tx->anchored = tx->value[0] >= '0' && tx->value[0] <= '9';
+    tx->anchored = tx->value[0] >= '0' && tx->value[0] <= '9' && tx->type != DL_TIMEX_DURATION;
     return 0;
 }

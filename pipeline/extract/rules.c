@@ -23,8 +23,18 @@ typedef struct rule_file {
     int loaded;
 } rule_file;
 
+/* A named piece of pattern, usable as {name} in any pattern. */
+typedef struct fragment {
+    const char *name;
+    const char *pattern; /* owned by the YAML document */
+    rule_file *file;
+    yaml_node_t *node;
+} fragment;
+
 typedef struct loader {
     dl_rules *r;
+    fragment *frags;
+    size_t n_frags;
     rule_file *files;
     size_t n_files;
     dl_err *err;
@@ -215,10 +225,23 @@ static void expand_lexicon(sbuf *b, const dl_lexicon *lex, int capitalise)
     free(words);
 }
 
-/* Expands {list} references; {List} means capitalised and case-sensitive. */
-static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, sbuf *out)
+static const fragment *fragment_find(const loader *ld, const char *name)
+{
+    for (size_t i = 0; i < ld->n_frags; i++)
+        if (!strcmp(ld->frags[i].name, name))
+            return &ld->frags[i];
+    return NULL;
+}
+
+/* Expands {fragment} and {list} references; {List} means capitalised and
+ * case-sensitive. Fragments may use fragments, up to a small depth. */
+static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, sbuf *out,
+                          int depth)
 {
     const char *p = pat;
+
+    if (depth > 8)
+        return node_err(ld, f, at, "fragments nest too deep (a cycle?)");
 
     while (*p) {
         if (*p == '\\' && p[1]) {
@@ -237,11 +260,22 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
                     return node_err(ld, f, at, "lexicon name too long");
                 memcpy(name, p + 1, n);
                 name[n] = '\0';
+                const fragment *frag = fragment_find(ld, name);
+                if (frag) {
+                    int rc;
+                    sb_str(out, "(?:");
+                    if ((rc = expand_pattern(ld, f, at, frag->pattern, out, depth + 1)))
+                        return rc;
+                    sb_str(out, ")");
+                    p = q + 1;
+                    continue;
+                }
                 int cap = isupper((unsigned char)name[0]);
                 name[0] = (char)tolower((unsigned char)name[0]);
                 const dl_lexicon *lex = lexicon_find(ld->r, name, n);
                 if (!lex)
-                    return node_err(ld, f, at, "unknown lexicon '{%.*s}'", (int)n, p + 1);
+                    return node_err(ld, f, at, "unknown lexicon or fragment '{%.*s}'", (int)n,
+                                    p + 1);
                 expand_lexicon(out, lex, cap);
                 p = q + 1;
                 continue;
@@ -263,7 +297,7 @@ static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, i
     PCRE2_SIZE eoff;
     uint32_t opts = PCRE2_DUPNAMES | (caseless ? PCRE2_CASELESS : 0);
 
-    if ((rc = expand_pattern(ld, f, at, pat, &body)))
+    if ((rc = expand_pattern(ld, f, at, pat, &body, 0)))
         goto out;
     if (whole_words)
         sb_str(&full, "(?<![A-Za-z0-9])(?:");
@@ -293,8 +327,9 @@ out:
 
 /* ---- rules ------------------------------------------------------------- */
 
-static const char *const cap_names[DL_CAP__COUNT] = {"year", "month", "day", "weekday",
-                                                     "unit", "rel",   "mod"};
+static const char *const cap_names[DL_CAP__COUNT] = {
+    "year", "month", "day", "weekday", "unit",   "rel",  "mod",
+    "n",    "quarter", "season", "part", "hour", "minute", "ampm", "decade"};
 
 static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rule)
 {
@@ -315,7 +350,8 @@ static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rul
         if (found < 0)
             return node_err(ld, f, at,
                             "rule '%s': group '%s' means nothing to the normaliser (use year, "
-                            "month, day, weekday, unit, rel or mod)",
+                            "month, day, weekday, unit, rel, mod, n, quarter, season, part, "
+                            "hour, minute, ampm or decade)",
                             rule->name, gname);
         if (rule->n_caps == DL_RULE_MAX_CAPS)
             return node_err(ld, f, at, "rule '%s': too many named groups", rule->name);
@@ -353,7 +389,8 @@ static int parse_int(const char *s, int *out)
 static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
 {
     static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
-    static const char *const norms[] = {"literal", "date", "relative", "anaphor"};
+    static const char *const norms[] = {"literal", "date",     "relative",
+                                        "anaphor", "duration", "time"};
     dl_rules *r = ld->r;
     dl_rule *rule, *nr;
     yaml_node_t *pattern = NULL;
@@ -387,8 +424,9 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
                 return node_err(ld, f, v, "type must be DATE, TIME, DURATION or SET");
             rule->type = (dl_timex_type)e;
         } else if (!strcmp(key, "norm")) {
-            if ((e = parse_enum(val, norms, 4)) < 0)
-                return node_err(ld, f, v, "norm must be literal, date, relative or anaphor");
+            if ((e = parse_enum(val, norms, DL_NORM__COUNT)) < 0)
+                return node_err(ld, f, v,
+                                "norm must be literal, date, relative, anaphor, duration or time");
             rule->norm = (dl_norm)e;
         } else if (!strcmp(key, "value")) {
             if (snprintf(rule->value, sizeof(rule->value), "%s", val) >= (int)sizeof(rule->value))
@@ -397,12 +435,16 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if (snprintf(rule->mod, sizeof(rule->mod), "%s", val) >= (int)sizeof(rule->mod))
                 return node_err(ld, f, v, "mod too long");
         } else if (!strcmp(key, "unit")) {
-            if (parse_enum(val, (const char *const[]){"day", "week", "month", "year"}, 4) < 0)
-                return node_err(ld, f, v, "unit must be day, week, month or year");
+            if (parse_enum(val, dl_unit_names, DL_UNIT__COUNT) < 0)
+                return node_err(ld, f, v, "unknown unit '%s'", val);
             snprintf(rule->unit, sizeof(rule->unit), "%s", val);
         } else if (!strcmp(key, "rel")) {
             if (parse_int(val, &rule->rel))
                 return node_err(ld, f, v, "rel must be an integer");
+        } else if (!strcmp(key, "base")) {
+            if (strcmp(val, "dct") && strcmp(val, "anchor"))
+                return node_err(ld, f, v, "base must be dct or anchor");
+            rule->base_anchor = !strcmp(val, "anchor");
         } else if (!strcmp(key, "priority")) {
             if (parse_int(val, &rule->priority))
                 return node_err(ld, f, v, "priority must be an integer");
@@ -420,6 +462,8 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
         return node_err(ld, f, def, "rule '%s' has no pattern", rule->name);
     if ((int)rule->norm < 0)
         return node_err(ld, f, def, "rule '%s' has no norm", rule->name);
+    if (rule->norm == DL_NORM_ANAPHOR)
+        rule->base_anchor = 1;
     if (rule->norm == DL_NORM_LITERAL && !rule->value[0])
         return node_err(ld, f, def, "rule '%s': norm literal needs a value", rule->name);
     for (size_t i = 0; i + 1 < r->n_rules; i++)
@@ -542,6 +586,26 @@ static int yaml_name(const struct dirent *d)
             (n > 4 && !strcmp(d->d_name + n - 4, ".yml")));
 }
 
+static int load_fragments(loader *ld, rule_file *f, yaml_node_t *def)
+{
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "fragments must be a mapping of name: pattern");
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        fragment *nf;
+        if (!scalar(k) || !scalar(v))
+            return node_err(ld, f, scalar(k) ? v : k, "a fragment is name: pattern");
+        if (fragment_find(ld, scalar(k)) || lexicon_find(ld->r, scalar(k), strlen(scalar(k))))
+            return node_err(ld, f, k, "'%s' is already a fragment or lexicon", scalar(k));
+        if (!(nf = realloc(ld->frags, (ld->n_frags + 1) * sizeof(*nf))))
+            return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+        ld->frags = nf;
+        ld->frags[ld->n_frags++] = (fragment){scalar(k), scalar(v), f, v};
+    }
+    return 0;
+}
+
 /* Two passes: lexicons first (patterns of any file may use them), then the rest. */
 static int load_all(loader *ld)
 {
@@ -574,6 +638,11 @@ static int load_all(loader *ld)
                         if ((rc = load_lexicon(ld, f, scalar(lk), node(f, lp->value))))
                             return rc;
                     }
+                } else if (!strcmp(key, "fragments")) {
+                    if (pass)
+                        continue;
+                    if ((rc = load_fragments(ld, f, v)))
+                        return rc;
                 } else if (!pass) {
                     continue;
                 } else if (!strcmp(key, "timex")) {
@@ -591,7 +660,9 @@ static int load_all(loader *ld)
                         return rc;
                 } else {
                     return node_err(ld, f, k,
-                                    "unknown key '%s' (lexicons, cues, sentences or timex)", key);
+                                    "unknown key '%s' (lexicons, fragments, cues, sentences or "
+                                    "timex)",
+                                    key);
                 }
             }
         }
@@ -636,6 +707,7 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     }
     if ((rc = load_all(&ld)))
         goto out;
+    ld.r->number = lexicon_find(ld.r, "number", 6);
     snprintf(ld.r->hash, sizeof(ld.r->hash), "%016llx", (unsigned long long)hash);
     *out = ld.r;
     ld.r = NULL;
@@ -646,6 +718,7 @@ out:
         free(ld.files[i].path);
     }
     free(ld.files);
+    free(ld.frags);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);

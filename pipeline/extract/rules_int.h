@@ -19,7 +19,15 @@ typedef struct dl_lexicon {
 } dl_lexicon;
 
 /* How a rule's value is computed (see config/rules/en/timex.yaml). */
-typedef enum { DL_NORM_LITERAL = 0, DL_NORM_DATE, DL_NORM_RELATIVE, DL_NORM_ANAPHOR } dl_norm;
+typedef enum {
+    DL_NORM_LITERAL = 0,
+    DL_NORM_DATE,
+    DL_NORM_RELATIVE,
+    DL_NORM_ANAPHOR,
+    DL_NORM_DURATION,
+    DL_NORM_TIME,
+    DL_NORM__COUNT
+} dl_norm;
 
 /* Capture groups the normalisers understand, by group name. */
 typedef enum {
@@ -30,10 +38,35 @@ typedef enum {
     DL_CAP_UNIT,
     DL_CAP_REL,
     DL_CAP_MOD,
+    DL_CAP_N,       /* a count: digits or number words */
+    DL_CAP_QUARTER, /* 1-4 */
+    DL_CAP_SEASON,  /* SP SU FA WI */
+    DL_CAP_PART,    /* part of day: MO AF EV NI */
+    DL_CAP_HOUR,
+    DL_CAP_MINUTE,
+    DL_CAP_AMPM,    /* am | pm */
+    DL_CAP_DECADE,  /* first three digits of the year */
     DL_CAP__COUNT
 } dl_cap;
 
-#define DL_RULE_MAX_CAPS 16
+/* Calendar and clock units, as named in rule files and the unit lexicon. */
+typedef enum {
+    DL_UNIT_DAY = 0,
+    DL_UNIT_WEEK,
+    DL_UNIT_MONTH,
+    DL_UNIT_QUARTER,
+    DL_UNIT_YEAR,
+    DL_UNIT_DECADE,
+    DL_UNIT_CENTURY,
+    DL_UNIT_HOUR,
+    DL_UNIT_MINUTE,
+    DL_UNIT_SECOND,
+    DL_UNIT__COUNT
+} dl_unit;
+
+extern const char *const dl_unit_names[DL_UNIT__COUNT];
+
+#define DL_RULE_MAX_CAPS 24
 
 typedef struct dl_rule {
     char *name;
@@ -41,8 +74,9 @@ typedef struct dl_rule {
     dl_norm norm;
     char value[32]; /* literal value */
     char mod[16];   /* fixed mod */
-    char unit[8];   /* fixed unit for relative/anaphor */
-    int rel;        /* fixed offset for relative */
+    char unit[8];   /* fixed unit for relative/anaphor/duration */
+    int rel;        /* fixed direction for relative */
+    int base_anchor; /* relative: move the previous anchor, not the DCT */
     int priority;
     pcre2_code *re;
     struct {
@@ -59,6 +93,7 @@ struct dl_rules {
     dl_rule *rules;
     size_t n_rules;
     pcre2_code *future_cue, *past_cue; /* NULL when not configured */
+    const dl_lexicon *number;           /* number words, for (?<n>...) */
     char **abbrev;                      /* sorted, lower case */
     size_t n_abbrev;
     char hash[17];
