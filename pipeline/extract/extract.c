@@ -202,7 +202,10 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         tx->sentence = si;
         ctx.dct = dct;
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
-        ctx.tense = ex->n_sentences ? local_tense(ex, text, si, c->start, c->end) : 0;
+        if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES)
+            ctx.tense = ex->rules->rules[c->rule].tense;
+        else
+            ctx.tense = ex->n_sentences ? local_tense(ex, text, si, c->start, c->end) : 0;
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
         ex->n_timexes++;

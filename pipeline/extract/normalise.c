@@ -464,10 +464,18 @@ static int norm_duration(const fields *f, dl_timex *tx)
     timed = f->unit >= DL_UNIT_HOUR;
     if (n == NONE)
         n = f->plural ? UNKNOWN : 1;
+    if (n == 0)
+        return -1;
+    /* Decades and centuries are counted in years, as TimeBank does. */
+    if (f->unit == DL_UNIT_DECADE || f->unit == DL_UNIT_CENTURY) {
+        if (n == UNKNOWN)
+            snprintf(tx->value, sizeof(tx->value), "PX%s", f->unit == DL_UNIT_DECADE ? "Y" : "CE");
+        else
+            snprintf(tx->value, sizeof(tx->value), "P%dY", n * (f->unit == DL_UNIT_DECADE ? 10 : 100));
+        return 0;
+    }
     if (n == UNKNOWN)
         snprintf(tx->value, sizeof(tx->value), "P%sX%s", timed ? "T" : "", code[f->unit]);
-    else if (n == 0)
-        return -1;
     else
         snprintf(tx->value, sizeof(tx->value), "P%s%d%s", timed ? "T" : "", n, code[f->unit]);
     return 0;

@@ -405,6 +405,7 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     memset(rule, 0, sizeof(*rule));
     rule->norm = -1;
     rule->type = DL_TIMEX_DATE;
+    rule->tense = DL_TENSE_CUES;
     for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
          pr++) {
         yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
@@ -445,6 +446,11 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if (strcmp(val, "dct") && strcmp(val, "anchor"))
                 return node_err(ld, f, v, "base must be dct or anchor");
             rule->base_anchor = !strcmp(val, "anchor");
+        } else if (!strcmp(key, "tense")) {
+            static const char *const tenses[] = {"past", "nearest", "future", "cues"};
+            if ((e = parse_enum(val, tenses, 4)) < 0)
+                return node_err(ld, f, v, "tense must be cues, past, future or nearest");
+            rule->tense = e - 1;
         } else if (!strcmp(key, "priority")) {
             if (parse_int(val, &rule->priority))
                 return node_err(ld, f, v, "priority must be an integer");

@@ -68,6 +68,9 @@ extern const char *const dl_unit_names[DL_UNIT__COUNT];
 
 #define DL_RULE_MAX_CAPS 24
 
+/* How a rule decides past or future for a date without a year. */
+enum { DL_TENSE_CUES = 2, DL_TENSE_PAST = -1, DL_TENSE_NEAREST = 0, DL_TENSE_FUTURE = 1 };
+
 typedef struct dl_rule {
     char *name;
     dl_timex_type type;
@@ -77,6 +80,7 @@ typedef struct dl_rule {
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
     int base_anchor; /* relative: move the previous anchor, not the DCT */
+    int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
     int priority;
     pcre2_code *re;
     struct {
