@@ -151,8 +151,8 @@ static int cand_cmp(const void *a, const void *b)
 }
 
 /* Tense cues this close to an expression (same sentence) decide its direction. */
-#define DL_CUE_BEFORE 60
-#define DL_CUE_AFTER 30
+#define DL_CUE_BEFORE 40
+#define DL_CUE_AFTER 15
 
 /* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none. */
 static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
