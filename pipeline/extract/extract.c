@@ -210,7 +210,9 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             continue; /* not a real date: leave the span free for others */
         ex->n_timexes++;
         last_end = c->end;
-        if (tx->anchored)
+        /* A date computed from the anchor ("a year earlier") does not move
+         * it: repeated comparisons refer to the same period. */
+        if (tx->anchored && !ex->rules->rules[c->rule].base_anchor)
             anchor = (long)(ex->n_timexes - 1);
     }
     return 0;

@@ -24,7 +24,7 @@ typedef struct fields {
     int rel, has_rel;
     int unit; /* dl_unit or NONE */
     int plural;
-    char mod[16], season[4], part[4], ampm[4], decade[4];
+    char mod[16], season[4], part[4], ampm[4], decade[4], holiday[16];
 } fields;
 
 static int digits(const char *p, size_t len, int *out)
@@ -130,6 +130,21 @@ single:
     return 0;
 }
 
+/* A year in words: "two thousand", "nineteen ninety-six" (19 * 100 + 96). */
+static int spoken_year(const dl_rules *rules, const char *s, int *out)
+{
+    const char *sp = strchr(s, ' ');
+    int first, rest;
+
+    if (count(rules, s, strlen(s), out) == 0 && *out >= 1000)
+        return 0;
+    if (!sp || count(rules, s, (size_t)(sp - s), &first) || first < 10 || first > 99 ||
+        count(rules, sp + 1, strlen(sp + 1), &rest) || rest < 0 || rest > 99)
+        return -1;
+    *out = first * 100 + rest;
+    return 0;
+}
+
 static int unit_of(const char *name)
 {
     for (int u = 0; u < DL_UNIT__COUNT; u++)
@@ -158,19 +173,22 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
                 {DL_CAP_PART, f->part},
                 {DL_CAP_AMPM, f->ampm},
                 {DL_CAP_DECADE, f->decade}};
+    const char *hv;
 
     memset(f, 0, sizeof(*f));
     f->year = f->month = f->day = f->weekday = f->quarter = f->hour = f->minute = NONE;
     f->n = NONE;
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
         if ((v = lookup(rule, c, text, nums[i].cap, buf, sizeof(buf))) &&
-            digits(v, strlen(v), nums[i].out))
+            digits(v, strlen(v), nums[i].out) && (nums[i].cap != DL_CAP_YEAR || spoken_year(rules, v, &f->year)))
             return -1;
+    if ((hv = lookup(rule, c, text, DL_CAP_HOLIDAY, buf, sizeof(buf))))
+        snprintf(f->holiday, sizeof(f->holiday), "%s", hv);
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if ((v = lookup(rule, c, text, strs[i].cap, buf, sizeof(buf))))
             snprintf(strs[i].out, 4, "%s", v);
     /* Two-digit years ('98) belong to the 20th century before 50. */
-    if (f->year >= 0 && c->cap_end[DL_CAP_YEAR] - c->cap_start[DL_CAP_YEAR] <= 3)
+    if (f->year >= 0 && f->year < 100 && c->cap_end[DL_CAP_YEAR] - c->cap_start[DL_CAP_YEAR] <= 3)
         f->year += f->year < 50 ? 2000 : 1900;
     if (span(c, text, DL_CAP_N, &p, &len) && count(rules, p, len, &f->n))
         return -1;
@@ -301,7 +319,10 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
         return 0;
     }
     if (f->weekday > 0) {
-        *days = weekday_days(dct, f->weekday, ctx->tense);
+        *days = weekday_days(dct, f->weekday, f->has_rel ? f->rel : ctx->tense);
+        /* "last Wednesday" on a Wednesday is a week ago. */
+        if (f->has_rel && f->rel < 0 && *days == dl_days_from_civil(dct->year, dct->month, dct->day))
+            *days -= 7;
         return 0;
     }
     return -1;
@@ -511,6 +532,90 @@ static int norm_time(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
     return -1;
 }
 
+/* Western Easter Sunday of @p y (anonymous Gregorian computus). */
+static long easter(int y)
+{
+    int a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4, f = (b + 8) / 25;
+    int g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4;
+    int l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+    int month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
+
+    return dl_days_from_civil(y, month, day);
+}
+
+/* The day of holiday rule @p spec in year @p y; -1 if the spec is bad. */
+static int holiday_days(const char *spec, int y, long *out)
+{
+    static const char *const wd = "MOTUWETHFRSASU";
+    int month, day;
+
+    if (!strncmp(spec, "EASTER", 6)) {
+        *out = easter(y) + atoi(spec + 6);
+        return 0;
+    }
+    if (strlen(spec) < 5 || spec[2] != '-' || digits(spec, 2, &month) || month < 1 || month > 12)
+        return -1;
+    if (digits(spec + 3, 2, &day) == 0) {
+        if (!valid_date(y, month, day))
+            return -1;
+        *out = dl_days_from_civil(y, month, day);
+        return 0;
+    }
+    /* "11-4TH": the fourth Thursday; "05-LMO": the last Monday; a trailing
+     * "+k" moves k days ("11-1MO+1": the Tuesday after the first Monday). */
+    const char *w = strstr(wd, (char[]){spec[4], spec[5], 0});
+    if (!w || (w - wd) % 2)
+        return -1;
+    int want = (int)(w - wd) / 2 + 1, shift = spec[6] == '+' || spec[6] == '-' ? atoi(spec + 6) : 0;
+    long first = dl_days_from_civil(y, month, 1);
+    long d = first + (want - dl_weekday(y, month, 1) + 7) % 7;
+    if (spec[3] == 'L') {
+        int nm = month == 12 ? 1 : month + 1, ny = month == 12 ? y + 1 : y;
+        long next_first = dl_days_from_civil(ny, nm, 1);
+        while (d + 7 < next_first)
+            d += 7;
+    } else if (spec[3] >= '1' && spec[3] <= '5') {
+        d += 7L * (spec[3] - '1');
+    } else {
+        return -1;
+    }
+    *out = d + shift;
+    return 0;
+}
+
+static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
+{
+    const dl_dct *dct = ctx->dct;
+    int y = f->year;
+    long z;
+
+    if (!f->holiday[0])
+        return -1;
+    if (y < 0) {
+        /* The occurrence on the tense's side of the DCT, else the nearest. */
+        long now = dl_days_from_civil(dct->year, dct->month, dct->day), prev, next;
+        if (holiday_days(f->holiday, dct->year - 1, &prev) || holiday_days(f->holiday, dct->year, &z) ||
+            holiday_days(f->holiday, dct->year + 1, &next))
+            return -1;
+        if (f->has_rel && f->rel < 0)
+            z = z < now ? z : prev;
+        else if (f->has_rel && f->rel > 0)
+            z = z > now ? z : next;
+        else if (ctx->tense < 0 && z > now)
+            z = prev;
+        else if (ctx->tense > 0 && z < now)
+            z = next;
+        else if (labs(next - now) < labs(z - now))
+            z = next;
+        else if (labs(prev - now) < labs(z - now))
+            z = prev;
+    } else if (holiday_days(f->holiday, y, &z)) {
+        return -1;
+    }
+    format_day(tx->value, sizeof(tx->value), z);
+    return 0;
+}
+
 int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                  dl_slice text, const dl_norm_ctx *ctx, dl_timex *tx)
 {
@@ -536,6 +641,9 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
         break;
     case DL_NORM_TIME:
         rc = norm_time(rule, &f, ctx, tx);
+        break;
+    case DL_NORM_HOLIDAY:
+        rc = norm_holiday(&f, ctx, tx);
         break;
     default:
         break;

@@ -329,7 +329,7 @@ out:
 
 static const char *const cap_names[DL_CAP__COUNT] = {
     "year", "month", "day", "weekday", "unit",   "rel",  "mod",
-    "n",    "quarter", "season", "part", "hour", "minute", "ampm", "decade"};
+    "n",    "quarter", "season", "part", "hour", "minute", "ampm", "decade", "holiday"};
 
 static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rule)
 {
@@ -351,7 +351,7 @@ static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rul
             return node_err(ld, f, at,
                             "rule '%s': group '%s' means nothing to the normaliser (use year, "
                             "month, day, weekday, unit, rel, mod, n, quarter, season, part, "
-                            "hour, minute, ampm or decade)",
+                            "hour, minute, ampm, decade or holiday)",
                             rule->name, gname);
         if (rule->n_caps == DL_RULE_MAX_CAPS)
             return node_err(ld, f, at, "rule '%s': too many named groups", rule->name);
@@ -389,8 +389,8 @@ static int parse_int(const char *s, int *out)
 static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
 {
     static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
-    static const char *const norms[] = {"literal", "date",     "relative",
-                                        "anaphor", "duration", "time"};
+    static const char *const norms[] = {"literal",  "date", "relative", "anaphor",
+                                        "duration", "time", "holiday"};
     dl_rules *r = ld->r;
     dl_rule *rule, *nr;
     yaml_node_t *pattern = NULL;
@@ -427,7 +427,8 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
         } else if (!strcmp(key, "norm")) {
             if ((e = parse_enum(val, norms, DL_NORM__COUNT)) < 0)
                 return node_err(ld, f, v,
-                                "norm must be literal, date, relative, anaphor, duration or time");
+                                "norm must be literal, date, relative, anaphor, duration, time or "
+                                "holiday");
             rule->norm = (dl_norm)e;
         } else if (!strcmp(key, "value")) {
             if (snprintf(rule->value, sizeof(rule->value), "%s", val) >= (int)sizeof(rule->value))

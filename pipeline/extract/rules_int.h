@@ -26,6 +26,7 @@ typedef enum {
     DL_NORM_ANAPHOR,
     DL_NORM_DURATION,
     DL_NORM_TIME,
+    DL_NORM_HOLIDAY,
     DL_NORM__COUNT
 } dl_norm;
 
@@ -46,6 +47,7 @@ typedef enum {
     DL_CAP_MINUTE,
     DL_CAP_AMPM,    /* am | pm */
     DL_CAP_DECADE,  /* first three digits of the year */
+    DL_CAP_HOLIDAY, /* "MM-DD", "MM-<n><WD>" (nth weekday), or "EASTER[+-k]" */
     DL_CAP__COUNT
 } dl_cap;
 
