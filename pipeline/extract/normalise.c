@@ -223,23 +223,21 @@ static int valid_date(int y, int m, int d)
 }
 
 /*
- * A month (and day) without a year: with a tense cue, the occurrence on the
- * cue's side of the DCT; otherwise the one nearest the DCT.
+ * A month (and day) without a year. News mostly looks back, but a month a
+ * few months ahead is usually the coming one ("the vote in November" in
+ * August). How far ahead still counts as coming depends on the tense cues.
  */
 static int infer_year(const dl_dct *dct, int month, int day, int tense)
 {
-    int dct_key = dct->month * 32 + (day > 0 ? dct->day : 0), key = month * 32 + (day > 0 ? day : 0);
-    int diff = month - dct->month;
+    int ahead = (month - dct->month + 12) % 12; /* months until the next such month */
+    int horizon = tense > 0 ? 8 : tense < 0 ? 2 : 4;
 
-    if (tense < 0 && key > dct_key && diff > 2)
-        return dct->year - 1;
-    if (tense > 0 && key < dct_key && diff < -2)
-        return dct->year + 1;
-    if (diff > 6)
-        return dct->year - 1;
-    if (diff < -6)
-        return dct->year + 1;
-    return dct->year;
+    (void)day;
+    if (ahead == 0)
+        return dct->year;
+    if (ahead <= horizon)
+        return month > dct->month ? dct->year : dct->year + 1;
+    return month < dct->month ? dct->year : dct->year - 1;
 }
 
 static void format_day(char *out, size_t size, long days)
