@@ -190,6 +190,134 @@ static void test_decoys(void **state)
     expect(f, "May 5", "2020-05-05");
 }
 
+/* One row per tricky case: text, DCT, expected span, type, value, mod. */
+typedef struct family_case {
+    const char *text;
+    int y, m, d;
+    const char *span, *type, *value, *mod;
+} family_case;
+
+static void check_cases(fixture *f, const family_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const family_case *c = &cases[i];
+        const dl_timex *hit = NULL;
+        run(f, c->text, c->y, c->m, c->d);
+        for (size_t k = 0; k < f->facts.n_timexes; k++) {
+            const dl_timex *tx = &f->facts.timexes[k];
+            if (tx->end - tx->start == strlen(c->span) &&
+                !memcmp(f->text + tx->start, c->span, strlen(c->span)))
+                hit = tx;
+        }
+        if (!hit)
+            fail_msg("\"%s\": no timex '%s'", c->text, c->span);
+        if (strcmp(dl_timex_type_name(hit->type), c->type) || strcmp(hit->value, c->value) ||
+            strcmp(hit->mod, c->mod ? c->mod : ""))
+            fail_msg("\"%s\": '%s' is %s %s %s, want %s %s %s", c->text, c->span,
+                     dl_timex_type_name(hit->type), hit->value, hit->mod, c->type, c->value,
+                     c->mod ? c->mod : "");
+    }
+}
+
+static void test_rule_families(void **state)
+{
+    static const family_case cases[] = {
+        /* durations, with and without modifiers; adjectival forms drop "a" */
+        {"The war lasted three years.", 2020, 6, 1, "three years", "DURATION", "P3Y", NULL},
+        {"He served 18 months in jail.", 2020, 6, 1, "18 months", "DURATION", "P18M", NULL},
+        {"It took a decade to build.", 2020, 6, 1, "a decade", "DURATION", "P10Y", NULL},
+        {"Prices rose over the past two months.", 2020, 6, 1, "the past two months", "DURATION",
+         "P2M", NULL},
+        {"It signed a five-year contract.", 2020, 6, 1, "five-year", "DURATION", "P5Y", NULL},
+        {"The talks lasted more than four hours.", 2020, 6, 1, "more than four hours",
+         "DURATION", "PT4H", "MORE_THAN"},
+        {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours",
+         "DURATION", "PT24H", NULL},
+        {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
+        /* relative dates */
+        {"Sales fell two weeks ago.", 2020, 6, 10, "two weeks ago", "DATE", "2020-W22", NULL},
+        {"The plant closed three years ago.", 2020, 6, 10, "three years ago", "DATE", "2017",
+         NULL},
+        {"Profit rose earlier this year.", 2020, 6, 10, "earlier this year", "DATE", "2020",
+         "START"},
+        {"He will retire later this month.", 2020, 6, 10, "later this month", "DATE", "2020-06",
+         "END"},
+        {"Shares rose last week.", 2020, 6, 10, "last week", "DATE", "2020-W23", NULL},
+        {"It opened last May.", 2020, 6, 10, "last May", "DATE", "2020-05", NULL},
+        {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
+        {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        {"Profit doubled in the third quarter.", 2020, 11, 2, "the third quarter", "DATE",
+         "2020-Q3", NULL},
+        {"Third-quarter profit doubled.", 2020, 11, 2, "Third-quarter", "DATE", "2020-Q3", NULL},
+        {"Profit doubled in fiscal 2021.", 2021, 11, 2, "fiscal 2021", "DATE", "2021", NULL},
+        {"It was popular in the 1990s.", 2020, 6, 1, "the 1990s", "DATE", "199", NULL},
+        {"It was built in the late 1970s.", 2020, 6, 1, "the late 1970s", "DATE", "197", "END"},
+        {"They met this summer.", 2020, 8, 1, "this summer", "DATE", "2020-SU", NULL},
+        {"They met last fall.", 2020, 3, 1, "last fall", "DATE", "2019-FA", NULL},
+        {"Prices rose in mid-1996.", 2020, 3, 1, "mid-1996", "DATE", "1996", "MID"},
+        /* year-boundary crossing */
+        {"Sales peaked in December.", 2020, 1, 8, "December", "DATE", "2019-12", NULL},
+        {"Talks resume in January.", 2019, 12, 20, "January", "DATE", "2020-01", NULL},
+        /* holidays */
+        {"They met on Thanksgiving Day.", 1999, 12, 1, "Thanksgiving Day", "DATE", "1999-11-25",
+         NULL},
+        {"Stores close on Christmas.", 2020, 12, 1, "Christmas", "DATE", "2020-12-25", NULL},
+        {"They marched on Easter Sunday 2019.", 2020, 1, 1, "Easter Sunday 2019", "DATE",
+         "2019-04-21", NULL},
+        {"Polls open on Election Day.", 2020, 10, 1, "Election Day", "DATE", "2020-11-03", NULL},
+        /* times */
+        {"The blast came at 10:35 a.m. on the dock.", 1998, 8, 7, "10:35 a.m.", "TIME",
+         "1998-08-07T10:35", NULL},
+        {"Fighting resumed at noon Thursday.", 1998, 2, 13, "noon Thursday", "TIME",
+         "1998-02-12T12:00", NULL},
+        {"The vote was held this morning.", 1998, 2, 6, "this morning", "TIME", "1998-02-06TMO",
+         NULL},
+        /* sets */
+        {"The paper appears daily.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
+        {"They meet every Sunday.", 2020, 6, 1, "every Sunday", "SET", "XXXX-WXX-7", NULL},
+        {"Dues are paid annually.", 2020, 6, 1, "annually", "SET", "P1Y", NULL},
+        /* references */
+        {"Prices are now higher.", 2020, 6, 1, "now", "DATE", "PRESENT_REF", NULL},
+        {"Prices rose recently.", 2020, 6, 1, "recently", "DATE", "PAST_REF", NULL},
+        {"Prices may fall in the future.", 2020, 6, 1, "the future", "DATE", "FUTURE_REF", NULL},
+        {"It grew in recent years.", 2020, 6, 1, "recent years", "DATE", "PAST_REF", NULL},
+        /* anaphora */
+        {"Profit fell in the third quarter. A year earlier it rose.", 1989, 11, 2,
+         "A year earlier", "DATE", "1988-Q3", NULL},
+        {"The bank failed in 1987. The following year it reopened.", 2020, 6, 1,
+         "The following year", "DATE", "1988", NULL},
+        /* spoken years */
+        {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
+         NULL},
+    };
+
+    check_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_more_decoys(void **state)
+{
+    fixture *f = *state;
+    static const char *const none[] = {
+        "The Cravings author, 34, wrote a letter.",
+        "He was 52 years old when he retired.",
+        "The 6-year-old boy was found.",
+        "Iraq imports about three-quarters of its food.",
+        "It pays $1.76 a year in dividends.",
+        "She won 2,020 votes in 2,019 precincts.",
+        "Take Route 1999 to room 2020.",
+        "Thus the plan failed.",
+        "We spring into action and fall back.",
+    };
+
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        run(f, none[i], 2020, 6, 1);
+        if (f->facts.n_timexes)
+            fail_msg("\"%s\": unexpected timex '%.*s'", none[i],
+                     (int)(f->facts.timexes[0].end - f->facts.timexes[0].start),
+                     f->text + f->facts.timexes[0].start);
+    }
+}
+
 static void test_impossible_day_is_not_a_date(void **state)
 {
     fixture *f = *state;
@@ -314,6 +442,8 @@ int main(void)
         cmocka_unit_test(test_anaphora),
         cmocka_unit_test(test_decoys),
         cmocka_unit_test(test_impossible_day_is_not_a_date),
+        cmocka_unit_test(test_rule_families),
+        cmocka_unit_test(test_more_decoys),
         cmocka_unit_test(test_pathological_input),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_rule_errors),
