@@ -350,6 +350,19 @@ static void test_pathological_input(void **state)
     assert_int_equal(f->facts.n_timexes, reps);
     free(big);
 
+    /* Repeated words that start many partial matches ("one one one ...",
+     * "the past the past ...") must not make matching quadratic. */
+    static const char *const words[] = {"one ", "the past ", "Monday, ", "more than ", "nineteen "};
+    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+        size_t wl = strlen(words[w]), nw = 100000;
+        assert_non_null(big = malloc(wl * nw + 1));
+        for (size_t i = 0; i < nw; i++)
+            memcpy(big + i * wl, words[w], wl);
+        big[wl * nw] = '\0';
+        run(f, big, 2020, 1, 1);
+        free(big);
+    }
+
     /* Empty text and binary-looking bytes are fine too. */
     run(f, "", 2020, 1, 1);
     assert_int_equal(f->facts.n_timexes, 0);
