@@ -44,6 +44,7 @@ typedef enum {
     DL_RES_WEEK,
     DL_RES_MONTH,
     DL_RES_QUARTER,
+    DL_RES_HALF,
     DL_RES_SEASON,
     DL_RES_YEAR,
     DL_RES_DECADE,
@@ -55,7 +56,7 @@ const char *dl_resolution_name(dl_resolution res);
 /** One dated event of the article's timeline. */
 typedef struct dl_event {
     size_t timex;       /* index into dl_facts.timexes */
-    const char *date;   /* that timex's value */
+    char date[16];      /* calendar part of that timex's value (no time of day) */
     size_t sentence;    /* index into dl_facts.sentences */
     dl_resolution resolution;
     size_t summary_start, summary_end; /* byte range of the summary in the text */

@@ -4,6 +4,7 @@
  * stay separate and keep text order.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "extract_int.h"
@@ -11,17 +12,34 @@
 /* Summaries longer than this are cut at a word boundary. */
 #define DL_SUMMARY_MAX 240
 
+/* The granularity of a calendar value: 19 (century), 199 (decade), 1999,
+ * 1999-Q3, 1999-H1, 1999-SU, 1999-W07, 1999-07, 1999-07-04. */
 static dl_resolution resolution_of(const char *v)
 {
     size_t n = strlen(v);
 
-    if (n >= 6 && v[5] == 'W')
+    if (n <= 2)
+        return DL_RES_CENTURY;
+    if (n == 3)
+        return DL_RES_DECADE;
+    if (n == 4)
+        return DL_RES_YEAR;
+    switch (v[5]) {
+    case 'W':
         return DL_RES_WEEK;
-    if (n >= 10)
-        return DL_RES_DAY;
-    if (n >= 7)
-        return DL_RES_MONTH;
-    return DL_RES_YEAR;
+    case 'Q':
+        return DL_RES_QUARTER;
+    case 'H':
+        return DL_RES_HALF;
+    case 'S':
+    case 'F':
+        return DL_RES_SEASON;
+    default:
+        break;
+    }
+    if (n == 7 && v[6] == 'I')
+        return DL_RES_SEASON; /* WI */
+    return n >= 10 ? DL_RES_DAY : DL_RES_MONTH;
 }
 
 static int event_cmp(const void *a, const void *b)
@@ -56,7 +74,8 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
         }
         ev = &ex->events[ex->n_events++];
         ev->timex = i;
-        ev->date = tx->value; /* the timex array no longer moves */
+        /* Events are dated by the calendar part: "2010-05-10TMO" -> "2010-05-10". */
+        snprintf(ev->date, sizeof(ev->date), "%.*s", (int)strcspn(tx->value, "T"), tx->value);
         ev->sentence = tx->sentence;
         ev->resolution = resolution_of(tx->value);
         ev->summary_start = ex->sentences[tx->sentence].start;

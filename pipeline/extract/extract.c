@@ -21,8 +21,8 @@ const char *dl_timex_type_name(dl_timex_type type)
 
 const char *dl_resolution_name(dl_resolution res)
 {
-    static const char *const names[] = {"day",    "week",   "month",  "quarter",
-                                        "season", "year",   "decade", "century"};
+    static const char *const names[] = {"day",    "week", "month",  "quarter", "half",
+                                        "season", "year", "decade", "century"};
 
     return (unsigned)res < sizeof(names) / sizeof(names[0]) ? names[res] : "day";
 }
