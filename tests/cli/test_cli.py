@@ -108,7 +108,20 @@ def main():
     if rec:
         check({t["text"] for t in rec["timexes"]} == {"Monday", "March 3"}, f"json timexes {rec['timexes']}")
 
-    # 4. check: the example config is valid; a bad one names file:line:col.
+    # 4. Real news (read where it lives): every record of the first articles of
+    #    T17 and PolNeAR is schema-valid with offsets that slice the value.
+    for corpus, n in (("t17.msgs", 600), ("polnear.msgs", 300)):
+        path = os.path.join(src, "..", "shared", "data", "news", "raw", corpus)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            values = [next(f).rstrip(b"\n") for _ in range(n)]
+        p = subprocess.run([a.dateline, "extract", "--lines"], input=b"\n".join(values) + b"\n",
+                           capture_output=True, env=env, timeout=300)
+        check(p.returncode == 0, f"{corpus}: exit {p.returncode}: {p.stderr.decode()[-300:]}")
+        validate_records(validator, values, p.stdout, corpus)
+
+    # 5. check: the example config is valid; a bad one names file:line:col.
     example = os.path.join(src, "config", "dateline.yaml")
     p = run([a.dateline, "check", example])
     check(p.returncode == 0, f"check example: exit {p.returncode}: {p.stderr.decode()}")
