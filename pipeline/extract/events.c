@@ -93,6 +93,7 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
             ev->summary_end = e;
         }
     }
-    qsort(ex->events, ex->n_events, sizeof(*ex->events), event_cmp);
+    if (ex->n_events > 1)
+        qsort(ex->events, ex->n_events, sizeof(*ex->events), event_cmp);
     return 0;
 }

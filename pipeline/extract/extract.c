@@ -180,7 +180,8 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     size_t last_end = 0, si = 0;
     long anchor = -1; /* index, not pointer: timexes may move on growth */
 
-    qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
+    if (ex->n_cands > 1)
+        qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
     for (size_t i = 0; i < ex->n_cands; i++) {
         const dl_candidate *c = &ex->cands[i];
         dl_timex *tx;

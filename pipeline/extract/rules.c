@@ -143,7 +143,8 @@ static int load_lexicon(loader *ld, rule_file *f, const char *name, yaml_node_t 
         lex->entries[lex->n].value = strdup(v ? scalar(v) : "1");
         lex->n++;
     }
-    qsort(lex->entries, lex->n, sizeof(*lex->entries), lex_cmp);
+    if (lex->n > 1)
+        qsort(lex->entries, lex->n, sizeof(*lex->entries), lex_cmp);
     for (size_t i = 1; i < lex->n; i++)
         if (!strcmp(lex->entries[i].word, lex->entries[i - 1].word))
             return node_err(ld, f, def, "lexicon '%s': '%s' appears twice", name,
@@ -537,7 +538,8 @@ static int load_sentences(loader *ld, rule_file *f, yaml_node_t *def)
             r->abbrev[r->n_abbrev++] = lower_dup(scalar(w));
         }
     }
-    qsort(r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp);
+    if (r->n_abbrev > 1)
+        qsort(r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp);
     return 0;
 }
 
@@ -545,7 +547,7 @@ int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
 {
     char buf[32], *key = buf;
 
-    if (len == 0 || len >= sizeof(buf))
+    if (len == 0 || len >= sizeof(buf) || r->n_abbrev == 0)
         return 0;
     for (size_t i = 0; i < len; i++)
         buf[i] = (char)tolower((unsigned char)word[i]);
