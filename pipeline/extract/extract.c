@@ -178,7 +178,9 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
 {
     size_t last_end = 0, si = 0;
-    long anchor = -1; /* index, not pointer: timexes may move on growth */
+    /* Indexes, not pointers: timexes may move on growth. One per granularity,
+     * so "the same month" skips a later "next year". */
+    long anchor = -1, anchor_month = -1, anchor_day = -1;
 
     if (ex->n_cands > 1)
         qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
@@ -203,6 +205,8 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         tx->sentence = si;
         ctx.dct = dct;
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
+        ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
+        ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
         if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES)
             ctx.tense = ex->rules->rules[c->rule].tense;
         else
@@ -213,8 +217,14 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         last_end = c->end;
         /* A date computed from the anchor ("a year earlier") does not move
          * it: repeated comparisons refer to the same period. */
-        if (tx->anchored && !ex->rules->rules[c->rule].base_anchor)
+        if (tx->anchored && !ex->rules->rules[c->rule].base_anchor) {
+            const char *v = tx->value;
             anchor = (long)(ex->n_timexes - 1);
+            if (strlen(v) >= 7 && v[4] == '-' && v[5] >= '0' && v[5] <= '9')
+                anchor_month = anchor;
+            if (strlen(v) >= 10 && v[7] == '-')
+                anchor_day = anchor;
+        }
     }
     return 0;
 }

@@ -37,7 +37,9 @@ int dl_sentences_split(dl_extractor *ex, dl_slice text);
 /** Context a normaliser needs beyond the match itself. */
 typedef struct dl_norm_ctx {
     const dl_dct *dct;
-    const char *anchor; /* value of the previous anchored timex, or NULL */
+    const char *anchor;       /* value of the previous anchored timex, or NULL */
+    const char *anchor_month; /* ... the previous one with a month (or finer) */
+    const char *anchor_day;   /* ... the previous one with a day */
     int tense;          /* -1 past, 0 unknown, 1 future (of the sentence) */
 } dl_norm_ctx;
 

@@ -449,7 +449,13 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         return 0;
     }
     k = f->rel * n;
-    if (rule->base_anchor && ctx->anchor && parse_anchor(ctx->anchor, &z, &anchor_unit, &suffix)) {
+    /* The anchor must be at least as fine as the unit ("the same day" needs a day). */
+    const char *anchor = f->unit == DL_UNIT_DAY || f->unit == DL_UNIT_WEEK ? ctx->anchor_day
+                         : f->unit == DL_UNIT_MONTH                      ? ctx->anchor_month
+                                                                          : ctx->anchor;
+    if (!anchor)
+        anchor = ctx->anchor;
+    if (rule->base_anchor && anchor && parse_anchor(anchor, &z, &anchor_unit, &suffix)) {
         z = dl_days_from_civil(dct->year, dct->month, dct->day);
         suffix = "";
     }
