@@ -40,6 +40,15 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
 int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err);
 
 /**
+ * @brief Asks the cluster whether every output topic exists (waiting up to
+ *        @p timeout_ms per topic).
+ * @returns DL_EKAFKA if the cluster says a topic does not exist; 0 when
+ *          they exist or the cluster cannot be asked (logged: librdkafka
+ *          keeps trying, and records wait in the queue).
+ */
+int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err);
+
+/**
  * @brief Enqueues one record (payload copied). While the queue is full it
  *        serves delivery reports and retries, so it never drops and never
  *        grows the queue beyond queue.buffering.max.*.

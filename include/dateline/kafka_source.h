@@ -65,9 +65,17 @@ int dl_kafka_source_store(dl_kafka_source *src, rd_kafka_topic_partition_list_t 
 
 /**
  * @brief Commits stored offsets of the current assignment.
- * @param async 0: wait for the broker. "Nothing to commit" is success.
+ * @param async 0: wait for the broker (unbounded: prefer
+ *        dl_kafka_source_commit_wait()). "Nothing to commit" is success.
  */
 int dl_kafka_source_commit(dl_kafka_source *src, int async);
+
+/**
+ * @brief Commits stored offsets of the current assignment and waits for the
+ *        result for at most @p timeout_ms. "Nothing to commit" is success.
+ * @returns 0, or DL_EKAFKA (logged) on failure or timeout.
+ */
+int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms);
 
 /** @returns 1 if offsets are committed by librdkafka (enable.auto.commit). */
 int dl_kafka_source_auto_commit(const dl_kafka_source *src);
@@ -83,11 +91,20 @@ int dl_kafka_source_fatal(const dl_kafka_source *src, char *buf, size_t size);
 
 /**
  * @brief Leaves the group: revokes the assignment (calling the revoked
- *        handler) and commits per configuration. Idempotent.
+ *        handler) and commits per configuration, giving up after
+ *        @p timeout_ms (the coordinator then expires the member after
+ *        session.timeout.ms). Idempotent.
+ * @returns 0, or DL_EKAFKA if the close failed or timed out (logged).
  */
-int dl_kafka_source_close(dl_kafka_source *src);
+int dl_kafka_source_close(dl_kafka_source *src, int timeout_ms);
 
-/** @brief Closes if needed and destroys the handle. NULL is fine. */
+/**
+ * @brief Closes if needed and destroys the handle. NULL is fine.
+ * @remark If the close timed out, the librdkafka handle is abandoned rather
+ *         than destroyed (destroying would wait for the unresponsive
+ *         coordinator); this is meant for a process about to exit.
+ *         Messages from dl_kafka_source_poll() must be destroyed first.
+ */
 void dl_kafka_source_destroy(dl_kafka_source *src);
 
 /** @returns the consumer handle (NULL before dl_kafka_source_start()). */

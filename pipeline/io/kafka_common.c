@@ -1,6 +1,7 @@
 /* Shared Kafka client plumbing: pass-through properties, logs, errors. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dateline/log.h"
 
@@ -44,7 +45,7 @@ static dl_log_level level_from_syslog(int level)
 /* Runs in our poll thread (log.queue + rd_kafka_set_log_queue); until the
  * queue is set, librdkafka keeps the lines. dl_log_write() is one write(2)
  * per line and would be safe on librdkafka's threads as well. */
-static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+void dl_kafka_log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     dl_log_level lvl = level_from_syslog(level);
     const char *kv[] = {"client", rd_kafka_name(rk), "fac", fac, NULL};
@@ -60,7 +61,7 @@ int dl_kafka_conf_logging(rd_kafka_conf_t *conf, const dl_config *cfg, dl_err *e
 
     if (rc)
         return rc;
-    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+    rd_kafka_conf_set_log_cb(conf, dl_kafka_log_line);
     return 0;
 }
 
@@ -110,4 +111,12 @@ const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, cha
         used += (size_t)n;
     }
     return buf;
+}
+
+int64_t dl_kafka_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -7,6 +7,7 @@
 #define DATELINE_IO_KAFKA_COMMON_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -43,6 +44,9 @@ int dl_kafka_conf_apply(rd_kafka_conf_t *conf, const dl_config *cfg, const char 
  */
 int dl_kafka_conf_logging(rd_kafka_conf_t *conf, const dl_config *cfg, dl_err *err);
 
+/** @brief Writes one librdkafka log line (syslog @p level) as a JSON log line. */
+void dl_kafka_log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
 /** @brief Forwards the handle's logs to its main queue (served by our polls). */
 void dl_kafka_log_forward(rd_kafka_t *rk);
 
@@ -51,6 +55,9 @@ void dl_kafka_log_forward(rd_kafka_t *rk);
  *        rd_kafka_fatal_error() in @p state.
  */
 void dl_kafka_on_error(rd_kafka_t *rk, dl_kafka_state *state, int err, const char *reason);
+
+/** @returns CLOCK_MONOTONIC in milliseconds, for deadlines. */
+int64_t dl_kafka_now_ms(void);
 
 /** @brief Formats a partition list as "topic[0],topic[3]" into @p buf. */
 const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, char *buf,

@@ -97,6 +97,33 @@ int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err)
     return 0;
 }
 
+int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err)
+{
+    for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t kerr = rd_kafka_metadata(snk->rk, 0, snk->rkt[i], &md, timeout_ms);
+        rd_kafka_resp_err_t terr;
+
+        if (kerr) {
+            /* Unreachable cluster: not a configuration error, and
+             * librdkafka keeps retrying; the records wait in the queue. */
+            dl_logf(DL_LOG_WARN, "sink", "cannot check output topics: %s", rd_kafka_err2str(kerr));
+            return 0;
+        }
+        terr = md->topic_cnt > 0 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        rd_kafka_metadata_destroy(md);
+        if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            return dl_err_set(err, DL_EKAFKA, "%s: topic %s does not exist in the cluster",
+                              i == DL_KAFKA_SINK_ENRICHED ? "topics.enriched"
+                                                          : "topics.dead_letter",
+                              snk->names[i]);
+        if (terr)
+            dl_logf(DL_LOG_WARN, "sink", "output topic %s: %s", snk->names[i],
+                    rd_kafka_err2str(terr));
+    }
+    return 0;
+}
+
 int dl_kafka_sink_produce(dl_kafka_sink *snk, dl_kafka_sink_topic topic, dl_slice key,
                           dl_slice value, rd_kafka_headers_t *hdrs, void *msg_opaque)
 {

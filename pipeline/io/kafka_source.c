@@ -8,6 +8,9 @@
 
 #include "kafka_common.h"
 
+/* Leaving the group from dl_kafka_source_destroy() without an earlier close. */
+#define SOURCE_CLOSE_TIMEOUT_MS 10000
+
 struct dl_kafka_source {
     const dl_config *cfg;
     dl_kafka_source_handlers h;
@@ -18,6 +21,7 @@ struct dl_kafka_source {
     int paused;
     int closing; /* dl_kafka_source_close() began: its revocation may still commit */
     int closed;
+    int close_timed_out;
 };
 
 static void source_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -116,7 +120,8 @@ static void source_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     dl_kafka_parts_str(parts, list, sizeof(list));
     switch (err) {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        dl_log_write(DL_LOG_INFO, "source", "partitions assigned", kv);
+        /* Cooperative rebalances often hand out nothing new. */
+        dl_log_write(parts->cnt ? DL_LOG_INFO : DL_LOG_DEBUG, "source", "partitions assigned", kv);
         source_assign(src, parts, coop);
         if (src->h.assigned)
             src->h.assigned(parts, src->h.arg);
@@ -281,6 +286,58 @@ int dl_kafka_source_commit(dl_kafka_source *src, int async)
     return 0;
 }
 
+typedef struct source_commit_wait {
+    int done;
+    rd_kafka_resp_err_t err;
+} source_commit_wait;
+
+static void source_commit_wait_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    source_commit_wait *cw = opaque;
+
+    source_commit_cb(rk, err, offsets, NULL);
+    cw->err = err;
+    cw->done = 1;
+}
+
+int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms)
+{
+    source_commit_wait cw = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
+    rd_kafka_queue_t *rkqu;
+    rd_kafka_resp_err_t err;
+    int64_t deadline = dl_kafka_now_ms() + timeout_ms;
+
+    if (!src->rk || src->closed)
+        return 0;
+    /* rd_kafka_commit(..., 0) would wait for as long as the coordinator
+     * takes (minutes with a hung broker): wait on our own queue instead,
+     * and give up at the deadline. The result of an abandoned commit lands
+     * in the destroyed queue and is dropped unserved. */
+    if (!(rkqu = rd_kafka_queue_new(src->rk)))
+        return DL_ENOMEM;
+    err = rd_kafka_commit_queue(src->rk, NULL, rkqu, source_commit_wait_cb, &cw);
+    if (!err) {
+        while (!cw.done) {
+            int64_t left = deadline - dl_kafka_now_ms();
+
+            if (left <= 0)
+                break;
+            rd_kafka_queue_poll_callback(rkqu, left < 100 ? (int)left : 100);
+        }
+        err = cw.done ? cw.err : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    rd_kafka_queue_destroy(rkqu);
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return 0;
+    if (err) {
+        if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || !cw.done)
+            dl_logf(DL_LOG_WARN, "source", "commit failed: %s", rd_kafka_err2str(err));
+        return DL_EKAFKA;
+    }
+    return 0;
+}
+
 int dl_kafka_source_auto_commit(const dl_kafka_source *src)
 {
     return src->auto_commit;
@@ -313,22 +370,82 @@ int dl_kafka_source_fatal(const dl_kafka_source *src, char *buf, size_t size)
     return 1;
 }
 
-int dl_kafka_source_close(dl_kafka_source *src)
+/*
+ * Serves the queue of an asynchronous close with the event API, as the
+ * librdkafka Go client does: fetched messages also land there, which the
+ * callback API (rd_kafka_queue_poll_callback) cannot serve (it asserts).
+ * Rebalance events are handed to our rebalance callback by hand.
+ */
+static void source_close_serve(dl_kafka_source *src, rd_kafka_queue_t *rkqu, int timeout_ms)
 {
-    rd_kafka_resp_err_t err;
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(rkqu, timeout_ms);
+    const char *fac, *str;
+    int level;
+
+    if (!ev)
+        return;
+    switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_REBALANCE:
+        source_rebalance_cb(src->rk, rd_kafka_event_error(ev),
+                            rd_kafka_event_topic_partition_list(ev), src);
+        break;
+    case RD_KAFKA_EVENT_OFFSET_COMMIT:
+        source_commit_cb(src->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev),
+                         NULL);
+        break;
+    case RD_KAFKA_EVENT_ERROR:
+        dl_kafka_on_error(src->rk, &src->state, rd_kafka_event_error(ev),
+                          rd_kafka_event_error_string(ev));
+        break;
+    case RD_KAFKA_EVENT_LOG:
+        if (!rd_kafka_event_log(ev, &fac, &str, &level))
+            dl_kafka_log_line(src->rk, level, fac, str);
+        break;
+    default:
+        break; /* messages fetched before the close: never processed */
+    }
+    rd_kafka_event_destroy(ev);
+}
+
+int dl_kafka_source_close(dl_kafka_source *src, int timeout_ms)
+{
+    rd_kafka_queue_t *rkqu;
+    rd_kafka_error_t *error;
+    int64_t deadline = dl_kafka_now_ms() + timeout_ms;
+    int rc = 0;
 
     if (!src || !src->rk || src->closing)
         return 0;
     src->closing = 1;
-    /* Serves the final revocation through our rebalance callback, then
-     * commits stored offsets when auto commit is on. */
-    err = rd_kafka_consumer_close(src->rk);
-    src->closed = 1;
-    if (err) {
-        dl_logf(DL_LOG_WARN, "source", "consumer close: %s", rd_kafka_err2str(err));
-        return DL_EKAFKA;
+    /* rd_kafka_consumer_close() may block for session.timeout.ms when the
+     * coordinator does not answer: close through a queue we serve, which
+     * runs the final revocation through our rebalance callback (and the
+     * auto commit), until the deadline. */
+    if (!(rkqu = rd_kafka_queue_new(src->rk)))
+        return DL_ENOMEM;
+    if ((error = rd_kafka_consumer_close_queue(src->rk, rkqu))) {
+        dl_logf(DL_LOG_WARN, "source", "consumer close: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rc = DL_EKAFKA;
+    } else {
+        while (!rd_kafka_consumer_closed(src->rk)) {
+            int64_t left = deadline - dl_kafka_now_ms();
+
+            if (left <= 0) {
+                dl_logf(DL_LOG_WARN, "source",
+                        "leaving the group did not finish within %d ms; the group coordinator "
+                        "will expire this member after session.timeout.ms",
+                        timeout_ms);
+                src->close_timed_out = 1;
+                rc = DL_EKAFKA;
+                break;
+            }
+            source_close_serve(src, rkqu, left < 100 ? (int)left : 100);
+        }
     }
-    return 0;
+    rd_kafka_queue_destroy(rkqu);
+    src->closed = 1;
+    return rc;
 }
 
 void dl_kafka_source_destroy(dl_kafka_source *src)
@@ -336,8 +453,16 @@ void dl_kafka_source_destroy(dl_kafka_source *src)
     if (!src)
         return;
     if (src->rk) {
-        dl_kafka_source_close(src);
-        rd_kafka_destroy(src->rk);
+        dl_kafka_source_close(src, SOURCE_CLOSE_TIMEOUT_MS);
+        /* After a timed-out close the coordinator does not answer, and
+         * rd_kafka_destroy() would wait for its requests to time out
+         * (socket.timeout.ms, a minute): abandon the handle to the exiting
+         * process instead. None of its callbacks can run any more: they
+         * are only served by our polls. */
+        if (src->close_timed_out)
+            dl_logf(DL_LOG_WARN, "source", "abandoning the consumer handle");
+        else
+            rd_kafka_destroy(src->rk);
     }
     if (src->conf)
         rd_kafka_conf_destroy(src->conf);

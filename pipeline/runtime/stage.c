@@ -29,11 +29,15 @@
 #include "dateline/kafka_source.h"
 #include "dateline/stage.h"
 
-#define STAGE_STATS_INTERVAL_MS  10000
-#define STAGE_COMMIT_INTERVAL_MS 5000 /* manual commits, when auto commit is off */
-#define STAGE_DR_SLICE_MS        50   /* poll wait while deliveries are outstanding */
-#define STAGE_DEFAULT_INFLIGHT   1000
-#define STAGE_MAX_REASONS        32
+#define STAGE_STATS_INTERVAL_MS   10000
+#define STAGE_COMMIT_INTERVAL_MS  5000 /* manual commits, when auto commit is off */
+#define STAGE_DR_SLICE_MS         50   /* poll wait while deliveries are outstanding */
+#define STAGE_DEFAULT_INFLIGHT    1000
+#define STAGE_MAX_REASONS         32
+#define STAGE_METADATA_TIMEOUT_MS 5000
+#define STAGE_PAUSE_AFTER_MS      1000 /* at max_inflight this long: pause fetching */
+#define STAGE_COMMIT_TIMEOUT_MS   2000 /* of the grace period kept for commit and close */
+#define STAGE_MIN_COMMIT_MS       500  /* a commit or close gets this even past the grace */
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKETS };
 
@@ -53,6 +57,7 @@ struct inflight {
     ticket tickets[TICKETS];
     inflight *next_deferred;
     int deferred;     /* queued for its produce_failed dead letter */
+    char reason[48];  /* of its dead letter, counted on delivery */
     char detail[256]; /* why the enriched record was rejected */
 };
 
@@ -61,10 +66,9 @@ typedef struct reason_count {
     uint64_t n;
 } reason_count;
 
+/* Outputs are counted when the broker acknowledges them. */
 typedef struct stage_stats {
     uint64_t consumed;
-    uint64_t enriched;     /* enriched records produced */
-    uint64_t dead_letters; /* dead letters produced */
     uint64_t delivered[TICKETS];
     uint64_t failed_deliveries;
     uint64_t rebalances;
@@ -82,9 +86,11 @@ struct dl_stage {
     inflight *deferred, *deferred_tail; /* enriched records awaiting their dead letter */
     size_t max_inflight;
     int paused;
-    int stopping;        /* orderly stop in progress */
-    int destroying;      /* tearing down: delivery reports are ignored */
-    int64_t deadline_ms; /* end of the shutdown grace period, when stopping */
+    int64_t full_since;   /* when max_inflight was reached, 0 = below */
+    int stopping;         /* orderly stop in progress */
+    int destroying;       /* tearing down: delivery reports are ignored */
+    int64_t flush_end_ms; /* stopping: end of the time for deliveries */
+    int64_t stop_end_ms;  /* stopping: end of the grace period (commit, close) */
     int failed;
     unsigned long more_failures;
     char failure[512];
@@ -260,8 +266,7 @@ static void stage_dead_letter(dl_stage *st, inflight *inf, const char *stage, co
                    rd_kafka_err2str(err));
         return;
     }
-    st->stats.dead_letters++;
-    stats_count_reason(&st->stats, reason);
+    snprintf(inf->reason, sizeof(inf->reason), "%s", reason);
 }
 
 /* Produces the dead letters of enriched records the broker rejected. Run
@@ -307,6 +312,8 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
         return;
     if (!rkm->err) {
         st->stats.delivered[t->kind]++;
+        if (t->kind == TICKET_DEAD)
+            stats_count_reason(&st->stats, inf->reason);
         dl_offsets_release(st->ot, inf->ent);
         return;
     }
@@ -418,7 +425,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         rc = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_ENRICHED, key, value, NULL,
                                    &inf->tickets[TICKET_ENRICHED]);
         if (!rc) {
-            st->stats.enriched++;
+            /* counted on delivery */
         } else if (stage_record_rejected(rc)) {
             snprintf(inf->detail, sizeof(inf->detail),
                      "enriched record (%zu bytes) rejected for %s: %s", res.record_len,
@@ -496,10 +503,13 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
     st->stats.rebalances++;
     if (!lost) {
         /* Finish what we can so the next owner does not redo it: deliver,
-         * store, and commit synchronously before the partitions go. */
-        int64_t deadline =
-            st->stopping ? st->deadline_ms : now_ms() + st->cfg->runtime.shutdown_grace_ms;
-        int left = stage_drain(st, deadline);
+         * store, and commit before the partitions go. A rebalance gets the
+         * grace period; the final one (leaving the group) what is left. */
+        int64_t now = now_ms();
+        int64_t flush_end =
+            st->stopping ? st->flush_end_ms : now + st->cfg->runtime.shutdown_grace_ms;
+        int64_t commit_end = st->stopping ? st->stop_end_ms : flush_end + STAGE_COMMIT_TIMEOUT_MS;
+        int left = stage_drain(st, flush_end);
 
         stage_store(st);
         if (left)
@@ -507,7 +517,10 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
                     "%d records unacknowledged at revocation; their messages will be "
                     "consumed again",
                     left);
-        dl_kafka_source_commit(st->src, 0);
+        now = now_ms();
+        dl_kafka_source_commit_wait(
+            st->src,
+            (int)(commit_end > now + STAGE_MIN_COMMIT_MS ? commit_end - now : STAGE_MIN_COMMIT_MS));
     }
     /* Whatever is still in flight becomes an orphan: never stored. */
     for (int i = 0; i < parts->cnt; i++)
@@ -516,32 +529,28 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
 
 static void stage_log_stats(const dl_stage *st, const char *msg)
 {
-    char consumed[24], enriched[24], dead[24], delivered[24], failed[24], tracked[24];
+    char consumed[24], enriched[24], dead[24], failed[24], rebalances[24], tracked[24];
     char reasons[1024];
     size_t used = 0;
     const stage_stats *s = &st->stats;
-    const char *kv[] = {"consumed",
-                        consumed,
-                        "enriched",
-                        enriched,
-                        "dead_lettered",
-                        dead,
-                        "dead_letter_reasons",
-                        reasons,
-                        "delivered",
-                        delivered,
-                        "failed_deliveries",
-                        failed,
-                        "inflight",
-                        tracked,
-                        NULL};
+    /* clang-format off */
+    const char *kv[] = {
+        "consumed", consumed,
+        "enriched", enriched,
+        "dead_lettered", dead,
+        "dead_letter_reasons", reasons,
+        "failed_deliveries", failed,
+        "rebalances", rebalances,
+        "inflight", tracked,
+        NULL,
+    };
+    /* clang-format on */
 
     snprintf(consumed, sizeof(consumed), "%" PRIu64, s->consumed);
-    snprintf(enriched, sizeof(enriched), "%" PRIu64, s->enriched);
-    snprintf(dead, sizeof(dead), "%" PRIu64, s->dead_letters);
-    snprintf(delivered, sizeof(delivered), "%" PRIu64,
-             s->delivered[TICKET_ENRICHED] + s->delivered[TICKET_DEAD]);
+    snprintf(enriched, sizeof(enriched), "%" PRIu64, s->delivered[TICKET_ENRICHED]);
+    snprintf(dead, sizeof(dead), "%" PRIu64, s->delivered[TICKET_DEAD]);
     snprintf(failed, sizeof(failed), "%" PRIu64, s->failed_deliveries);
+    snprintf(rebalances, sizeof(rebalances), "%" PRIu64, s->rebalances);
     snprintf(tracked, sizeof(tracked), "%zu", dl_offsets_tracked(st->ot));
     reasons[0] = '\0';
     for (size_t i = 0; i < s->n_reasons; i++) {
@@ -564,21 +573,38 @@ static void stage_check_fatal(dl_stage *st)
         stage_fail(st, "%s", msg);
 }
 
-/* Pauses fetching while too many messages await delivery; resumes at half
- * the bound so that pause/resume does not flap on every message. */
-static void stage_backpressure(dl_stage *st)
+/*
+ * Bounds in-flight work. At runtime.max_inflight unstored messages the loop
+ * stops taking messages and waits on delivery reports instead. If that
+ * lasts (slow or unreachable brokers), the assignment is paused so that
+ * the consumer can keep being polled (rebalances, max.poll.interval.ms)
+ * without fetching; it resumes at half the bound. Pausing is not the first
+ * step because resuming costs a fetch round trip: with a small bound a
+ * pause per burst would throttle the stage.
+ * @returns 1 while the stage must not take new messages.
+ */
+static int stage_backpressure(dl_stage *st, int64_t now)
 {
     size_t tracked = dl_offsets_tracked(st->ot);
 
-    if (!st->paused && tracked >= st->max_inflight) {
-        st->paused = 1;
-        dl_kafka_source_pause(st->src, 1);
-        DL_LOG(DL_LOG_INFO, "stage", "pausing consumption: %zu messages in flight", tracked);
-    } else if (st->paused && tracked <= st->max_inflight / 2) {
+    if (tracked >= st->max_inflight) {
+        if (!st->full_since)
+            st->full_since = now;
+        if (!st->paused && now - st->full_since >= STAGE_PAUSE_AFTER_MS) {
+            st->paused = 1;
+            dl_kafka_source_pause(st->src, 1);
+            dl_logf(DL_LOG_INFO, "stage", "pausing consumption: %zu messages in flight for %lld ms",
+                    tracked, (long long)(now - st->full_since));
+        }
+        return 1;
+    }
+    st->full_since = 0;
+    if (st->paused && tracked <= st->max_inflight / 2) {
         st->paused = 0;
         dl_kafka_source_pause(st->src, 0);
-        DL_LOG(DL_LOG_INFO, "stage", "resuming consumption: %zu messages in flight", tracked);
+        dl_logf(DL_LOG_INFO, "stage", "resuming consumption: %zu messages in flight", tracked);
     }
+    return st->paused;
 }
 
 dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig_atomic_t *stop,
@@ -614,7 +640,11 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
     if (!(st->snk = dl_kafka_sink_new(cfg, stage_on_delivery, st, err)) ||
         !(st->src = dl_kafka_source_new(cfg, &h, err)))
         goto fail;
-    if (dl_kafka_sink_start(st->snk, err) || dl_kafka_source_start(st->src, err))
+    /* Output topics are checked before joining the group: a typo in a
+     * topic name would otherwise surface only as failed deliveries. */
+    if (dl_kafka_sink_start(st->snk, err) ||
+        dl_kafka_sink_check_topics(st->snk, STAGE_METADATA_TIMEOUT_MS, err) ||
+        dl_kafka_source_start(st->src, err))
         goto fail;
     return st;
 fail:
@@ -622,28 +652,44 @@ fail:
     return NULL;
 }
 
+/* Milliseconds from now to @p end, at least @p floor. */
+static int stage_left(int64_t end, int floor)
+{
+    int64_t left = end - now_ms();
+
+    return left > floor ? (int)left : floor;
+}
+
+/*
+ * The orderly stop, bounded by runtime.shutdown_grace_ms: deliveries get
+ * the grace period less a reserve for committing and leaving the group
+ * (both waited on with deadlines, so a hung broker cannot hold us).
+ */
 static int stage_stop(dl_stage *st, dl_err *err)
 {
+    int grace = st->cfg->runtime.shutdown_grace_ms;
+    int reserve = grace / 4 < STAGE_COMMIT_TIMEOUT_MS ? grace / 4 : STAGE_COMMIT_TIMEOUT_MS;
     int left;
     char msg[512];
 
     st->stopping = 1;
-    st->deadline_ms = now_ms() + st->cfg->runtime.shutdown_grace_ms;
+    st->stop_end_ms = now_ms() + grace;
+    st->flush_end_ms = st->stop_end_ms - reserve;
     dl_logf(DL_LOG_INFO, "stage", "stopping (%s): flushing %d records, %zu messages in flight",
             st->failed ? "fatal error" : "signal", dl_kafka_sink_outq_len(st->snk),
             dl_offsets_tracked(st->ot));
     /* Stop fetching; deliver what was produced; store what is done. */
-    left = stage_drain(st, st->deadline_ms);
+    left = stage_drain(st, st->flush_end_ms);
     stage_store(st);
     if (left)
         dl_logf(DL_LOG_WARN, "stage",
                 "%d records not acknowledged within runtime.shutdown_grace_ms (%d ms); their "
                 "messages will be consumed again",
-                left, st->cfg->runtime.shutdown_grace_ms);
+                left, grace);
     if (!dl_kafka_source_fatal(st->src, msg, sizeof(msg)))
-        dl_kafka_source_commit(st->src, 0);
+        dl_kafka_source_commit_wait(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     /* Leaving the group revokes the assignment through stage_on_revoked(). */
-    dl_kafka_source_close(st->src);
+    dl_kafka_source_close(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     stage_log_stats(st, "final stats");
     if (st->failed) {
         if (st->more_failures > 10)
@@ -660,21 +706,18 @@ int dl_stage_run(dl_stage *st, dl_err *err)
     int64_t next_stats = now_ms() + STAGE_STATS_INTERVAL_MS;
     int64_t next_commit = now_ms() + STAGE_COMMIT_INTERVAL_MS;
     char inflight_str[24];
-    const char *kv[] = {"brokers",
-                        cfg->kafka.brokers,
-                        "group",
-                        cfg->kafka.group_id,
-                        "input",
-                        cfg->topics.input,
-                        "enriched",
-                        cfg->topics.enriched,
-                        "dead_letter",
-                        cfg->topics.dead_letter,
-                        "max_inflight",
-                        inflight_str,
-                        "librdkafka",
-                        rd_kafka_version_str(),
-                        NULL};
+    /* clang-format off */
+    const char *kv[] = {
+        "brokers", cfg->kafka.brokers,
+        "group", cfg->kafka.group_id,
+        "input", cfg->topics.input,
+        "enriched", cfg->topics.enriched,
+        "dead_letter", cfg->topics.dead_letter,
+        "max_inflight", inflight_str,
+        "librdkafka", rd_kafka_version_str(),
+        NULL,
+    };
+    /* clang-format on */
 
     snprintf(inflight_str, sizeof(inflight_str), "%zu", st->max_inflight);
     dl_log_write(DL_LOG_INFO, "stage", "starting", kv);
@@ -683,21 +726,28 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         rd_kafka_message_t *rkm;
         int timeout = cfg->runtime.poll_timeout_ms;
         int64_t now;
+        int held;
 
         stage_check_fatal(st);
         if (st->failed)
             break;
-        stage_backpressure(st);
-        /* Outstanding deliveries are served between consumer polls: keep
-         * the wait short so offsets are stored promptly. */
-        if (dl_offsets_tracked(st->ot) > 0 && timeout > STAGE_DR_SLICE_MS)
-            timeout = STAGE_DR_SLICE_MS;
-        /* Paused: still poll the consumer (rebalances, the poll interval)
-         * but wait on the producer, whose reports unblock us. */
-        rkm = dl_kafka_source_poll(st->src, st->paused ? 0 : timeout);
-        if (rkm)
-            stage_process(st, rkm);
-        dl_kafka_sink_poll(st->snk, st->paused ? timeout : 0);
+        held = stage_backpressure(st, now_ms());
+        if (!held) {
+            /* Outstanding deliveries are served between consumer polls:
+             * keep the wait short so offsets are stored promptly. */
+            if (dl_offsets_tracked(st->ot) > 0 && timeout > STAGE_DR_SLICE_MS)
+                timeout = STAGE_DR_SLICE_MS;
+            if ((rkm = dl_kafka_source_poll(st->src, timeout)))
+                stage_process(st, rkm);
+            dl_kafka_sink_poll(st->snk, 0);
+        } else {
+            /* Wait on the producer, whose reports unblock us. A paused
+             * consumer is still polled; what it had fetched before the
+             * pause is processed (a bounded overshoot). */
+            if (st->paused && (rkm = dl_kafka_source_poll(st->src, 0)))
+                stage_process(st, rkm);
+            dl_kafka_sink_poll(st->snk, STAGE_DR_SLICE_MS);
+        }
         stage_drain_deferred(st);
         stage_store(st);
 
@@ -719,7 +769,12 @@ void dl_stage_destroy(dl_stage *st)
     if (!st)
         return;
     /* The final revocation still uses the producer and the tracker. */
-    dl_kafka_source_close(st->src);
+    if (st->src) {
+        st->stopping = 1;
+        st->stop_end_ms = now_ms() + st->cfg->runtime.shutdown_grace_ms;
+        st->flush_end_ms = st->stop_end_ms;
+        dl_kafka_source_close(st->src, st->cfg->runtime.shutdown_grace_ms);
+    }
     st->destroying = 1;
     dl_kafka_sink_destroy(st->snk);
     st->snk = NULL;
