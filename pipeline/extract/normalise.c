@@ -13,7 +13,7 @@
 
 const char *const dl_unit_names[DL_UNIT__COUNT] = {"day",    "week",    "month", "quarter",
                                                    "year",   "decade",  "century", "hour",
-                                                   "minute", "second"};
+                                                   "minute", "second", "weekend"};
 
 #define NONE (-1)
 #define UNKNOWN (-2) /* a count like "several": the value gets an X */
@@ -442,6 +442,19 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
     int anchor_unit = DL_UNIT_DAY;
     const char *suffix = "";
 
+    if (f->unit == DL_UNIT_WEEKEND) {
+        /* The weekend before the DCT (or after it, with a future tense or
+         * "next"), as the ISO week it belongs to. */
+        int dw = dl_weekday(dct->year, dct->month, dct->day), y, m, d, iy, w;
+        long sat = ctx->tense > 0 || f->rel > 0 ? z + (6 - dw + 7) % 7 : z - (dw + 1) % 7;
+        if (f->rel > 0 && sat == z)
+            sat += 7;
+        sat += 7L * (f->rel > 0 ? f->rel - 1 : f->rel < 0 ? f->rel + 1 : 0);
+        dl_civil_from_days(sat, &y, &m, &d);
+        dl_iso_week(y, m, d, &iy, &w);
+        snprintf(tx->value, sizeof(tx->value), "%04d-W%02d-WE", iy, w);
+        return 0;
+    }
     if (f->unit == NONE || f->unit >= DL_UNIT_HOUR)
         return -1;
     if (n == UNKNOWN) {
@@ -480,7 +493,7 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
 static int norm_duration(const fields *f, dl_timex *tx)
 {
     static const char *const code[DL_UNIT__COUNT] = {"D", "W", "M", "Q", "Y", "DE", "CE",
-                                                     "H", "M", "S"};
+                                                     "H", "M", "S", "WE"};
     int n = f->n;
     int timed;
 

@@ -63,6 +63,7 @@ typedef enum {
     DL_UNIT_HOUR,
     DL_UNIT_MINUTE,
     DL_UNIT_SECOND,
+    DL_UNIT_WEEKEND, /* Saturday and Sunday, as YYYY-Www-WE */
     DL_UNIT__COUNT
 } dl_unit;
 
