@@ -81,8 +81,10 @@ void dl_kafka_on_error(rd_kafka_t *rk, dl_kafka_state *state, int err, const cha
     const char *kv[] = {"client", rd_kafka_name(rk), "error", rd_kafka_err2name(err), NULL};
 
     if (err != RD_KAFKA_RESP_ERR__FATAL) {
-        /* Transient: librdkafka retries (brokers down, auth retries...). */
-        dl_log_write(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? DL_LOG_ERROR : DL_LOG_WARN,
+        /* Transient: librdkafka retries. Its log line already says what
+         * happened (connection refused, auth...); only "every broker is
+         * down" deserves its own line above debug. */
+        dl_log_write(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? DL_LOG_ERROR : DL_LOG_DEBUG,
                      "kafka", reason, kv);
         return;
     }
