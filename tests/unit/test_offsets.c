@@ -13,9 +13,7 @@
 
 #include <cmocka.h>
 
-/* The tracker is pure C with no Kafka dependency; compiling it in keeps this
- * test independent of the dl_runtime library (and of librdkafka). */
-#include "../../pipeline/runtime/offsets.c"
+#include "dateline/offsets.h"
 
 /* ---- helpers ---- */
 
