@@ -57,6 +57,7 @@ typedef struct dl_config {
         char *group_id; /* consumer group of `dateline run` */
         dl_kvlist consumer; /* librdkafka consumer properties, passed through */
         dl_kvlist producer; /* librdkafka producer properties, passed through */
+        char *transactional_id; /* exactly_once: "" = dateline-<group_id>-<hostname> */
     } kafka;
 
     struct {
@@ -79,12 +80,16 @@ typedef struct dl_config {
     struct {
         char *rules; /* rules directory, resolved against the config file's dir */
         size_t max_timexes; /* per-article cap, protects the record size */
+        int max_ms;              /* `run`: slower extractions are dead-lettered */
+        size_t max_record_bytes; /* `run`: larger enriched records are dead-lettered */
     } extract;
 
     struct {
         int poll_timeout_ms;
         int shutdown_grace_ms;
         int max_inflight; /* messages awaiting delivery before the consumer waits */
+        size_t max_inflight_bytes; /* and their bytes (consumed values) */
+        int commit_interval_ms;    /* exactly_once: transaction length; manual commits */
     } runtime;
 
     struct {

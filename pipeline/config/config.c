@@ -62,6 +62,11 @@ static const cfg_key kafka_keys[] = {
     {.name = "group_id", .kind = KEY_STRING, .off = CFG_OFF(kafka.group_id), .def = "dateline"},
     {.name = "consumer", .kind = KEY_PROPS, .off = CFG_OFF(kafka.consumer)},
     {.name = "producer", .kind = KEY_PROPS, .off = CFG_OFF(kafka.producer)},
+    {.name = "transactional_id",
+     .kind = KEY_STRING,
+     .off = CFG_OFF(kafka.transactional_id),
+     .allow_empty = 1,
+     .def = ""},
     {0},
 };
 
@@ -128,6 +133,12 @@ static const cfg_key extract_keys[] = {
      .off = CFG_OFF(extract.max_timexes),
      .max = INT_MAX,
      .def = "10000"},
+    {.name = "max_ms", .kind = KEY_INT, .off = CFG_OFF(extract.max_ms), .max = INT_MAX, .def = "2000"},
+    {.name = "max_record_bytes",
+     .kind = KEY_BYTES,
+     .off = CFG_OFF(extract.max_record_bytes),
+     .max = INT32_MAX,
+     .def = "1000000"},
     {0},
 };
 
@@ -147,6 +158,16 @@ static const cfg_key runtime_keys[] = {
      .off = CFG_OFF(runtime.max_inflight),
      .max = INT_MAX,
      .def = "10000"},
+    {.name = "max_inflight_bytes",
+     .kind = KEY_BYTES,
+     .off = CFG_OFF(runtime.max_inflight_bytes),
+     .max = INT64_MAX,
+     .def = "67108864"},
+    {.name = "commit_interval_ms",
+     .kind = KEY_INT,
+     .off = CFG_OFF(runtime.commit_interval_ms),
+     .max = INT_MAX,
+     .def = "1000"},
     {0},
 };
 
