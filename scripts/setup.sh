@@ -9,12 +9,13 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Debian packages: compiler and CMake, the four required libraries, cmocka
+# Debian packages: compiler and CMake, the four required libraries,
+# libmicrohttpd (the /metrics, /healthz, /ready endpoint), cmocka
 # for unit tests, clang for fuzzing, kcat for the integration tests, a JDK
 # and Maven for the Kafka broker, Python for the test drivers.
 packages=(
     build-essential cmake pkg-config
-    librdkafka-dev libjansson-dev libpcre2-dev libyaml-dev libcmocka-dev
+    librdkafka-dev libjansson-dev libpcre2-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
     clang kcat default-jre-headless maven python3 python3-pip
 )
 
