@@ -16,6 +16,7 @@
 typedef struct dl_kv {
     char *key;
     char *value;
+    int line, col; /* where the key is in the config file (1-based), 0 = unknown */
 } dl_kv;
 
 typedef struct dl_kvlist {
@@ -95,6 +96,10 @@ typedef struct dl_config {
     struct {
         dl_log_level level;
     } log;
+
+    struct {
+        char *listen; /* HOST:PORT of /metrics, /healthz, /ready; "" = disabled */
+    } http;
 } dl_config;
 
 /**
@@ -132,6 +137,15 @@ int dl_config_check(const char *path, void (*report)(const dl_err *err, void *op
 
 /** Frees everything @p cfg owns and zeroes it. NULL is fine. */
 void dl_config_free(dl_config *cfg);
+
+/**
+ * @brief Calls @p fn for every key of the config table, in table order:
+ *        its dotted path ("kafka.brokers"), kind ("string", "bool", ...)
+ *        and default as config text ("" for none; lists comma-separated).
+ *        `dateline check --keys` prints these; the docs are checked against it.
+ */
+void dl_config_keys(void (*fn)(const char *path, const char *kind, const char *def, void *opaque),
+                    void *opaque);
 
 /** Looks @p name up in a list; NULL if absent. */
 const char *dl_kvlist_get(const dl_kvlist *list, const char *name);

@@ -33,6 +33,7 @@ typedef enum {
     KEY_ENUM,    /* an enum stored as int; .names[value] is its spelling */
     KEY_PROPS,   /* dl_kvlist: any keys, scalar values kept as their text */
     KEY_NAMES,   /* char ** plus a size_t count: a string or a list of strings */
+    KEY_LISTEN,  /* char *, HOST:PORT or [IPv6]:PORT (port 0-65535); "" = disabled */
 } key_kind;
 
 typedef struct cfg_key {
@@ -180,6 +181,11 @@ static const cfg_key log_keys[] = {
     {0},
 };
 
+static const cfg_key http_keys[] = {
+    {.name = "listen", .kind = KEY_LISTEN, .off = CFG_OFF(http.listen), .def = ""},
+    {0},
+};
+
 static const cfg_key top_keys[] = {
     {.name = "kafka", .kind = KEY_SECTION, .keys = kafka_keys},
     {.name = "topics", .kind = KEY_SECTION, .keys = topic_keys},
@@ -192,6 +198,7 @@ static const cfg_key top_keys[] = {
     {.name = "extract", .kind = KEY_SECTION, .keys = extract_keys},
     {.name = "runtime", .kind = KEY_SECTION, .keys = runtime_keys},
     {.name = "log", .kind = KEY_SECTION, .keys = log_keys},
+    {.name = "http", .kind = KEY_SECTION, .keys = http_keys},
     {0},
 };
 
@@ -390,6 +397,49 @@ static int check_topic(const char *text, size_t len, char *msg, size_t size)
     return 0;
 }
 
+/* HOST:PORT or [IPv6]:PORT, port 0-65535 (0: any free port); "" disables. */
+static int check_listen(const char *text, char *msg, size_t size)
+{
+    const char *colon, *host = text;
+    size_t host_len;
+    char *end;
+    long port;
+
+    if (!text[0])
+        return 0;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+
+        if (!close || close[1] != ':') {
+            snprintf(msg, size, "'%.*s': expected [IPv6 address]:PORT", CFG_QUOTE_MAX, text);
+            return DL_ECONFIG;
+        }
+        host_len = (size_t)(close - text - 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        host_len = colon ? (size_t)(colon - text) : 0;
+        if (colon && memchr(host, ':', host_len)) {
+            snprintf(msg, size, "'%.*s': write an IPv6 address as [ADDRESS]:PORT", CFG_QUOTE_MAX,
+                     text);
+            return DL_ECONFIG;
+        }
+    }
+    if (!colon || host_len == 0) {
+        snprintf(msg, size,
+                 "'%.*s': expected HOST:PORT such as 127.0.0.1:9102 or 0.0.0.0:9102 "
+                 "(\"\" disables the endpoint)",
+                 CFG_QUOTE_MAX, text);
+        return DL_ECONFIG;
+    }
+    port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || colon[1] == '-' || colon[1] == '+' || port > 65535) {
+        snprintf(msg, size, "'%.*s': port must be a number from 0 to 65535", CFG_QUOTE_MAX, text);
+        return DL_ECONFIG;
+    }
+    return 0;
+}
+
 /*
  * Parses a decimal integer in 1 ... @p max. With @p bytes, a unit may follow:
  * B, KiB, MiB or GiB (binary multiples only: "MB" would be ambiguous).
@@ -493,6 +543,10 @@ static int key_store(const cfg_key *key, dl_config *cfg, const char *text, char 
         return store_string(field, text, len);
     case KEY_TOPIC:
         if ((rc = check_topic(text, len, msg, size)))
+            return rc;
+        return store_string(field, text, len);
+    case KEY_LISTEN:
+        if ((rc = check_listen(text, msg, size)))
             return rc;
         return store_string(field, text, len);
     case KEY_INT:
@@ -616,6 +670,7 @@ static void keys_free(dl_config *cfg, const cfg_key *keys)
         case KEY_STRING:
         case KEY_TOPIC:
         case KEY_PATH:
+        case KEY_LISTEN:
             free(*(char **)field);
             *(char **)field = NULL;
             break;
@@ -815,6 +870,8 @@ static int walk_props(cfg_walk *w, const yaml_node_t *node, const cfg_key *key, 
         list->items = items;
         items[list->n].key = NULL;
         items[list->n].value = value;
+        items[list->n].line = (int)knode->start_mark.line + 1;
+        items[list->n].col = (int)knode->start_mark.column + 1;
         list->n++;
         if (store_string(&items[list->n - 1].key, name, name_len))
             return cfg_fail(w, DL_ENOMEM, &knode->start_mark, "%s: out of memory", prop_path);
@@ -1160,6 +1217,39 @@ const char *dl_kvlist_get(const dl_kvlist *list, const char *name)
             return list->items[i].value;
     }
     return NULL;
+}
+
+static const char *kind_name(key_kind kind)
+{
+    static const char *const names[] = {
+        [KEY_SECTION] = "section", [KEY_STRING] = "string", [KEY_TOPIC] = "topic",
+        [KEY_PATH] = "path",       [KEY_INT] = "integer",   [KEY_COUNT] = "count",
+        [KEY_BYTES] = "bytes",     [KEY_BOOL] = "bool",     [KEY_ENUM] = "enum",
+        [KEY_PROPS] = "properties", [KEY_NAMES] = "names",  [KEY_LISTEN] = "address",
+    };
+
+    return names[kind];
+}
+
+static void keys_visit(const cfg_key *keys, const char *section,
+                       void (*fn)(const char *, const char *, const char *, void *), void *opaque)
+{
+    char path[CFG_PATH_MAX];
+
+    for (const cfg_key *key = keys; key->name; key++) {
+        key_path(path, sizeof(path), section, key->name, strlen(key->name));
+        if (key->kind == KEY_SECTION) {
+            keys_visit(key->keys, path, fn, opaque);
+            continue;
+        }
+        fn(path, kind_name(key->kind), key->def ? key->def : "", opaque);
+    }
+}
+
+void dl_config_keys(void (*fn)(const char *path, const char *kind, const char *def, void *opaque),
+                    void *opaque)
+{
+    keys_visit(top_keys, "", fn, opaque);
 }
 
 const char *dl_format_name(dl_format fmt)

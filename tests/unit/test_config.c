@@ -102,6 +102,7 @@ static void assert_default_values(const dl_config *cfg)
     assert_int_equal(cfg->runtime.shutdown_grace_ms, 10000);
     assert_int_equal(cfg->runtime.max_inflight, 10000);
     assert_int_equal(cfg->log.level, DL_LOG_INFO);
+    assert_string_equal(cfg->http.listen, "");
 }
 
 /* ---- defaults and good files -------------------------------------------- */
@@ -297,6 +298,9 @@ static void test_example_config_loads(void **state)
 
     (void)state;
     unsetenv("DATELINE_BROKERS");
+    unsetenv("DATELINE_RULES");
+    unsetenv("DATELINE_LOG_LEVEL");
+    unsetenv("DATELINE_HTTP_LISTEN");
     dl_err_clear(&err);
     rc = dl_config_load(path, &cfg, &err);
     if (rc)
@@ -677,9 +681,85 @@ static void test_check_reports_every_error(void **state)
     tmp_remove(&t);
 }
 
+/* ---- http.listen and positions of pass-through properties --------------- */
+
+static void test_http_listen(void **state)
+{
+    static const char *const good[] = {"127.0.0.1:9102", "0.0.0.0:0", "'[::]:9102'",
+                                       "localhost:65535", "\"\""};
+    static const char *const bad[] = {"9102", ":9102", "127.0.0.1:", "127.0.0.1:65536",
+                                      "127.0.0.1:-1", "::1:9102", "[::1]9102", "host:port"};
+    char yaml[128];
+    dl_config cfg;
+    dl_err err;
+    tmp_cfg t;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(yaml, sizeof(yaml), "http:\n  listen: %s\n", good[i]);
+        dl_err_clear(&err);
+        if (load_yaml(yaml, &cfg, &err, &t))
+            fail_msg("%s rejected: %s", good[i], err.msg);
+        dl_config_free(&cfg);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(yaml, sizeof(yaml), "http:\n  listen: '%s'\n", bad[i]);
+        dl_err_clear(&err);
+        if (!load_yaml(yaml, &cfg, &err, &t))
+            fail_msg("%s accepted", bad[i]);
+        assert_int_equal(err.line, 2);
+        assert_int_equal(err.col, 11);
+        assert_non_null(strstr(err.msg, "http.listen"));
+    }
+}
+
+static void test_props_positions(void **state)
+{
+    dl_config cfg;
+    dl_err err;
+    tmp_cfg t;
+
+    (void)state;
+    dl_err_clear(&err);
+    assert_int_equal(load_yaml("kafka:\n"
+                               "  consumer:\n"
+                               "    fetch.max.bytes: 100\n"
+                               "    client.id: x\n"
+                               "  producer: {linger.ms: 5}\n",
+                               &cfg, &err, &t),
+                     0);
+    assert_int_equal(cfg.kafka.consumer.n, 2);
+    assert_int_equal(cfg.kafka.consumer.items[0].line, 3);
+    assert_int_equal(cfg.kafka.consumer.items[0].col, 5);
+    assert_int_equal(cfg.kafka.consumer.items[1].line, 4);
+    assert_int_equal(cfg.kafka.producer.items[0].line, 5);
+    assert_int_equal(cfg.kafka.producer.items[0].col, 14);
+    dl_config_free(&cfg);
+}
+
+static void count_key(const char *path, const char *kind, const char *def, void *opaque)
+{
+    int *n = opaque;
+
+    (void)kind;
+    (void)def;
+    if (!strcmp(path, "http.listen") || !strcmp(path, "kafka.consumer") ||
+        !strcmp(path, "input.json_fields.date"))
+        (*n)++;
+}
+
+static void test_config_keys(void **state)
+{
+    int n = 0;
+
+    (void)state;
+    dl_config_keys(count_key, &n);
+    assert_int_equal(n, 3);
+}
+
 static void test_kvlist_get(void **state)
 {
-    dl_kv items[] = {{"a", "1"}, {"b", "2"}};
+    dl_kv items[] = {{"a", "1", 0, 0}, {"b", "2", 0, 0}};
     dl_kvlist list = {items, 2};
 
     (void)state;
@@ -706,6 +786,9 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_check_reports_every_error),
         cmocka_unit_test(test_kvlist_get),
+        cmocka_unit_test(test_http_listen),
+        cmocka_unit_test(test_props_positions),
+        cmocka_unit_test(test_config_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
