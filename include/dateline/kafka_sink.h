@@ -1,5 +1,7 @@
 /*
- * dateline - Kafka sink: the idempotent producer of `dateline run`.
+ * dateline - Kafka sink: the idempotent producer of `dateline run`, or with
+ * `delivery: exactly_once` its transactional producer (transactional.id from
+ * kafka.transactional_id, see dl_kafka_sink_txn_id()).
  *
  * One producer for every output topic. Delivery reports are handed to the
  * caller's callback, on the thread that calls dl_kafka_sink_poll(),
@@ -69,6 +71,53 @@ void dl_kafka_sink_poll(dl_kafka_sink *snk, int timeout_ms);
  *        @p timeout_ms. @returns records still awaiting a report.
  */
 int dl_kafka_sink_flush(dl_kafka_sink *snk, int timeout_ms);
+
+/** Outcome class of a transactional call (librdkafka's error flags). */
+typedef enum {
+    DL_KAFKA_TXN_OK = 0,
+    DL_KAFKA_TXN_RETRY, /* retriable: call again (same arguments) */
+    DL_KAFKA_TXN_ABORT, /* abortable: abort the transaction, rewind, go on */
+    DL_KAFKA_TXN_FATAL, /* fenced or broken: the producer is unusable, stop */
+} dl_kafka_txn_result;
+
+/**
+ * @brief The transactional.id of this instance: kafka.transactional_id, or
+ *        "dateline-<group_id>-<hostname>" when that is empty.
+ */
+int dl_kafka_sink_txn_id(const dl_config *cfg, char *buf, size_t size, dl_err *err);
+
+/** @returns 1 if the producer is transactional (delivery: exactly_once). */
+int dl_kafka_sink_transactional(const dl_kafka_sink *snk);
+
+/** @returns the transactional.id ("" when not transactional). */
+const char *dl_kafka_sink_txn_name(const dl_kafka_sink *snk);
+
+/**
+ * @brief Transactional calls (librdkafka's of the same name, which block).
+ *        On anything but DL_KAFKA_TXN_OK, @p msg says what failed.
+ * @remark Delivery reports are served inside commit (it flushes) and after
+ *         abort (purged records report __PURGE_*) by the next poll.
+ */
+dl_kafka_txn_result dl_kafka_sink_txn_init(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                           size_t size);
+dl_kafka_txn_result dl_kafka_sink_txn_begin(dl_kafka_sink *snk, char *msg, size_t size);
+dl_kafka_txn_result dl_kafka_sink_txn_send_offsets(dl_kafka_sink *snk,
+                                                   const rd_kafka_topic_partition_list_t *offsets,
+                                                   const rd_kafka_consumer_group_metadata_t *cgmd,
+                                                   int timeout_ms, char *msg, size_t size);
+dl_kafka_txn_result dl_kafka_sink_txn_commit(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                             size_t size);
+dl_kafka_txn_result dl_kafka_sink_txn_abort(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                            size_t size);
+
+/**
+ * @returns 1 when the producer queue is three quarters full
+ *          (queue.buffering.max.messages): the consumer should pause.
+ */
+int dl_kafka_sink_queue_full(const dl_kafka_sink *snk);
+
+/** @returns 1 when the producer queue is down to a quarter: resume. */
+int dl_kafka_sink_queue_drained(const dl_kafka_sink *snk);
 
 /** @returns records produced but not yet reported. */
 int dl_kafka_sink_outq_len(const dl_kafka_sink *snk);

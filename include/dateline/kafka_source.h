@@ -39,7 +39,9 @@ typedef struct dl_kafka_source_handlers {
  *        bootstrap.servers = kafka.brokers, group.id = kafka.group_id,
  *        defaults enable.auto.commit=true and auto.offset.reset=earliest,
  *        then every kafka.consumer property; enable.auto.offset.store is
- *        forced to false afterwards.
+ *        forced to false afterwards. With delivery: exactly_once,
+ *        enable.auto.commit is forced to false and isolation.level defaults
+ *        to read_committed.
  * @returns NULL with @p err set (DL_ECONFIG naming the property) on error.
  * @remark @p cfg and @p h must outlive the source.
  */
@@ -106,6 +108,23 @@ int dl_kafka_source_close(dl_kafka_source *src, int timeout_ms);
  *         Messages from dl_kafka_source_poll() must be destroyed first.
  */
 void dl_kafka_source_destroy(dl_kafka_source *src);
+
+/**
+ * @brief The consumer's group metadata for send_offsets_to_transaction().
+ * @returns a new object (rd_kafka_consumer_group_metadata_destroy()), or NULL.
+ */
+rd_kafka_consumer_group_metadata_t *dl_kafka_source_group_metadata(dl_kafka_source *src);
+
+/**
+ * @brief Rewinds assigned partitions to each element's .offset (after an
+ *        aborted transaction), dropping what was fetched beyond it; waits
+ *        up to @p timeout_ms. @returns 0, or DL_EKAFKA (logged).
+ */
+int dl_kafka_source_seek(dl_kafka_source *src, rd_kafka_topic_partition_list_t *offsets,
+                         int timeout_ms);
+
+/** @returns 1 if the partition is in the current assignment. */
+int dl_kafka_source_assigned(dl_kafka_source *src, const char *topic, int32_t partition);
 
 /** @returns the consumer handle (NULL before dl_kafka_source_start()). */
 rd_kafka_t *dl_kafka_source_handle(const dl_kafka_source *src);

@@ -2,7 +2,8 @@
  * dateline - the streaming stage of `dateline run`: consume topics.input,
  * run every message through the pipeline, produce enriched records or dead
  * letters, and store each consumed offset once everything produced from it
- * is acknowledged (at-least-once).
+ * is acknowledged (at-least-once); or, with `delivery: exactly_once`, commit
+ * the records and the consumed offsets in one producer transaction.
  *
  * Dead letters carry the original value, key and headers unchanged, plus:
  *   dateline.error.stage      "decode" | "extract" | "encode" | "produce"
@@ -15,6 +16,11 @@
  *   dateline.error.ts         when it was dead-lettered: RFC 3339 UTC with
  *                             milliseconds, "2024-05-01T12:00:00.123Z"
  *
+ * Reasons added by the stage itself: "extract_timeout" (extraction took
+ * longer than extract.max_ms), "extract_too_large" (record larger than
+ * extract.max_record_bytes), "produce_failed" (the broker rejected the
+ * enriched record, e.g. too large for the topic).
+ *
  * Threading: single-threaded. Kafka callbacks (delivery reports,
  * rebalances, logs, errors) all run inside the stage's own poll calls.
  */
@@ -22,12 +28,44 @@
 #define DATELINE_STAGE_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "dateline/common.h"
 #include "dateline/config.h"
 #include "dateline/pipeline.h"
 
 typedef struct dl_stage dl_stage;
+
+#define DL_STAGE_MAX_REASONS 32
+
+/**
+ * Counters of one stage, for logs and metrics. Outputs are counted when the
+ * broker acknowledged them (exactly_once: when their transaction committed).
+ */
+typedef struct dl_stage_stats {
+    uint64_t consumed;
+    uint64_t enriched;     /* records acknowledged on topics.enriched */
+    uint64_t dead_letters; /* records acknowledged on topics.dead_letter */
+    uint64_t failed_deliveries;
+    uint64_t rebalances;
+    uint64_t pauses; /* times backpressure paused the consumer */
+    uint64_t txn_commits;
+    uint64_t txn_aborts;
+    uint64_t inflight;       /* messages not yet stored / committed */
+    uint64_t inflight_bytes; /* their consumed bytes, until processed and delivered */
+    size_t n_reasons;
+    struct {
+        char reason[48]; /* dateline.error.reason; the last slot is "other" */
+        uint64_t n;
+    } reasons[DL_STAGE_MAX_REASONS];
+} dl_stage_stats;
+
+/**
+ * Called on the stage's thread with a snapshot of the counters, about once
+ * a second and once more when the stage stops. Copy what you need (under
+ * your own lock if another thread serves it); do not call the stage.
+ */
+typedef void dl_stage_stats_fn(const dl_stage_stats *stats, void *arg);
 
 /**
  * @brief Validates the Kafka configuration, then creates the producer and
@@ -49,10 +87,16 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
  *        and commit what was acknowledged, leave the group.
  * @returns 0 after a requested stop, DL_EKAFKA (message in @p err) after a
  *          fatal error (a dead letter that could not be delivered, a fatal
- *          client error); unacknowledged messages are then not committed
- *          and will be consumed again.
+ *          client error, a fenced transactional producer); unacknowledged
+ *          messages are then not committed and will be consumed again.
  */
 int dl_stage_run(dl_stage *st, dl_err *err);
+
+/** @brief Installs (fn != NULL) or removes the stats callback. Before dl_stage_run(). */
+void dl_stage_on_stats(dl_stage *st, dl_stage_stats_fn *fn, void *arg);
+
+/** @brief Copies the current counters (stage thread only). */
+void dl_stage_get_stats(const dl_stage *st, dl_stage_stats *out);
 
 /** @brief Destroys the clients (closing the consumer if needed). NULL is fine. */
 void dl_stage_destroy(dl_stage *st);

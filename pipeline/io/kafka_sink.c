@@ -1,7 +1,8 @@
-/* Kafka sink: one idempotent producer for the output topics. */
+/* Kafka sink: one idempotent (or transactional) producer for the output topics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dateline/log.h"
 #include "dateline/kafka_sink.h"
@@ -21,6 +22,9 @@ struct dl_kafka_sink {
     const char *names[DL_KAFKA_SINK_TOPICS];
     dl_kafka_state state;
     unsigned long queue_full_waits;
+    int transactional;
+    char txn_id[256];
+    long queue_max_msgs; /* queue.buffering.max.messages */
 };
 
 static void sink_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -69,6 +73,26 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
         (rc = dl_kafka_conf_apply(snk->conf, cfg, "kafka.producer", &cfg->kafka.producer, err)) ||
         (rc = dl_kafka_conf_logging(snk->conf, cfg, err)))
         goto fail;
+    if (cfg->delivery == DL_DELIVERY_EXACTLY_ONCE) {
+        if ((rc = dl_kafka_sink_txn_id(cfg, snk->txn_id, sizeof(snk->txn_id), err)) ||
+            (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "transactional.id", snk->txn_id, err)))
+            goto fail;
+        snk->transactional = 1;
+    } else if (dl_kvlist_get(&cfg->kafka.producer, "transactional.id")) {
+        dl_err_set_at(err, DL_ECONFIG, cfg->path ? cfg->path : "", 0, 0,
+                      "kafka.producer.transactional.id: set kafka.transactional_id and "
+                      "delivery: exactly_once instead");
+        goto fail;
+    }
+    {
+        char buf[32];
+        size_t size = sizeof(buf);
+
+        snk->queue_max_msgs = 100000;
+        if (rd_kafka_conf_get(snk->conf, "queue.buffering.max.messages", buf, &size) ==
+            RD_KAFKA_CONF_OK)
+            snk->queue_max_msgs = strtol(buf, NULL, 10);
+    }
     rd_kafka_conf_set_opaque(snk->conf, snk);
     rd_kafka_conf_set_error_cb(snk->conf, sink_error_cb);
     rd_kafka_conf_set_dr_msg_cb(snk->conf, sink_dr_msg_cb);
@@ -76,6 +100,25 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
 fail:
     dl_kafka_sink_destroy(snk);
     return NULL;
+}
+
+int dl_kafka_sink_txn_id(const dl_config *cfg, char *buf, size_t size, dl_err *err)
+{
+    char host[256];
+    int n;
+
+    if (cfg->kafka.transactional_id && cfg->kafka.transactional_id[0]) {
+        n = snprintf(buf, size, "%s", cfg->kafka.transactional_id);
+    } else {
+        if (gethostname(host, sizeof(host)) != 0)
+            snprintf(host, sizeof(host), "localhost");
+        host[sizeof(host) - 1] = '\0';
+        n = snprintf(buf, size, "dateline-%s-%s", cfg->kafka.group_id, host);
+    }
+    if (n < 0 || (size_t)n >= size)
+        return dl_err_set_at(err, DL_ECONFIG, cfg->path ? cfg->path : "", 0, 0,
+                             "kafka.transactional_id: longer than %zu bytes", size - 1);
+    return 0;
 }
 
 int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err)
@@ -161,6 +204,91 @@ int dl_kafka_sink_flush(dl_kafka_sink *snk, int timeout_ms)
 {
     rd_kafka_flush(snk->rk, timeout_ms);
     return rd_kafka_outq_len(snk->rk);
+}
+
+int dl_kafka_sink_queue_full(const dl_kafka_sink *snk)
+{
+    return snk->rk && rd_kafka_outq_len(snk->rk) >= snk->queue_max_msgs * 3 / 4;
+}
+
+int dl_kafka_sink_queue_drained(const dl_kafka_sink *snk)
+{
+    return !snk->rk || rd_kafka_outq_len(snk->rk) <= snk->queue_max_msgs / 4;
+}
+
+int dl_kafka_sink_transactional(const dl_kafka_sink *snk)
+{
+    return snk->transactional;
+}
+
+const char *dl_kafka_sink_txn_name(const dl_kafka_sink *snk)
+{
+    return snk->txn_id;
+}
+
+/* Classifies a transactional API error; destroys it. */
+static dl_kafka_txn_result sink_txn_result(dl_kafka_sink *snk, const char *what,
+                                           rd_kafka_error_t *error, char *msg, size_t size)
+{
+    dl_kafka_txn_result res;
+
+    if (!error)
+        return DL_KAFKA_TXN_OK;
+    if (rd_kafka_error_is_fatal(error))
+        res = DL_KAFKA_TXN_FATAL;
+    else if (rd_kafka_error_txn_requires_abort(error))
+        res = DL_KAFKA_TXN_ABORT;
+    else if (rd_kafka_error_is_retriable(error))
+        res = DL_KAFKA_TXN_RETRY;
+    else
+        res = DL_KAFKA_TXN_FATAL; /* e.g. __STATE: our bug, never retried blindly */
+    snprintf(msg, size, "%s (transactional.id %s): %s: %s", what, snk->txn_id,
+             rd_kafka_error_name(error), rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return res;
+}
+
+dl_kafka_txn_result dl_kafka_sink_txn_init(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                           size_t size)
+{
+    return sink_txn_result(snk, "init_transactions",
+                           rd_kafka_init_transactions(snk->rk, timeout_ms), msg, size);
+}
+
+dl_kafka_txn_result dl_kafka_sink_txn_begin(dl_kafka_sink *snk, char *msg, size_t size)
+{
+    /* begin_transaction() may hang on a producer that already raised a
+     * fatal error (librdkafka #4420): check first. */
+    if (atomic_load(&snk->state.fatal)) {
+        snprintf(msg, size, "%s", snk->state.fatal_msg);
+        return DL_KAFKA_TXN_FATAL;
+    }
+    return sink_txn_result(snk, "begin_transaction", rd_kafka_begin_transaction(snk->rk), msg,
+                           size);
+}
+
+dl_kafka_txn_result dl_kafka_sink_txn_send_offsets(dl_kafka_sink *snk,
+                                                   const rd_kafka_topic_partition_list_t *offsets,
+                                                   const rd_kafka_consumer_group_metadata_t *cgmd,
+                                                   int timeout_ms, char *msg, size_t size)
+{
+    return sink_txn_result(
+        snk, "send_offsets_to_transaction",
+        rd_kafka_send_offsets_to_transaction(snk->rk, offsets, cgmd, timeout_ms), msg, size);
+}
+
+dl_kafka_txn_result dl_kafka_sink_txn_commit(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                             size_t size)
+{
+    return sink_txn_result(snk, "commit_transaction",
+                           rd_kafka_commit_transaction(snk->rk, timeout_ms), msg, size);
+}
+
+dl_kafka_txn_result dl_kafka_sink_txn_abort(dl_kafka_sink *snk, int timeout_ms, char *msg,
+                                            size_t size)
+{
+    return sink_txn_result(snk, "abort_transaction",
+                           rd_kafka_abort_transaction(snk->rk, timeout_ms), msg, size);
 }
 
 int dl_kafka_sink_outq_len(const dl_kafka_sink *snk)

@@ -190,6 +190,20 @@ dl_kafka_source *dl_kafka_source_new(const dl_config *cfg, const dl_kafka_source
         source_conf_get_bool(src->conf, "enable.auto.offset.store", 0))
         dl_logf(DL_LOG_WARN, "source",
                 "kafka.consumer.enable.auto.offset.store is forced to false (at-least-once)");
+    if (cfg->delivery == DL_DELIVERY_EXACTLY_ONCE) {
+        /* Offsets are committed by the producer's transactions only. */
+        if (dl_kvlist_get(&cfg->kafka.consumer, "enable.auto.commit") &&
+            source_conf_get_bool(src->conf, "enable.auto.commit", 0))
+            dl_logf(DL_LOG_WARN, "source",
+                    "kafka.consumer.enable.auto.commit is forced to false (exactly_once)");
+        if ((rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "enable.auto.commit", "false", err)))
+            goto fail;
+        /* Input written by transactional producers: skip aborted records. */
+        if (!dl_kvlist_get(&cfg->kafka.consumer, "isolation.level") &&
+            (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "isolation.level", "read_committed",
+                                    err)))
+            goto fail;
+    }
     if ((rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "enable.auto.offset.store", "false",
                                 err)) ||
         (rc = dl_kafka_conf_logging(src->conf, cfg, err)))
@@ -467,6 +481,51 @@ void dl_kafka_source_destroy(dl_kafka_source *src)
     if (src->conf)
         rd_kafka_conf_destroy(src->conf);
     free(src);
+}
+
+rd_kafka_consumer_group_metadata_t *dl_kafka_source_group_metadata(dl_kafka_source *src)
+{
+    return src->rk ? rd_kafka_consumer_group_metadata(src->rk) : NULL;
+}
+
+int dl_kafka_source_seek(dl_kafka_source *src, rd_kafka_topic_partition_list_t *offsets,
+                         int timeout_ms)
+{
+    rd_kafka_error_t *error;
+    int rc = 0;
+
+    if (!offsets || offsets->cnt == 0)
+        return 0;
+    if ((error = rd_kafka_seek_partitions(src->rk, offsets, timeout_ms))) {
+        dl_logf(DL_LOG_ERROR, "source", "seek failed: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return DL_EKAFKA;
+    }
+    for (int i = 0; i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+
+        if (tp->err) {
+            dl_logf(DL_LOG_ERROR, "source", "seek %s[%d] to %lld failed: %s", tp->topic,
+                    (int)tp->partition, (long long)tp->offset, rd_kafka_err2str(tp->err));
+            rc = DL_EKAFKA;
+        } else {
+            dl_logf(DL_LOG_INFO, "source", "rewound %s[%d] to %lld", tp->topic, (int)tp->partition,
+                    (long long)tp->offset);
+        }
+    }
+    return rc;
+}
+
+int dl_kafka_source_assigned(dl_kafka_source *src, const char *topic, int32_t partition)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    int found = 0;
+
+    if (!src->rk || rd_kafka_assignment(src->rk, &parts))
+        return 0;
+    found = rd_kafka_topic_partition_list_find(parts, topic, partition) != NULL;
+    rd_kafka_topic_partition_list_destroy(parts);
+    return found;
 }
 
 rd_kafka_t *dl_kafka_source_handle(const dl_kafka_source *src)

@@ -13,6 +13,20 @@
  *      the stage with the hold kept, so that offset is never stored;
  *   4. when all holds are gone the tracker advances the partition's
  *      watermark over the done prefix and the stage stores it.
+ *
+ * With `delivery: exactly_once` steps 1-3 are the same, inside a producer
+ * transaction begun with the first message; step 4 becomes: every
+ * runtime.commit_interval_ms (or at max_inflight messages / bytes, on
+ * revocation, on stop) the consumed positions go into the transaction with
+ * send_offsets_to_transaction() and it is committed. Any failure aborts it
+ * and rewinds the consumer to the transaction's first offsets, so the next
+ * transaction redoes exactly that work; a fenced producer stops the stage.
+ * A record the broker rejects fails the whole transaction: its message is
+ * remembered and dead-lettered (produce_failed) when it comes again.
+ *
+ * Adding an output (e.g. the timeline topic): a ticket kind below, a topic
+ * in dl_kafka_sink_topic, and in stage_produce_outputs() one
+ * dl_offsets_hold() per record produced; records may share a ticket.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -30,14 +44,19 @@
 #include "dateline/stage.h"
 
 #define STAGE_STATS_INTERVAL_MS   10000
-#define STAGE_COMMIT_INTERVAL_MS  5000 /* manual commits, when auto commit is off */
 #define STAGE_DR_SLICE_MS         50   /* poll wait while deliveries are outstanding */
 #define STAGE_DEFAULT_INFLIGHT    1000
-#define STAGE_MAX_REASONS         32
+#define STAGE_MAX_REASONS         DL_STAGE_MAX_REASONS
 #define STAGE_METADATA_TIMEOUT_MS 5000
 #define STAGE_PAUSE_AFTER_MS      1000 /* at max_inflight this long: pause fetching */
 #define STAGE_COMMIT_TIMEOUT_MS   2000 /* of the grace period kept for commit and close */
 #define STAGE_MIN_COMMIT_MS       500  /* a commit or close gets this even past the grace */
+#define STAGE_TXN_INIT_MS         10000
+#define STAGE_TXN_INIT_TRIES      12
+#define STAGE_TXN_MAX_ABORTS      20 /* consecutive aborts: give up instead of spinning */
+#define STAGE_MAX_REJECTS         64
+#define STAGE_SEEK_TIMEOUT_MS     10000
+#define STAGE_STATS_HOOK_MS       1000
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKETS };
 
@@ -52,6 +71,8 @@ typedef struct ticket {
 } ticket;
 
 struct inflight {
+    dl_stage *st;
+    size_t bytes;            /* counted in st->inflight_bytes */
     rd_kafka_message_t *rkm; /* the consumed message, owned */
     dl_offsets_entry *ent;
     ticket tickets[TICKETS];
@@ -61,20 +82,32 @@ struct inflight {
     char detail[256]; /* why the enriched record was rejected */
 };
 
-typedef struct reason_count {
-    char reason[64];
-    uint64_t n;
-} reason_count;
-
 /* Outputs are counted when the broker acknowledges them. */
-typedef struct stage_stats {
-    uint64_t consumed;
-    uint64_t delivered[TICKETS];
-    uint64_t failed_deliveries;
-    uint64_t rebalances;
-    reason_count reasons[STAGE_MAX_REASONS];
-    size_t n_reasons;
-} stage_stats;
+typedef dl_stage_stats stage_stats;
+
+/* A message whose enriched record the broker rejected inside a transaction:
+ * dead-lettered when the rewound consumer hands it over again. */
+typedef struct stage_reject {
+    char topic[250];
+    int32_t partition;
+    int64_t offset;
+    char detail[256];
+} stage_reject;
+
+/* exactly_once: the open transaction. */
+typedef struct stage_txn {
+    int open;
+    int failed; /* a delivery failed: the transaction must be aborted */
+    int64_t started_ms;
+    size_t msgs;
+    size_t bytes;
+    rd_kafka_topic_partition_list_t *first; /* per partition: first offset (rewind) */
+    rd_kafka_topic_partition_list_t *next;  /* per partition: last offset + 1 (commit) */
+    stage_stats pending;                    /* outputs acknowledged, counted on commit */
+    unsigned aborts_in_row;
+    stage_reject rejects[STAGE_MAX_REJECTS];
+    size_t n_rejects;
+} stage_txn;
 
 struct dl_stage {
     const dl_config *cfg;
@@ -84,6 +117,13 @@ struct dl_stage {
     dl_kafka_sink *snk;
     dl_offsets *ot;
     inflight *deferred, *deferred_tail; /* enriched records awaiting their dead letter */
+    int eos;                            /* delivery: exactly_once */
+    stage_txn txn;
+    size_t inflight_bytes;
+    size_t max_inflight_bytes;
+    dl_stage_stats_fn *stats_fn;
+    void *stats_arg;
+    int64_t next_stats_hook;
     size_t max_inflight;
     int paused;
     int64_t full_since;   /* when max_inflight was reached, 0 = below */
@@ -103,6 +143,14 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds from now to @p end, at least @p floor. */
+static int stage_left(int64_t end, int floor)
+{
+    int64_t left = end - now_ms();
+
+    return left > floor ? (int)left : floor;
 }
 
 /* RFC 3339 UTC with milliseconds: the dateline.error.ts header. */
@@ -144,6 +192,7 @@ static void inflight_free(void *opaque)
 {
     inflight *inf = opaque;
 
+    inf->st->inflight_bytes -= inf->bytes;
     rd_kafka_message_destroy(inf->rkm);
     free(inf);
 }
@@ -182,7 +231,7 @@ static const char *stage_of_reason(const char *reason)
     return "decode";
 }
 
-static void stats_count_reason(stage_stats *stats, const char *reason)
+static void stats_count_reason(stage_stats *stats, const char *reason, uint64_t n)
 {
     size_t i;
 
@@ -196,7 +245,26 @@ static void stats_count_reason(stage_stats *stats, const char *reason)
         snprintf(stats->reasons[i].reason, sizeof(stats->reasons[i].reason), "%s",
                  i == STAGE_MAX_REASONS - 1 ? "other" : reason);
     }
-    stats->reasons[i].n++;
+    stats->reasons[i].n += n;
+}
+
+/* Adds the outputs of a committed transaction. */
+static void stats_merge(stage_stats *to, const stage_stats *from)
+{
+    to->enriched += from->enriched;
+    to->dead_letters += from->dead_letters;
+    for (size_t i = 0; i < from->n_reasons; i++)
+        stats_count_reason(to, from->reasons[i].reason, from->reasons[i].n);
+}
+
+static void stats_delivered(stage_stats *stats, int kind, const char *reason)
+{
+    if (kind == TICKET_ENRICHED) {
+        stats->enriched++;
+    } else {
+        stats->dead_letters++;
+        stats_count_reason(stats, reason, 1);
+    }
 }
 
 static rd_kafka_headers_t *stage_dead_headers(const inflight *inf, const char *stage,
@@ -301,6 +369,60 @@ static void stage_defer(dl_stage *st, inflight *inf)
     st->deferred_tail = inf;
 }
 
+static stage_reject *stage_reject_find(dl_stage *st, const char *topic, int32_t partition,
+                                       int64_t offset)
+{
+    for (size_t i = 0; i < st->txn.n_rejects; i++) {
+        stage_reject *rj = &st->txn.rejects[i];
+
+        if (rj->partition == partition && rj->offset == offset && !strcmp(rj->topic, topic))
+            return rj;
+    }
+    return NULL;
+}
+
+/* exactly_once: a record of the open transaction failed. */
+static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_kafka_message_t *rkm)
+{
+    inflight *inf = t->inf;
+    const rd_kafka_message_t *orig = inf->rkm;
+
+    st->txn.failed = 1;
+    if (t->kind == TICKET_ENRICHED && stage_record_rejected(rkm->err) &&
+        !stage_reject_find(st, inflight_topic(inf), orig->partition, orig->offset)) {
+        stage_reject *rj;
+
+        if (st->txn.n_rejects == STAGE_MAX_REJECTS) {
+            stage_fail(st, "more than %d rejected records in one transaction", STAGE_MAX_REJECTS);
+            return;
+        }
+        rj = &st->txn.rejects[st->txn.n_rejects++];
+        snprintf(rj->topic, sizeof(rj->topic), "%s", inflight_topic(inf));
+        rj->partition = orig->partition;
+        rj->offset = orig->offset;
+        snprintf(rj->detail, sizeof(rj->detail), "enriched record (%zu bytes) rejected by %s: %s",
+                 rkm->len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
+                 rd_kafka_err2str(rkm->err));
+        dl_logf(DL_LOG_WARN, "stage",
+                "%s[%" PRId32 "]@%" PRId64 ": %s; the transaction is aborted and the message "
+                "dead-lettered when consumed again",
+                inflight_topic(inf), orig->partition, orig->offset, rj->detail);
+        return;
+    }
+    if (t->kind == TICKET_DEAD && stage_record_rejected(rkm->err)) {
+        /* Never drop: a dead letter that cannot be written stops the stage. */
+        stage_fail(st, "the dead letter for %s[%" PRId32 "]@%" PRId64 " was rejected: %s",
+                   inflight_topic(inf), orig->partition, orig->offset,
+                   rd_kafka_err2str(rkm->err));
+        return;
+    }
+    dl_logf(DL_LOG_WARN, "stage",
+            "delivery of the %s record for %s[%" PRId32 "]@%" PRId64
+            " failed (%s): the transaction will be aborted and redone",
+            ticket_names[t->kind], inflight_topic(inf), orig->partition, orig->offset,
+            rd_kafka_err2str(rkm->err));
+}
+
 static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
 {
     dl_stage *st = arg;
@@ -310,10 +432,21 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
 
     if (st->destroying)
         return;
+    if (st->eos) {
+        /* Every report releases its hold: what failed is redone by
+         * rewinding, never by keeping the entry. */
+        if (!rkm->err)
+            stats_delivered(&st->txn.pending, t->kind, inf->reason);
+        else if (rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                 rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+            st->stats.failed_deliveries++;
+            stage_txn_delivery_failed(st, t, rkm);
+        }
+        dl_offsets_release(st->ot, inf->ent);
+        return;
+    }
     if (!rkm->err) {
-        st->stats.delivered[t->kind]++;
-        if (t->kind == TICKET_DEAD)
-            stats_count_reason(&st->stats, inf->reason);
+        stats_delivered(&st->stats, t->kind, inf->reason);
         dl_offsets_release(st->ot, inf->ent);
         return;
     }
@@ -381,12 +514,255 @@ static void stage_message(const dl_stage *st, const inflight *inf, dl_message *m
     msg->offset = rkm->offset;
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- exactly_once: the producer transaction ------------------------------ */
+
+static void stage_txn_reset(dl_stage *st)
+{
+    st->txn.open = 0;
+    st->txn.failed = 0;
+    st->txn.msgs = 0;
+    st->txn.bytes = 0;
+    memset(&st->txn.pending, 0, sizeof(st->txn.pending));
+    if (st->txn.first) {
+        rd_kafka_topic_partition_list_destroy(st->txn.first);
+        st->txn.first = NULL;
+    }
+    if (st->txn.next) {
+        rd_kafka_topic_partition_list_destroy(st->txn.next);
+        st->txn.next = NULL;
+    }
+}
+
+static int stage_txn_begin(dl_stage *st)
+{
+    char msg[512];
+    dl_kafka_txn_result r = dl_kafka_sink_txn_begin(st->snk, msg, sizeof(msg));
+
+    if (r != DL_KAFKA_TXN_OK) {
+        stage_fail(st, "%s", msg);
+        return -1;
+    }
+    st->txn.open = 1;
+    st->txn.started_ms = now_ms();
+    if (!(st->txn.first = rd_kafka_topic_partition_list_new(8)) ||
+        !(st->txn.next = rd_kafka_topic_partition_list_new(8))) {
+        stage_fail(st, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Records a consumed message's position in the open transaction. */
+static void stage_txn_track(dl_stage *st, const rd_kafka_message_t *rkm)
+{
+    const char *topic = rd_kafka_topic_name(rkm->rkt);
+    rd_kafka_topic_partition_t *tp;
+
+    if (!rd_kafka_topic_partition_list_find(st->txn.first, topic, rkm->partition))
+        rd_kafka_topic_partition_list_add(st->txn.first, topic, rkm->partition)->offset =
+            rkm->offset;
+    if (!(tp = rd_kafka_topic_partition_list_find(st->txn.next, topic, rkm->partition)))
+        tp = rd_kafka_topic_partition_list_add(st->txn.next, topic, rkm->partition);
+    tp->offset = rkm->offset + 1;
+    st->txn.msgs++;
+    st->txn.bytes += rkm->len;
+}
+
+/*
+ * Aborts the open transaction and rewinds every partition it read (except
+ * those in @p skip, being revoked) to its first offset, so the next
+ * transaction consumes the same messages again.
+ */
+static void stage_txn_abort(dl_stage *st, const rd_kafka_topic_partition_list_t *skip)
+{
+    char msg[512];
+    dl_kafka_txn_result r;
+    rd_kafka_topic_partition_list_t *rewind = NULL;
+    int64_t deadline = now_ms() + 5000;
+
+    if (!st->txn.open)
+        return;
+    do {
+        r = dl_kafka_sink_txn_abort(st->snk, -1, msg, sizeof(msg));
+    } while (r == DL_KAFKA_TXN_RETRY && !*st->stop && now_ms() < deadline);
+    if (r != DL_KAFKA_TXN_OK) {
+        stage_fail(st, "%s", msg);
+        return;
+    }
+    st->stats.txn_aborts++;
+    st->txn.aborts_in_row++;
+    /* The purged records report __PURGE_*, releasing their holds. */
+    for (int i = 0; i < 100 && dl_kafka_sink_outq_len(st->snk) > 0; i++)
+        dl_kafka_sink_poll(st->snk, 10);
+    dl_offsets_revoke_all(st->ot);
+    if ((rewind = rd_kafka_topic_partition_list_new(st->txn.first->cnt + 1))) {
+        for (int i = 0; i < st->txn.first->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &st->txn.first->elems[i];
+
+            if (skip && rd_kafka_topic_partition_list_find(skip, tp->topic, tp->partition))
+                continue;
+            if (!dl_kafka_source_assigned(st->src, tp->topic, tp->partition))
+                continue;
+            rd_kafka_topic_partition_list_add(rewind, tp->topic, tp->partition)->offset =
+                tp->offset;
+        }
+    }
+    dl_logf(DL_LOG_WARN, "stage",
+            "transaction aborted (%zu messages); rewinding %d partitions to redo it",
+            st->txn.msgs, rewind ? rewind->cnt : 0);
+    stage_txn_reset(st);
+    if (!rewind || dl_kafka_source_seek(st->src, rewind, STAGE_SEEK_TIMEOUT_MS))
+        stage_fail(st, "cannot rewind after an aborted transaction");
+    if (rewind)
+        rd_kafka_topic_partition_list_destroy(rewind);
+    if (st->txn.aborts_in_row >= STAGE_TXN_MAX_ABORTS)
+        stage_fail(st, "%u transactions in a row were aborted", st->txn.aborts_in_row);
+}
+
+/*
+ * Commits the open transaction: the consumed positions join it, then it is
+ * committed (which flushes every record first). @p timeout_ms < 0: the
+ * transaction's own timeout (librdkafka's advice). On an abortable error
+ * it aborts and rewinds; on a fatal one (fenced) the stage fails.
+ * @returns 0 if committed (or nothing was open).
+ */
+static int stage_txn_commit(dl_stage *st, int timeout_ms,
+                            const rd_kafka_topic_partition_list_t *skip)
+{
+    char msg[512];
+    dl_kafka_txn_result r = DL_KAFKA_TXN_OK;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    int64_t deadline = now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
+
+    if (!st->txn.open)
+        return 0;
+    if (st->failed)
+        return -1; /* left open: the coordinator aborts it (or our successor fences it) */
+    if (st->txn.failed)
+        goto abort;
+    if (st->txn.next->cnt > 0) {
+        if (!(cgmd = dl_kafka_source_group_metadata(st->src))) {
+            snprintf(msg, sizeof(msg), "no consumer group metadata");
+            goto abort;
+        }
+        do {
+            r = dl_kafka_sink_txn_send_offsets(st->snk, st->txn.next, cgmd,
+                                               timeout_ms < 0 ? 30000 : timeout_ms, msg,
+                                               sizeof(msg));
+        } while (r == DL_KAFKA_TXN_RETRY && now_ms() < deadline);
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        if (r != DL_KAFKA_TXN_OK)
+            goto failed;
+    }
+    do {
+        r = dl_kafka_sink_txn_commit(st->snk, timeout_ms, msg, sizeof(msg));
+    } while (r == DL_KAFKA_TXN_RETRY && now_ms() < deadline);
+    if (r != DL_KAFKA_TXN_OK)
+        goto failed;
+    if (st->txn.failed) /* cannot happen after a successful commit; be safe */
+        goto abort;
+    DL_LOG(DL_LOG_DEBUG, "stage", "transaction committed: %zu messages, %zu bytes", st->txn.msgs,
+           st->txn.bytes);
+    stats_merge(&st->stats, &st->txn.pending);
+    st->stats.txn_commits++;
+    st->txn.aborts_in_row = 0;
+    /* Everything is delivered: drop the tracking of what was committed. */
+    dl_offsets_advance(st->ot, NULL, NULL);
+    stage_txn_reset(st);
+    return 0;
+failed:
+    if (r == DL_KAFKA_TXN_FATAL) {
+        stage_fail(st, "%s", msg);
+        return -1;
+    }
+    dl_logf(DL_LOG_WARN, "stage", "%s", msg);
+abort:
+    stage_txn_abort(st, skip);
+    return -1;
+}
+
+/* ---- processing ---------------------------------------------------------- */
+
+/* Produces what a processed message gives: its enriched record or its
+ * dead letter. Each record produced takes a hold on the entry first. */
+static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
+{
+    const rd_kafka_message_t *rkm = inf->rkm;
+    int rc;
+
+    dl_offsets_hold(inf->ent);
+    if (res->dead) {
+        const char *reason = res->reason && res->reason[0] ? res->reason : "unknown";
+
+        stage_dead_letter(st, inf, stage_of_reason(reason), reason, res->detail);
+        return;
+    }
+    {
+        dl_slice key = {res->key, res->key_len};
+        dl_slice value = {res->record, res->record_len};
+
+        rc = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_ENRICHED, key, value, NULL,
+                                   &inf->tickets[TICKET_ENRICHED]);
+    }
+    if (!rc)
+        return; /* counted on delivery */
+    if (stage_record_rejected(rc)) {
+        snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected for %s: %s",
+                 res->record_len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
+                 rd_kafka_err2str(rc));
+        stage_dead_letter(st, inf, "produce", "produce_failed", inf->detail);
+        return;
+    }
+    stage_fail(st, "cannot produce to %s for %s[%" PRId32 "]@%" PRId64 ": %s",
+               dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED), inflight_topic(inf),
+               rkm->partition, rkm->offset, rd_kafka_err2str(rc));
+}
+
+/* The stage's own budgets on what extraction gave (extract.max_ms,
+ * extract.max_record_bytes): over budget is a dead letter, not a record. */
+static void stage_check_budget(const dl_stage *st, dl_result *res, uint64_t took_us)
+{
+    const dl_config *cfg = st->cfg;
+    char detail[sizeof(res->detail)];
+
+    if (res->dead)
+        return;
+    if (cfg->extract.max_ms > 0 && took_us / 1000 > (uint64_t)cfg->extract.max_ms) {
+        snprintf(detail, sizeof(detail), "extraction took %llu ms (extract.max_ms is %d)",
+                 (unsigned long long)(took_us / 1000), cfg->extract.max_ms);
+        dl_result_fini(res);
+        res->dead = 1;
+        res->reason = "extract_timeout";
+    } else if (cfg->extract.max_record_bytes > 0 &&
+               res->record_len > cfg->extract.max_record_bytes) {
+        snprintf(detail, sizeof(detail),
+                 "enriched record of %zu bytes (extract.max_record_bytes is %zu)",
+                 res->record_len, cfg->extract.max_record_bytes);
+        dl_result_fini(res);
+        res->dead = 1;
+        res->reason = "extract_too_large";
+    } else {
+        return;
+    }
+    memcpy(res->detail, detail, sizeof(detail));
+}
+
 static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
 {
     inflight *inf;
     dl_offsets_entry *ent;
     dl_message msg;
     dl_result res;
+    stage_reject *rj;
+    uint64_t t0;
     int rc;
 
     if (!(inf = calloc(1, sizeof(*inf)))) {
@@ -394,7 +770,10 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         stage_fail(st, "out of memory");
         return;
     }
+    inf->st = st;
     inf->rkm = rkm;
+    inf->bytes = rkm->len;
+    st->inflight_bytes += inf->bytes;
     for (int k = 0; k < TICKETS; k++)
         inf->tickets[k] = (ticket){inf, k};
     ent = dl_offsets_add(st->ot, inflight_topic(inf), rkm->partition, rkm->offset, inf);
@@ -405,9 +784,24 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
     }
     inf->ent = ent; /* inf now belongs to the tracker */
     st->stats.consumed++;
+    if (st->eos) {
+        if (!st->txn.open && stage_txn_begin(st))
+            return; /* failed: the processing hold stays, nothing is committed */
+        stage_txn_track(st, rkm);
+        if ((rj = stage_reject_find(st, inflight_topic(inf), rkm->partition, rkm->offset))) {
+            /* Its record failed the last transaction: dead-letter it now. */
+            snprintf(inf->detail, sizeof(inf->detail), "%s", rj->detail);
+            *rj = st->txn.rejects[--st->txn.n_rejects];
+            dl_offsets_hold(ent);
+            stage_dead_letter(st, inf, "produce", "produce_failed", inf->detail);
+            dl_offsets_release(st->ot, ent);
+            return;
+        }
+    }
 
     stage_message(st, inf, &msg);
     memset(&res, 0, sizeof(res));
+    t0 = now_us();
     rc = dl_pipeline_process(st->pl, &msg, &res);
     if (rc < 0) {
         /* Internal failure (out of memory): keep the processing hold so the
@@ -417,31 +811,8 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         dl_result_fini(&res);
         return;
     }
-    dl_offsets_hold(ent);
-    if (!res.dead) {
-        dl_slice key = {res.key, res.key_len};
-        dl_slice value = {res.record, res.record_len};
-
-        rc = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_ENRICHED, key, value, NULL,
-                                   &inf->tickets[TICKET_ENRICHED]);
-        if (!rc) {
-            /* counted on delivery */
-        } else if (stage_record_rejected(rc)) {
-            snprintf(inf->detail, sizeof(inf->detail),
-                     "enriched record (%zu bytes) rejected for %s: %s", res.record_len,
-                     dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
-                     rd_kafka_err2str(rc));
-            stage_dead_letter(st, inf, "produce", "produce_failed", inf->detail);
-        } else {
-            stage_fail(st, "cannot produce to %s for %s[%" PRId32 "]@%" PRId64 ": %s",
-                       dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED), msg.topic,
-                       msg.partition, msg.offset, rd_kafka_err2str(rc));
-        }
-    } else {
-        const char *reason = res.reason && res.reason[0] ? res.reason : "unknown";
-
-        stage_dead_letter(st, inf, stage_of_reason(reason), reason, res.detail);
-    }
+    stage_check_budget(st, &res, now_us() - t0);
+    stage_produce_outputs(st, inf, &res);
     dl_result_fini(&res);
     /* Drop the processing hold last: deliveries served while producing
      * (queue full) must not complete the entry early. inf may be freed. */
@@ -501,7 +872,18 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
     dl_stage *st = arg;
 
     st->stats.rebalances++;
-    if (!lost) {
+    if (st->eos) {
+        /* The transaction holds work of these partitions: commit it while
+         * they are still ours, or abort it (lost: offsets of a lost
+         * partition can no longer be committed). Either way nothing of
+         * theirs stays in flight. */
+        if (lost || st->failed)
+            stage_txn_abort(st, parts);
+        else
+            stage_txn_commit(st, st->stopping ? stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS)
+                                              : -1,
+                             parts);
+    } else if (!lost) {
         /* Finish what we can so the next owner does not redo it: deliver,
          * store, and commit before the partitions go. A rebalance gets the
          * grace period; the final one (leaving the group) what is left. */
@@ -527,9 +909,34 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
         dl_offsets_revoke(st->ot, parts->elems[i].topic, parts->elems[i].partition);
 }
 
+void dl_stage_get_stats(const dl_stage *st, dl_stage_stats *out)
+{
+    *out = st->stats;
+    out->inflight = dl_offsets_tracked(st->ot);
+    out->inflight_bytes = st->inflight_bytes;
+}
+
+void dl_stage_on_stats(dl_stage *st, dl_stage_stats_fn *fn, void *arg)
+{
+    st->stats_fn = fn;
+    st->stats_arg = arg;
+}
+
+static void stage_stats_hook(dl_stage *st, int64_t now, int force)
+{
+    dl_stage_stats snap;
+
+    if (!st->stats_fn || (!force && now < st->next_stats_hook))
+        return;
+    st->next_stats_hook = now + STAGE_STATS_HOOK_MS;
+    dl_stage_get_stats(st, &snap);
+    st->stats_fn(&snap, st->stats_arg);
+}
+
 static void stage_log_stats(const dl_stage *st, const char *msg)
 {
     char consumed[24], enriched[24], dead[24], failed[24], rebalances[24], tracked[24];
+    char bytes[24], pauses[24], commits[24], aborts[24];
     char reasons[1024];
     size_t used = 0;
     const stage_stats *s = &st->stats;
@@ -542,16 +949,24 @@ static void stage_log_stats(const dl_stage *st, const char *msg)
         "failed_deliveries", failed,
         "rebalances", rebalances,
         "inflight", tracked,
+        "inflight_bytes", bytes,
+        "pauses", pauses,
+        st->eos ? "txn_commits" : NULL, commits,
+        "txn_aborts", aborts,
         NULL,
     };
     /* clang-format on */
 
     snprintf(consumed, sizeof(consumed), "%" PRIu64, s->consumed);
-    snprintf(enriched, sizeof(enriched), "%" PRIu64, s->delivered[TICKET_ENRICHED]);
-    snprintf(dead, sizeof(dead), "%" PRIu64, s->delivered[TICKET_DEAD]);
+    snprintf(enriched, sizeof(enriched), "%" PRIu64, s->enriched);
+    snprintf(dead, sizeof(dead), "%" PRIu64, s->dead_letters);
     snprintf(failed, sizeof(failed), "%" PRIu64, s->failed_deliveries);
     snprintf(rebalances, sizeof(rebalances), "%" PRIu64, s->rebalances);
     snprintf(tracked, sizeof(tracked), "%zu", dl_offsets_tracked(st->ot));
+    snprintf(bytes, sizeof(bytes), "%zu", st->inflight_bytes);
+    snprintf(pauses, sizeof(pauses), "%" PRIu64, s->pauses);
+    snprintf(commits, sizeof(commits), "%" PRIu64, s->txn_commits);
+    snprintf(aborts, sizeof(aborts), "%" PRIu64, s->txn_aborts);
     reasons[0] = '\0';
     for (size_t i = 0; i < s->n_reasons; i++) {
         int n = snprintf(reasons + used, sizeof(reasons) - used, "%s%s=%" PRIu64, i ? "," : "",
@@ -574,37 +989,76 @@ static void stage_check_fatal(dl_stage *st)
 }
 
 /*
- * Bounds in-flight work. At runtime.max_inflight unstored messages the loop
- * stops taking messages and waits on delivery reports instead. If that
- * lasts (slow or unreachable brokers), the assignment is paused so that
- * the consumer can keep being polled (rebalances, max.poll.interval.ms)
- * without fetching; it resumes at half the bound. Pausing is not the first
- * step because resuming costs a fetch round trip: with a small bound a
- * pause per burst would throttle the stage.
+ * Bounds in-flight work: runtime.max_inflight messages and
+ * runtime.max_inflight_bytes consumed bytes not yet stored, and the
+ * producer's queue (queue.buffering.max.messages).
+ *
+ * at_least_once: over a bound the loop stops taking messages and waits on
+ * delivery reports instead. A full producer queue pauses the assignment at
+ * once; at the in-flight bounds the pause comes if waiting lasts (slow or
+ * unreachable brokers), so that the consumer can keep being polled
+ * (rebalances, max.poll.interval.ms) without fetching. Pausing is not the
+ * first step there because resuming costs a fetch round trip: with a small
+ * bound a pause per burst would throttle the stage. It resumes once all
+ * three are down to a half (the queue to a quarter).
+ *
+ * exactly_once: reaching a bound commits the transaction, which flushes.
  * @returns 1 while the stage must not take new messages.
  */
 static int stage_backpressure(dl_stage *st, int64_t now)
 {
     size_t tracked = dl_offsets_tracked(st->ot);
+    int queue_full = dl_kafka_sink_queue_full(st->snk);
+    int over = tracked >= st->max_inflight || st->inflight_bytes >= st->max_inflight_bytes;
 
-    if (tracked >= st->max_inflight) {
+    if (st->eos) {
+        if ((over || queue_full) && st->txn.open)
+            stage_txn_commit(st, -1, NULL);
+        return 0;
+    }
+    if (over || queue_full) {
         if (!st->full_since)
             st->full_since = now;
-        if (!st->paused && now - st->full_since >= STAGE_PAUSE_AFTER_MS) {
+        if (!st->paused && (queue_full || now - st->full_since >= STAGE_PAUSE_AFTER_MS)) {
             st->paused = 1;
+            st->stats.pauses++;
             dl_kafka_source_pause(st->src, 1);
-            dl_logf(DL_LOG_INFO, "stage", "pausing consumption: %zu messages in flight for %lld ms",
-                    tracked, (long long)(now - st->full_since));
+            dl_logf(DL_LOG_INFO, "stage",
+                    "pausing consumption: %zu messages (%zu bytes) in flight, %d records queued%s",
+                    tracked, st->inflight_bytes, dl_kafka_sink_outq_len(st->snk),
+                    queue_full ? " (producer queue full)" : "");
         }
         return 1;
     }
     st->full_since = 0;
-    if (st->paused && tracked <= st->max_inflight / 2) {
+    if (st->paused && tracked <= st->max_inflight / 2 &&
+        st->inflight_bytes <= st->max_inflight_bytes / 2 && dl_kafka_sink_queue_drained(st->snk)) {
         st->paused = 0;
         dl_kafka_source_pause(st->src, 0);
-        dl_logf(DL_LOG_INFO, "stage", "resuming consumption: %zu messages in flight", tracked);
+        dl_logf(DL_LOG_INFO, "stage", "resuming consumption: %zu messages (%zu bytes) in flight",
+                tracked, st->inflight_bytes);
     }
     return st->paused;
+}
+
+/* exactly_once: librdkafka retries init_transactions while the cluster is
+ * unreachable; it also fences an earlier instance with our transactional.id
+ * and aborts its open transaction. */
+static int stage_txn_init(dl_stage *st, dl_err *err)
+{
+    char msg[512];
+    dl_kafka_txn_result r = DL_KAFKA_TXN_RETRY;
+
+    for (int i = 0; i < STAGE_TXN_INIT_TRIES && r == DL_KAFKA_TXN_RETRY && !*st->stop; i++) {
+        r = dl_kafka_sink_txn_init(st->snk, STAGE_TXN_INIT_MS, msg, sizeof(msg));
+        if (r == DL_KAFKA_TXN_RETRY)
+            dl_logf(DL_LOG_WARN, "stage", "%s; retrying", msg);
+    }
+    if (r != DL_KAFKA_TXN_OK)
+        return dl_err_set(err, DL_EKAFKA, "%s", *st->stop ? "stopped" : msg);
+    dl_logf(DL_LOG_INFO, "stage", "transactions initialised (transactional.id %s)",
+            dl_kafka_sink_txn_name(st->snk));
+    return 0;
 }
 
 dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig_atomic_t *stop,
@@ -613,12 +1067,6 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
     dl_stage *st;
     dl_kafka_source_handlers h;
 
-    if (cfg->delivery == DL_DELIVERY_EXACTLY_ONCE) {
-        dl_err_set_at(err, DL_ECONFIG, cfg->path ? cfg->path : "", 0, 0,
-                      "delivery: exactly_once is not supported by `dateline run` yet; "
-                      "use at_least_once");
-        return NULL;
-    }
     if (!(st = calloc(1, sizeof(*st)))) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
         return NULL;
@@ -626,6 +1074,9 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
     st->cfg = cfg;
     st->pl = pl;
     st->stop = stop;
+    st->eos = cfg->delivery == DL_DELIVERY_EXACTLY_ONCE;
+    st->max_inflight_bytes = cfg->runtime.max_inflight_bytes > 0 ? cfg->runtime.max_inflight_bytes
+                                                                 : (size_t)64 << 20;
     st->max_inflight =
         cfg->runtime.max_inflight > 0 ? (size_t)cfg->runtime.max_inflight : STAGE_DEFAULT_INFLIGHT;
     if (!(st->ot = dl_offsets_new(inflight_free))) {
@@ -644,7 +1095,7 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
      * topic name would otherwise surface only as failed deliveries. */
     if (dl_kafka_sink_start(st->snk, err) ||
         dl_kafka_sink_check_topics(st->snk, STAGE_METADATA_TIMEOUT_MS, err) ||
-        dl_kafka_source_start(st->src, err))
+        (st->eos && stage_txn_init(st, err)) || dl_kafka_source_start(st->src, err))
         goto fail;
     return st;
 fail:
@@ -652,13 +1103,6 @@ fail:
     return NULL;
 }
 
-/* Milliseconds from now to @p end, at least @p floor. */
-static int stage_left(int64_t end, int floor)
-{
-    int64_t left = end - now_ms();
-
-    return left > floor ? (int)left : floor;
-}
 
 /*
  * The orderly stop, bounded by runtime.shutdown_grace_ms: deliveries get
@@ -678,19 +1122,29 @@ static int stage_stop(dl_stage *st, dl_err *err)
     dl_logf(DL_LOG_INFO, "stage", "stopping (%s): flushing %d records, %zu messages in flight",
             st->failed ? "fatal error" : "signal", dl_kafka_sink_outq_len(st->snk),
             dl_offsets_tracked(st->ot));
-    /* Stop fetching; deliver what was produced; store what is done. */
-    left = stage_drain(st, st->flush_end_ms);
+    if (st->eos) {
+        /* Stop fetching; commit what was done (records and offsets). */
+        if (stage_txn_commit(st, stage_left(st->flush_end_ms, STAGE_MIN_COMMIT_MS), NULL) &&
+            !st->failed)
+            dl_logf(DL_LOG_WARN, "stage",
+                    "the last transaction was not committed; its messages will be consumed again");
+        left = 0;
+    } else {
+        /* Stop fetching; deliver what was produced; store what is done. */
+        left = stage_drain(st, st->flush_end_ms);
+    }
     stage_store(st);
     if (left)
         dl_logf(DL_LOG_WARN, "stage",
                 "%d records not acknowledged within runtime.shutdown_grace_ms (%d ms); their "
                 "messages will be consumed again",
                 left, grace);
-    if (!dl_kafka_source_fatal(st->src, msg, sizeof(msg)))
+    if (!st->eos && !dl_kafka_source_fatal(st->src, msg, sizeof(msg)))
         dl_kafka_source_commit_wait(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     /* Leaving the group revokes the assignment through stage_on_revoked(). */
     dl_kafka_source_close(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     stage_log_stats(st, "final stats");
+    stage_stats_hook(st, now_ms(), 1);
     if (st->failed) {
         if (st->more_failures > 10)
             dl_logf(DL_LOG_ERROR, "stage", "%lu more failures not shown", st->more_failures - 10);
@@ -704,7 +1158,9 @@ int dl_stage_run(dl_stage *st, dl_err *err)
 {
     const dl_config *cfg = st->cfg;
     int64_t next_stats = now_ms() + STAGE_STATS_INTERVAL_MS;
-    int64_t next_commit = now_ms() + STAGE_COMMIT_INTERVAL_MS;
+    int commit_interval =
+        cfg->runtime.commit_interval_ms > 0 ? cfg->runtime.commit_interval_ms : 1000;
+    int64_t next_commit = now_ms() + commit_interval;
     char inflight_str[24];
     /* clang-format off */
     const char *kv[] = {
@@ -713,6 +1169,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         "input", cfg->topics.input,
         "enriched", cfg->topics.enriched,
         "dead_letter", cfg->topics.dead_letter,
+        "delivery", dl_delivery_name(cfg->delivery),
         "max_inflight", inflight_str,
         "librdkafka", rd_kafka_version_str(),
         NULL,
@@ -749,16 +1206,20 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             dl_kafka_sink_poll(st->snk, STAGE_DR_SLICE_MS);
         }
         stage_drain_deferred(st);
-        stage_store(st);
+        if (!st->eos)
+            stage_store(st);
 
         now = now_ms();
+        if (st->eos && st->txn.open && now - st->txn.started_ms >= commit_interval)
+            stage_txn_commit(st, -1, NULL);
+        stage_stats_hook(st, now, 0);
         if (now >= next_stats) {
             stage_log_stats(st, "stats");
             next_stats = now + STAGE_STATS_INTERVAL_MS;
         }
-        if (!dl_kafka_source_auto_commit(st->src) && now >= next_commit) {
+        if (!st->eos && !dl_kafka_source_auto_commit(st->src) && now >= next_commit) {
             dl_kafka_source_commit(st->src, 1);
-            next_commit = now + STAGE_COMMIT_INTERVAL_MS;
+            next_commit = now + commit_interval;
         }
     }
     return stage_stop(st, err);
@@ -782,5 +1243,6 @@ void dl_stage_destroy(dl_stage *st)
     /* Consumed messages must go before their consumer handle. */
     dl_offsets_free(st->ot);
     dl_kafka_source_destroy(st->src);
+    stage_txn_reset(st);
     free(st);
 }
