@@ -5,6 +5,8 @@
 #   scripts/kafka.sh fetch                    fetch Kafka 3.9.x jars with mvn into .cache/kafka/lib
 #   scripts/kafka.sh start [DIR]              format + start a broker, print DATELINE_BROKERS=...
 #   scripts/kafka.sh stop [DIR]               stop it and remove its data
+#   scripts/kafka.sh restart [--kill] [DIR]   stop the broker (TERM, or KILL with --kill) and
+#                                             start it again on the same ports and data
 #   scripts/kafka.sh create-topic NAME PARTITIONS [KEY=VALUE...] [DIR]
 #                                             create a topic (extra args become --config)
 #   scripts/kafka.sh env [DIR]                print the state file, for: eval "$(scripts/kafka.sh env)"
@@ -300,6 +302,17 @@ EOF
         die "formatting KRaft storage failed"
     fi
 
+    launch "$dir" "$data" "127.0.0.1:$port"
+}
+
+# Starts the broker of an already formatted data dir and waits until it
+# answers. $1 = state dir, $2 = data dir, $3 = host:port.
+launch() {
+    local dir="$1" data="$2" addr="$3"
+    local log="$dir/broker.log"
+    local heap="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
+    local java
+    java="$(java_cmd)"
     # setsid: the broker outlives the shell (and ctest) that started it, and
     # owns no terminal; all its output goes to broker.log.
     # shellcheck disable=SC2086
@@ -310,7 +323,7 @@ EOF
     local pid=$!
 
     {
-        echo "DATELINE_BROKERS=127.0.0.1:$port"
+        echo "DATELINE_BROKERS=$addr"
         echo "DATELINE_KAFKA_PID=$pid"
         echo "DATELINE_KAFKA_DATA=$data"
     } >"$dir/env"
@@ -322,18 +335,50 @@ EOF
             stop_dir "$dir" 2>/dev/null || true
             die "broker exited during start-up"
         fi
-        if kcat -b "127.0.0.1:$port" -L -m 2 >/dev/null 2>&1; then
+        if kcat -b "$addr" -L -m 2 >/dev/null 2>&1; then
             break
         fi
         if ((SECONDS - start >= timeout)); then
             log_tail "$log"
             stop_dir "$dir" 2>/dev/null || true
-            die "broker did not answer on 127.0.0.1:$port within ${timeout}s"
+            die "broker did not answer on $addr within ${timeout}s"
         fi
         sleep 0.5
     done
-    note "broker pid $pid ready on 127.0.0.1:$port after $((SECONDS - start))s (state: $dir/env, log: $log)"
-    echo "DATELINE_BROKERS=127.0.0.1:$port"
+    note "broker pid $pid ready on $addr after $((SECONDS - start))s (state: $dir/env, log: $log)"
+    echo "DATELINE_BROKERS=$addr"
+}
+
+# Stops the broker but keeps its data, then starts it again on the same
+# ports: a broker restart as clients see it (fault tests).
+cmd_restart() {
+    local sig=TERM
+    if [[ "${1:-}" == "--kill" ]]; then
+        sig=KILL
+        shift
+    fi
+    need java
+    need kcat
+    local dir
+    dir="$(state_dir "${1:-}")"
+    read_state "$dir" || die "no broker state in $dir (run scripts/kafka.sh start)"
+    local pid="$DATELINE_KAFKA_PID" data="$DATELINE_KAFKA_DATA" addr="$DATELINE_BROKERS"
+    [[ -f "$data/server.properties" ]] || die "no broker data in $data"
+    if is_broker "$pid"; then
+        kill "-$sig" "$pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 300; i++)); do
+            is_broker "$pid" || break
+            sleep 0.1
+        done
+        if is_broker "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+        fi
+        note "stopped broker $pid ($sig), data kept in $data"
+    fi
+    echo "---- restart ----" >>"$dir/broker.log"
+    launch "$dir" "$data" "$addr"
 }
 
 cmd_stop() {
@@ -397,7 +442,7 @@ EOF
 }
 
 usage() {
-    sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -407,6 +452,7 @@ main() {
         fetch) cmd_fetch "$@" ;;
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
+        restart) cmd_restart "$@" ;;
         create-topic) cmd_create_topic "$@" ;;
         env) cmd_env "$@" ;;
         -h | --help | help) usage ;;
