@@ -3,6 +3,7 @@
  * non-overlapping matches, normalise them in text order (so anaphors see
  * the previous anchor), then derive the timeline.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,59 @@ const char *dl_resolution_name(dl_resolution res)
     return (unsigned)res < sizeof(names) / sizeof(names[0]) ? names[res] : "day";
 }
 
+/* Bytes a match of @p re can start with, added to @p set (all 256 when
+ * PCRE2 cannot tell). */
+static void first_bytes(const pcre2_code *re, uint8_t set[256])
+{
+    uint32_t type = 0, unit, opts = 0;
+    const uint8_t *bits = NULL;
+
+    pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &type);
+    pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &opts);
+    if (type == 1 && pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
+        set[unit] = 1;
+        if ((opts & PCRE2_CASELESS) && ((unit | 0x20) >= 'a' && (unit | 0x20) <= 'z'))
+            set[unit ^ 0x20] = 1;
+        return;
+    }
+    if (type == 0 && pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bits) == 0 && bits) {
+        for (int c = 0; c < 256; c++)
+            if (bits[c / 8] & (1u << (c % 8)))
+                set[c] = 1;
+        return;
+    }
+    memset(set, 1, 256);
+}
+
+/* The scan plan: per byte, the rules whose matches can start with it; the
+ * rules without a probe; and the probe cache (see scan_rules). */
+static int build_plan(dl_extractor *ex)
+{
+    const dl_rules *r = ex->rules;
+    size_t w = (r->n_rules + 63) / 64;
+    uint8_t set[256];
+
+    ex->words = w;
+    if (!(ex->first = calloc(256 * (w ? w : 1), sizeof(*ex->first))) ||
+        !(ex->noprobe = calloc(w ? w : 1, sizeof(*ex->noprobe))) ||
+        !(ex->slots = calloc(DL_PROBE_SLOTS, sizeof(*ex->slots))) ||
+        !(ex->slot_bits = calloc(DL_PROBE_SLOTS * 2 * (w ? w : 1), sizeof(*ex->slot_bits))))
+        return DL_ENOMEM;
+    for (size_t i = 0; i < r->n_rules; i++) {
+        uint64_t bit = 1ull << (i % 64);
+        if (!r->rules[i].re_at)
+            continue;
+        memset(set, 0, sizeof(set));
+        first_bytes(r->rules[i].re, set);
+        for (int c = 0; c < 256; c++)
+            if (set[c])
+                ex->first[c * w + i / 64] |= bit;
+        if (!r->rules[i].re_probe)
+            ex->noprobe[i / 64] |= bit;
+    }
+    return 0;
+}
+
 dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
 {
     dl_extractor *ex = calloc(1, sizeof(*ex));
@@ -35,17 +89,30 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
     if (!ex)
         goto oom;
     ex->rules = rules;
+    if (rules->n_rules > UINT16_MAX) {
+        dl_extractor_free(ex);
+        dl_err_set(err, DL_ERULES, "too many rules (%zu)", rules->n_rules);
+        return NULL;
+    }
     for (size_t i = 0; i < rules->n_rules; i++) {
         uint32_t n;
+        size_t jit_size = 0;
         pcre2_pattern_info(rules->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &n);
         if (n + 1 > max_groups)
             max_groups = n + 1;
+        if (pcre2_pattern_info(rules->rules[i].re_at ? rules->rules[i].re_at : rules->rules[i].re,
+                               PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0)
+            ex->no_jit = 1;
     }
     if (!(ex->md = pcre2_match_data_create(max_groups, NULL)))
         goto oom;
     if (!(ex->mctx = pcre2_match_context_create(NULL)))
         goto oom;
     pcre2_set_match_limit(ex->mctx, DL_MATCH_LIMIT);
+    if (!(ex->resume = calloc(rules->n_rules ? rules->n_rules : 1, sizeof(*ex->resume))))
+        goto oom;
+    if (build_plan(ex))
+        goto oom;
     return ex;
 oom:
     dl_extractor_free(ex);
@@ -59,6 +126,11 @@ void dl_extractor_free(dl_extractor *ex)
         return;
     pcre2_match_data_free(ex->md);
     pcre2_match_context_free(ex->mctx);
+    free(ex->first);
+    free(ex->noprobe);
+    free(ex->slots);
+    free(ex->slot_bits);
+    free(ex->resume);
     free(ex->sentences);
     free(ex->cands);
     free(ex->timexes);
@@ -96,14 +168,42 @@ int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end)
     return 0;
 }
 
+/* Records the match in ex->md (rc from pcre2_match) as a candidate of rule @p ri. */
+static int add_candidate(dl_extractor *ex, int ri, int rc)
+{
+    const dl_rule *rule = &ex->rules->rules[ri];
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
+    dl_candidate *c;
+
+    if (grow((void **)&ex->cands, &ex->cap_cands, ex->n_cands, sizeof(*ex->cands)))
+        return DL_ENOMEM;
+    c = &ex->cands[ex->n_cands++];
+    memset(c, 0, sizeof(*c));
+    c->start = ov[0];
+    c->end = ov[1];
+    c->rule = ri;
+    c->priority = rule->priority;
+    for (int k = 0; k < rule->n_caps; k++) {
+        int g = rule->caps[k].group;
+        if (g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g]) {
+            c->cap_start[rule->caps[k].cap] = ov[2 * g];
+            c->cap_end[rule->caps[k].cap] = ov[2 * g + 1];
+        }
+    }
+    return 0;
+}
+
+/* Every non-overlapping match of one rule, left to right: the path for a
+ * rule without an anchored copy. */
 static int match_rule(dl_extractor *ex, int ri, dl_slice text)
 {
     const dl_rule *rule = &ex->rules->rules[ri];
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
     size_t pos = 0;
+    int rc;
 
     while (pos <= text.len) {
-        int rc = pcre2_match(rule->re, (PCRE2_SPTR)text.p, text.len, pos, 0, ex->md, ex->mctx);
+        rc = pcre2_match(rule->re, (PCRE2_SPTR)text.p, text.len, pos, 0, ex->md, ex->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             break;
         if (rc < 0) {
@@ -111,25 +211,127 @@ static int match_rule(dl_extractor *ex, int ri, dl_slice text)
             pos++;
             continue;
         }
-        if (ov[1] > ov[0]) {
-            dl_candidate *c;
-            if (grow((void **)&ex->cands, &ex->cap_cands, ex->n_cands, sizeof(*ex->cands)))
-                return DL_ENOMEM;
-            c = &ex->cands[ex->n_cands++];
-            memset(c, 0, sizeof(*c));
-            c->start = ov[0];
-            c->end = ov[1];
-            c->rule = ri;
-            c->priority = rule->priority;
-            for (int k = 0; k < rule->n_caps; k++) {
-                int g = rule->caps[k].group;
-                if (g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g]) {
-                    c->cap_start[rule->caps[k].cap] = ov[2 * g];
-                    c->cap_end[rule->caps[k].cap] = ov[2 * g + 1];
-                }
+        if (ov[1] > ov[0] && (rc = add_candidate(ex, ri, rc)))
+            return rc;
+        pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+    return 0;
+}
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* FNV-1a over the probe key. */
+static uint32_t key_hash(const unsigned char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 16777619u;
+    return h;
+}
+
+/* Tries rule @p ri anchored at @p p; a match becomes a candidate. */
+static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
+{
+    const pcre2_code *re = ex->rules->rules[ri].re_at;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
+    int rc;
+
+    rc = ex->no_jit ? pcre2_match(re, (PCRE2_SPTR)text.p, text.len, p, 0, ex->md, ex->mctx)
+                    : pcre2_jit_match(re, (PCRE2_SPTR)text.p, text.len, p, 0, ex->md, ex->mctx);
+    if (rc < 0 || ov[1] <= ov[0])
+        return 0; /* no match here (or the match limit): next position */
+    if ((rc = add_candidate(ex, ri, rc)))
+        return rc;
+    ex->resume[ri] = ov[1];
+    return 0;
+}
+
+/*
+ * One pass over the text drives every rule. Rules match whole words only
+ * (rules.c wraps them in (?<![A-Za-z0-9])...), so a match starts only where
+ * no letter or digit precedes: a word start. There, only the rules whose
+ * first byte fits are candidates, and of those only the ones whose probe
+ * (probe.c) does not rule them out from the first word, are tried,
+ * anchored. A probe's answer depends on the previous byte and the word
+ * alone, so it is cached per (byte, word): common words are probed once.
+ * Per rule the result is what a left-to-right search for non-overlapping
+ * matches finds: a rule is not tried again inside its own last match
+ * (ex->resume).
+ */
+static int scan_rules(dl_extractor *ex, dl_slice text)
+{
+    const dl_rules *r = ex->rules;
+    const unsigned char *t = (const unsigned char *)text.p;
+    size_t w = ex->words;
+    int rc;
+
+    for (size_t i = 0; i < r->n_rules; i++) {
+        ex->resume[i] = 0;
+        if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
+            return rc;
+    }
+    for (size_t p = 0; p < text.len; p++) {
+        const uint64_t *first = ex->first + t[p] * w;
+        size_t q = p + 1, klen;
+        uint64_t any = 0, *known = NULL, *possible = NULL;
+        const unsigned char *key;
+
+        if (p > 0 && is_alnum(t[p - 1]))
+            continue;
+        for (size_t k = 0; k < w; k++)
+            any |= first[k];
+        if (!any)
+            continue;
+        if (is_alnum(t[p]))
+            while (q < text.len && is_alnum(t[q]))
+                q++;
+        /* The key: the previous byte (none at the start) and the word. */
+        key = p ? t + p - 1 : t;
+        klen = q - p + (p ? 1 : 0);
+        if (klen < DL_PROBE_KEY) {
+            uint32_t h = key_hash(key, klen) ^ (p ? 0 : 0x9e3779b9u);
+            dl_probe_slot *s = &ex->slots[h & (DL_PROBE_SLOTS - 1)];
+            known = ex->slot_bits + (size_t)(h & (DL_PROBE_SLOTS - 1)) * 2 * w;
+            possible = known + w;
+            if (s->hash != h || s->len != (uint8_t)(klen | (p ? 0 : 0x80)) ||
+                memcmp(s->key, key, klen)) {
+                s->hash = h;
+                s->len = (uint8_t)(klen | (p ? 0 : 0x80));
+                memcpy(s->key, key, klen);
+                memset(known, 0, 2 * w * sizeof(*known));
             }
         }
-        pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        for (size_t k = 0; k < w; k++) {
+            uint64_t todo = first[k];
+            while (todo) {
+                int b = __builtin_ctzll(todo), ri = (int)(k * 64) + b;
+                uint64_t bit = 1ull << b;
+                todo &= todo - 1;
+                if (p < ex->resume[ri])
+                    continue;
+                if (!(ex->noprobe[k] & bit)) {
+                    if (!known || !(known[k] & bit)) {
+                        int pr = pcre2_match(r->rules[ri].re_probe, key, klen, p ? 1 : 0,
+                                             PCRE2_PARTIAL_HARD, ex->md, ex->mctx);
+                        if (known) {
+                            known[k] |= bit;
+                            if (pr != PCRE2_ERROR_NOMATCH)
+                                possible[k] |= bit;
+                        }
+                        if (pr == PCRE2_ERROR_NOMATCH)
+                            continue;
+                    } else if (!(possible[k] & bit)) {
+                        continue;
+                    }
+                }
+                if ((rc = try_rule(ex, ri, text, p)))
+                    return rc;
+            }
+        }
     }
     return 0;
 }
@@ -236,9 +438,8 @@ int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out
     ex->n_cands = ex->n_timexes = ex->n_events = 0;
     if ((rc = dl_sentences_split(ex, text)))
         return dl_err_set(err, rc, "out of memory splitting sentences");
-    for (size_t i = 0; i < ex->rules->n_rules; i++)
-        if ((rc = match_rule(ex, (int)i, text)))
-            return dl_err_set(err, rc, "out of memory matching rules");
+    if ((rc = scan_rules(ex, text)))
+        return dl_err_set(err, rc, "out of memory matching rules");
     if ((rc = select_and_normalise(ex, text, dct)))
         return dl_err_set(err, rc, "out of memory normalising");
     if ((rc = dl_events_build(ex, text)))

@@ -13,11 +13,33 @@ typedef struct dl_candidate {
     size_t cap_start[DL_CAP__COUNT], cap_end[DL_CAP__COUNT];
 } dl_candidate;
 
+/* Probe cache slot (extract.c): previous byte + first word -> which rules
+ * may match there. */
+#define DL_PROBE_SLOTS 65536 /* a power of two */
+#define DL_PROBE_KEY 27
+typedef struct dl_probe_slot {
+    uint32_t hash;
+    uint8_t len; /* key length; 0x80: at the start of the text */
+    unsigned char key[DL_PROBE_KEY];
+} dl_probe_slot;
+
 struct dl_extractor {
     const dl_rules *rules;
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     size_t max_timexes;
+    int no_jit;           /* some pattern is not JIT-compiled: no pcre2_jit_match */
+    /* Scan plan (extract.c), bit sets over rules of `words` 64-bit words:
+     * first[c * words ..] the rules whose matches can start with byte c,
+     * noprobe the rules without a probe; resume[i] is where rule i may
+     * match next in the current text. */
+    size_t words;
+    uint64_t *first, *noprobe;
+    size_t *resume;
+    /* Probe cache: slot i holds the key, then known and possible bit sets
+     * at slot_bits[i * 2 * words ..]. */
+    dl_probe_slot *slots;
+    uint64_t *slot_bits;
 
     dl_sentence *sentences;
     size_t n_sentences, cap_sentences;

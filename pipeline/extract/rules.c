@@ -14,6 +14,7 @@
 
 #include <yaml.h>
 
+#include "probe.h"
 #include "rules_int.h"
 
 /* One parsed rule file, kept until every pattern is compiled. */
@@ -290,13 +291,14 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
 
 /* Compiles @p pat in byte mode (offsets are bytes anyway) with JIT. Whole
  * words only: a match may not start or end inside a word. */
-static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
-                   int whole_words, pcre2_code **out)
+static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
+                        int whole_words, uint32_t extra_opts, pcre2_code **out,
+                        pcre2_code **probe)
 {
     sbuf full = {0}, body = {0};
     int ecode, rc;
     PCRE2_SIZE eoff;
-    uint32_t opts = PCRE2_DUPNAMES | (caseless ? PCRE2_CASELESS : 0);
+    uint32_t opts = PCRE2_DUPNAMES | (caseless ? PCRE2_CASELESS : 0) | extra_opts;
 
     if ((rc = expand_pattern(ld, f, at, pat, &body, 0)))
         goto out;
@@ -319,11 +321,19 @@ static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, i
     }
     /* JIT can be unavailable (some architectures, SELinux); fall back silently. */
     pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    if (probe)
+        *probe = dl_probe_compile(full.p, full.len, opts); /* NULL: no prefilter */
     rc = 0;
 out:
     free(full.p);
     free(body.p);
     return rc;
+}
+
+static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
+                   int whole_words, pcre2_code **out)
+{
+    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, out, NULL);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -478,6 +488,10 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
         if (!strcmp(r->rules[i].name, rule->name))
             return node_err(ld, f, def, "rule name '%s' is used twice", rule->name);
     if ((rc = compile(ld, f, pattern, scalar(pattern), caseless, 1, &rule->re)))
+        return rc;
+    /* The extractor tries rules at word starts: an anchored copy for that. */
+    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, PCRE2_ANCHORED,
+                           &rule->re_at, &rule->re_probe)))
         return rc;
     return bind_captures(ld, f, pattern, rule);
 }
@@ -751,6 +765,8 @@ void dl_rules_free(dl_rules *r)
     for (size_t i = 0; i < r->n_rules; i++) {
         free(r->rules[i].name);
         pcre2_code_free(r->rules[i].re);
+        pcre2_code_free(r->rules[i].re_at);
+        pcre2_code_free(r->rules[i].re_probe);
     }
     free(r->rules);
     pcre2_code_free(r->future_cue);

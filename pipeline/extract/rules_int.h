@@ -86,6 +86,8 @@ typedef struct dl_rule {
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
     int priority;
     pcre2_code *re;
+    pcre2_code *re_at;    /* the same pattern anchored: tried at one position (extract.c) */
+    pcre2_code *re_probe; /* its probe (probe.h), or NULL */
     struct {
         int group;
         dl_cap cap;

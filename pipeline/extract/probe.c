@@ -1,0 +1,230 @@
+/*
+ * Probe patterns: a cheap, exact test of whether a rule can match at a word
+ * start, judged from the first word alone and cached per word (extract.c).
+ *
+ * A probe is the rule's expanded pattern with every lookbehind assertion
+ * replaced by a constant: true where it stands in positive context, false
+ * inside a negative lookaround. Without atomic groups, possessive
+ * quantifiers, backtracking verbs or conditionals a regex is monotone in
+ * its assertions, so the probe matches wherever the rule does, and its
+ * result no longer depends on the text before the word (only \b looks one
+ * byte back). Run anchored on "previous byte + first word" with
+ * PCRE2_PARTIAL_HARD, NOMATCH then proves that the rule cannot match
+ * there, whatever follows the word: any path of a real match that reads
+ * past the word reaches the subject's end and makes the result partial.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+typedef struct pbuf {
+    char *p;
+    size_t len, cap;
+    int bad; /* out of memory, or a construct we do not rewrite */
+} pbuf;
+
+static void put(pbuf *b, const char *s, size_t n)
+{
+    if (b->bad)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        char *np;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if (!(np = realloc(b->p, cap))) {
+            b->bad = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* End (one past ']') of the character class opening at @p i, or 0. */
+static size_t class_end(const char *pat, size_t len, size_t i)
+{
+    size_t j = i + 1;
+
+    if (j < len && pat[j] == '^')
+        j++;
+    if (j < len && pat[j] == ']')
+        j++; /* a leading ']' is a literal */
+    while (j < len && pat[j] != ']') {
+        if (pat[j] == '\\')
+            j++;
+        else if (pat[j] == '[' && j + 1 < len && pat[j + 1] == ':') {
+            const char *e = strstr(pat + j + 2, ":]");
+            if (!e || (size_t)(e - pat) >= len)
+                return 0;
+            j = (size_t)(e - pat) + 1;
+        }
+        j++;
+    }
+    return j < len ? j + 1 : 0;
+}
+
+/* Index just past the ')' closing the group that opens at @p i, or 0. */
+static size_t group_end(const char *pat, size_t len, size_t i)
+{
+    int depth = 0;
+
+    for (size_t j = i; j < len; j++) {
+        if (pat[j] == '\\') {
+            j++;
+        } else if (pat[j] == '[') {
+            size_t e = class_end(pat, len, j);
+            if (!e)
+                return 0;
+            j = e - 1;
+        } else if (pat[j] == '(') {
+            depth++;
+        } else if (pat[j] == ')' && --depth == 0) {
+            return j + 1;
+        }
+    }
+    return 0;
+}
+
+#define MAX_DEPTH 64
+
+/* Rewrites @p pat into @p out; out->bad when it cannot be done safely. */
+static void rewrite(const char *pat, size_t len, pbuf *out)
+{
+    int neg[MAX_DEPTH]; /* per open group: inside a negative lookaround */
+    int depth = 0, negative = 0;
+    size_t i = 0;
+
+    while (i < len && !out->bad) {
+        char c = pat[i];
+        if (c == '\\') {
+            char e = i + 1 < len ? pat[i + 1] : '\0';
+            /* Quoting, \K, back references and subroutine calls: not rewritten. */
+            if (!e || strchr("QEKgk123456789", e)) {
+                out->bad = 1;
+                return;
+            }
+            put(out, pat + i, 2);
+            i += 2;
+            continue;
+        }
+        if (c == '[') {
+            size_t e = class_end(pat, len, i);
+            if (!e) {
+                out->bad = 1;
+                return;
+            }
+            put(out, pat + i, e - i);
+            i = e;
+            continue;
+        }
+        if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < len && pat[i + 1] == '+') {
+            out->bad = 1; /* possessive quantifier */
+            return;
+        }
+        if (c == ')') {
+            if (depth == 0) {
+                out->bad = 1;
+                return;
+            }
+            negative = --depth > 0 ? neg[depth - 1] : 0;
+            put(out, ")", 1);
+            i++;
+            continue;
+        }
+        if (c != '(') {
+            put(out, pat + i, 1);
+            i++;
+            continue;
+        }
+        /* A group opens. */
+        int inner = negative;
+        size_t skip = 1;
+        if (i + 1 < len && pat[i + 1] == '*') {
+            out->bad = 1; /* (*VERB) */
+            return;
+        }
+        if (i + 1 < len && pat[i + 1] == '?') {
+            char k = i + 2 < len ? pat[i + 2] : '\0';
+            char k2 = i + 3 < len ? pat[i + 3] : '\0';
+            if (k == '<' && (k2 == '=' || k2 == '!')) {
+                /* A lookbehind: replaced whole by true or false. */
+                size_t e = group_end(pat, len, i);
+                if (!e) {
+                    out->bad = 1;
+                    return;
+                }
+                if (negative)
+                    put(out, "(?!)", 4);
+                else
+                    put(out, "(?:)", 4);
+                i = e;
+                continue;
+            }
+            if (k == '!') {
+                inner = !negative;
+                skip = 3;
+            } else if (k == '=' || k == ':' || k == '|') {
+                skip = 3;
+            } else if (k == '<' || k == '\'' || (k == 'P' && k2 == '<')) {
+                skip = 2; /* a named group: the name is copied as text */
+            } else if (k == '-' || k == '^' || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z')) {
+                /* Option setting (?i) or (?-i:...): no extended syntax. */
+                size_t j = i + 2;
+                while (j < len && pat[j] != ':' && pat[j] != ')') {
+                    if (pat[j] == 'x' || !(pat[j] == '-' || pat[j] == '^' ||
+                                           (pat[j] >= 'a' && pat[j] <= 'z') ||
+                                           (pat[j] >= 'A' && pat[j] <= 'Z'))) {
+                        out->bad = 1;
+                        return;
+                    }
+                    j++;
+                }
+                if (j >= len) {
+                    out->bad = 1;
+                    return;
+                }
+                if (pat[j] == ')') {
+                    put(out, pat + i, j + 1 - i); /* no group opens */
+                    i = j + 1;
+                    continue;
+                }
+                skip = j + 1 - i;
+            } else {
+                out->bad = 1; /* atomic, conditional, recursion, comment, ... */
+                return;
+            }
+        }
+        if (depth == MAX_DEPTH) {
+            out->bad = 1;
+            return;
+        }
+        neg[depth++] = inner;
+        negative = inner;
+        put(out, pat + i, skip);
+        i += skip;
+    }
+    if (depth != 0)
+        out->bad = 1;
+}
+
+pcre2_code *dl_probe_compile(const char *pat, size_t len, uint32_t opts)
+{
+    pbuf b = {0};
+    pcre2_code *re = NULL;
+    int ecode;
+    PCRE2_SIZE eoff;
+
+    rewrite(pat, len, &b);
+    if (!b.bad && b.p) {
+        re = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts | PCRE2_ANCHORED, &ecode, &eoff, NULL);
+        if (re)
+            pcre2_jit_compile(re, PCRE2_JIT_PARTIAL_HARD);
+    }
+    free(b.p);
+    return re;
+}
