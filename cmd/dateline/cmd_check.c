@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "dateline/config.h"
 #include "dateline/extract.h"
+#include "dateline/http.h"
 
 static void check_usage(FILE *fp)
 {
@@ -132,6 +133,14 @@ int dl_cmd_check(int argc, char **argv)
                 report(&err, &errors);
             else if (!quiet)
                 printf("%s: rules %s (hash %s)\n", path, cfg.extract.rules, dl_rules_hash(rules));
+            /* What `dateline run` will serve (the deploy test compares the
+             * manifests' probes and ports with this line). */
+            if (!quiet && cfg.http.listen[0])
+                printf("%s: http.listen %s serves " DL_HTTP_PATH_METRICS " " DL_HTTP_PATH_HEALTHZ
+                       " " DL_HTTP_PATH_READY "\n",
+                       path, cfg.http.listen);
+            else if (!quiet)
+                printf("%s: http.listen is empty: no /metrics, /healthz, /ready\n", path);
             dl_rules_free(rules);
             dl_config_free(&cfg);
         }
