@@ -4,6 +4,7 @@
 
 int dl_cmd_extract(int argc, char **argv);
 int dl_cmd_run(int argc, char **argv);
+int dl_cmd_replay(int argc, char **argv);
 int dl_cmd_check(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct command {
 static const command commands[] = {
     {"extract", dl_cmd_extract, "enrich raw messages from files or stdin, no broker"},
     {"run", dl_cmd_run, "consume, enrich and produce as a Kafka stage"},
+    {"replay", dl_cmd_replay, "re-process a time or offset range of a topic (backfill)"},
     {"check", dl_cmd_check, "validate a config file, its Kafka properties and its rules"},
 };
 
