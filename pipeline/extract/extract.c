@@ -108,6 +108,20 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
         goto oom;
     if (!(ex->mctx = pcre2_match_context_create(NULL)))
         goto oom;
+    {
+        const dl_apatterns *aps[] = {&rules->age_after, &rules->age_before, &rules->cue_after,
+                                     &rules->cue_before};
+        uint32_t amax = 1;
+        for (size_t k = 0; k < 4; k++)
+            for (size_t i = 0; i < aps[k]->n; i++) {
+                uint32_t n;
+                pcre2_pattern_info(aps[k]->v[i].re, PCRE2_INFO_CAPTURECOUNT, &n);
+                if (n + 1 > amax)
+                    amax = n + 1;
+            }
+        if (!(ex->amd = pcre2_match_data_create(amax, NULL)))
+            goto oom;
+    }
     pcre2_set_match_limit(ex->mctx, DL_MATCH_LIMIT);
     if (!(ex->resume = calloc(rules->n_rules ? rules->n_rules : 1, sizeof(*ex->resume))))
         goto oom;
@@ -135,6 +149,17 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->cands);
     free(ex->timexes);
     free(ex->events);
+    pcre2_match_data_free(ex->amd);
+    free(ex->toks);
+    free(ex->ments);
+    free(ex->ents);
+    free(ex->descs);
+    free(ex->sent_subject);
+    free(ex->entities);
+    free(ex->spans);
+    free(ex->quotes);
+    free(ex->qwork);
+    free(ex->ev_ents);
     free(ex);
 }
 
@@ -269,6 +294,16 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     size_t w = ex->words;
     int rc;
 
+#ifdef DL_EXTRACT_REFERENCE
+    /* The plain reference: every rule searches the whole text on its own
+     * (build with -DDL_EXTRACT_REFERENCE to check the scan against it). */
+    for (size_t i = 0; i < r->n_rules; i++)
+        if ((rc = match_rule(ex, (int)i, text)))
+            return rc;
+    (void)t;
+    (void)w;
+    return 0;
+#endif
     for (size_t i = 0; i < r->n_rules; i++) {
         ex->resume[i] = 0;
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
@@ -436,12 +471,19 @@ int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out
     int rc;
 
     ex->n_cands = ex->n_timexes = ex->n_events = 0;
+    ex->n_quotes = ex->n_published = ex->n_ev_ents = 0;
     if ((rc = dl_sentences_split(ex, text)))
         return dl_err_set(err, rc, "out of memory splitting sentences");
     if ((rc = scan_rules(ex, text)))
         return dl_err_set(err, rc, "out of memory matching rules");
     if ((rc = select_and_normalise(ex, text, dct)))
         return dl_err_set(err, rc, "out of memory normalising");
+    if ((rc = dl_entities_find(ex, text)) || (rc = dl_quotes_pair(ex, text)))
+        return dl_err_set(err, rc, "out of memory finding entities and quotes");
+    dl_quotes_mark_mentions(ex);
+    if ((rc = dl_entities_link(ex, text)) || (rc = dl_quotes_attribute(ex, text)) ||
+        (rc = dl_entities_publish(ex, text)))
+        return dl_err_set(err, rc, "out of memory linking entities and quotes");
     if ((rc = dl_events_build(ex, text)))
         return dl_err_set(err, rc, "out of memory building the timeline");
     out->sentences = ex->sentences;
@@ -450,5 +492,11 @@ int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out
     out->n_timexes = ex->n_timexes;
     out->events = ex->events;
     out->n_events = ex->n_events;
+    out->entities = ex->entities;
+    out->n_entities = ex->n_published;
+    out->spans = ex->spans;
+    out->quotes = ex->quotes;
+    out->n_quotes = ex->n_quotes;
+    out->event_entities = ex->ev_ents;
     return 0;
 }
