@@ -1,6 +1,7 @@
 /*
  * dateline - extractor: article text -> facts (sentences, temporal
- * expressions normalised to TimeML values, timeline events).
+ * expressions normalised to TimeML values, entities with aliases, ages and
+ * descriptors, quotes with speakers, timeline events).
  *
  * Rules are YAML data (the .yaml files of config/rules/LANG) compiled once into PCRE2
  * JIT programs by dl_rules_load(). Compiled rules are read-only and may be
@@ -53,6 +54,39 @@ typedef enum {
 
 const char *dl_resolution_name(dl_resolution res);
 
+/** A byte range [start, end) of the text. */
+typedef struct dl_span {
+    size_t start, end;
+} dl_span;
+
+typedef enum { DL_ENT_PERSON = 0, DL_ENT_ORG, DL_ENT_PLACE, DL_ENT_WORK } dl_entity_kind;
+
+const char *dl_entity_kind_name(dl_entity_kind kind);
+
+/**
+ * A person, organisation, place or work of the article. Its aliases,
+ * descriptors and mentions are ranges of dl_facts.spans (text spans).
+ */
+typedef struct dl_entity {
+    dl_entity_kind kind;
+    dl_span name;          /* the fullest form of the name (no title, no possessive) */
+    int age;               /* -1: unknown */
+    char gender;           /* 'm', 'f' or 0 (unknown) */
+    size_t aliases, n_aliases;         /* short forms: surname, given name */
+    size_t descriptors, n_descriptors; /* epithets: "The Cravings author", "a former model" */
+    size_t mentions, n_mentions;       /* every mention: names, aliases, linked epithets */
+} dl_entity;
+
+/** A quoted span and who said it. */
+typedef struct dl_quote {
+    size_t start, end;       /* the quoted text, without its quotation marks */
+    long speaker;            /* index into dl_facts.entities, -1: unknown */
+    dl_span speaker_mention; /* where the text names the speaker for it (start == end: nowhere) */
+    dl_span cue;             /* the cue ("wrote", "said"); start == end: none */
+    size_t passage;          /* quotes of one passage (split around a cue, several
+                              * paragraphs) share this index, counted from 0 */
+} dl_quote;
+
 /** One dated event of the article's timeline. */
 typedef struct dl_event {
     size_t timex;       /* index into dl_facts.timexes */
@@ -60,6 +94,7 @@ typedef struct dl_event {
     size_t sentence;    /* index into dl_facts.sentences */
     dl_resolution resolution;
     size_t summary_start, summary_end; /* byte range of the summary in the text */
+    size_t entities, n_entities;       /* range of dl_facts.event_entities */
 } dl_event;
 
 /** Everything extracted from one text; arrays are owned by the extractor. */
@@ -70,7 +105,20 @@ typedef struct dl_facts {
     size_t n_timexes;
     const dl_event *events; /* ordered by date, then position */
     size_t n_events;
+    const dl_entity *entities; /* in order of first mention */
+    size_t n_entities;
+    const dl_span *spans;      /* aliases, descriptors and mentions of the entities */
+    const dl_quote *quotes;    /* in text order */
+    size_t n_quotes;
+    const size_t *event_entities; /* entity indexes, referenced by dl_event */
 } dl_facts;
+
+/**
+ * @brief The key of a name for grouping across articles: lower case, curly
+ *        apostrophes as ', one space between words ("chrissy teigen").
+ * @returns the length written to @p out (NUL-terminated), 0 if it does not fit.
+ */
+size_t dl_name_key(const char *name, size_t len, char *out, size_t size);
 
 /**
  * @brief Loads and compiles every .yaml file of @p dir (in name order).
@@ -88,7 +136,8 @@ const char *dl_rules_hash(const dl_rules *rules);
 dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err);
 void dl_extractor_free(dl_extractor *ex);
 
-/** Caps the number of timexes kept per text (0 = no cap). */
+/** Caps the number of timexes kept per text (0 = no cap). Entities and
+ *  quotes have fixed caps (DL_MAX_ENTITIES, DL_MAX_QUOTES per text). */
 void dl_extractor_set_limit(dl_extractor *ex, size_t max_timexes);
 
 /**

@@ -58,6 +58,109 @@ static json_t *encode_timexes(const dl_article *art, const dl_facts *facts)
     return arr;
 }
 
+static json_t *entity_id(size_t i)
+{
+    char id[24];
+
+    snprintf(id, sizeof(id), "e%zu", i);
+    return json_string(id);
+}
+
+static json_t *span_pair(const dl_article *art, dl_span s)
+{
+    json_t *a = json_array();
+
+    json_array_append_new(a, value_offset(art, s.start));
+    json_array_append_new(a, value_offset(art, s.end));
+    return a;
+}
+
+/* A descriptor as a phrase: "The Cravings author" -> "the Cravings author". */
+static json_t *descriptor_text(const dl_article *art, dl_span s)
+{
+    char buf[256];
+    size_t n = s.end - s.start;
+
+    if (n >= sizeof(buf))
+        return span_text(art, s.start, s.end);
+    memcpy(buf, art->text.p + s.start, n);
+    if ((n > 4 && !memcmp(buf, "The ", 4)) || (n > 2 && !memcmp(buf, "A ", 2)) ||
+        (n > 3 && !memcmp(buf, "An ", 3)))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return json_stringn(buf, n);
+}
+
+/* Appends the text of spans[from, from + n) to @p arr, each distinct text once. */
+static void append_texts(json_t *arr, const dl_article *art, const dl_facts *facts, size_t from,
+                         size_t n, int descriptor)
+{
+    for (size_t k = from; k < from + n; k++) {
+        const dl_span *s = &facts->spans[k];
+        json_t *v = descriptor ? descriptor_text(art, *s) : span_text(art, s->start, s->end);
+        size_t i;
+        json_t *have;
+        int dup = 0;
+        json_array_foreach(arr, i, have)
+        {
+            if (json_equal(have, v))
+                dup = 1;
+        }
+        if (dup)
+            json_decref(v);
+        else
+            json_array_append_new(arr, v);
+    }
+}
+
+static json_t *encode_entities(const dl_article *art, const dl_facts *facts)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < facts->n_entities; i++) {
+        const dl_entity *e = &facts->entities[i];
+        json_t *o = json_object(), *a = json_array(), *m = json_array(), *d = json_array();
+        json_t *name = span_text(art, e->name.start, e->name.end);
+        json_object_set_new(o, "id", entity_id(i));
+        json_object_set_new(o, "name", name);
+        json_object_set_new(o, "kind", json_string(dl_entity_kind_name(e->kind)));
+        append_texts(a, art, facts, e->aliases, e->n_aliases, 0);
+        json_object_set_new(o, "aliases", a);
+        json_object_set_new(o, "age", e->age >= 0 ? json_integer(e->age) : json_null());
+        append_texts(d, art, facts, e->descriptors, e->n_descriptors, 1);
+        json_object_set_new(o, "descriptors", d);
+        for (size_t k = e->mentions; k < e->mentions + e->n_mentions; k++)
+            json_array_append_new(m, span_pair(art, facts->spans[k]));
+        json_object_set_new(o, "mentions", m);
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *encode_quotes(const dl_article *art, const dl_facts *facts)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < facts->n_quotes; i++) {
+        const dl_quote *q = &facts->quotes[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "text", span_text(art, q->start, q->end));
+        json_object_set_new(o, "start", value_offset(art, q->start));
+        json_object_set_new(o, "end", value_offset(art, q->end));
+        json_object_set_new(o, "speaker",
+                            q->speaker >= 0 ? entity_id((size_t)q->speaker) : json_null());
+        json_object_set_new(o, "speaker_mention",
+                            q->speaker_mention.end > q->speaker_mention.start
+                                ? span_pair(art, q->speaker_mention)
+                                : json_null());
+        json_object_set_new(o, "cue", q->cue.end > q->cue.start
+                                          ? span_text(art, q->cue.start, q->cue.end)
+                                          : json_null());
+        json_object_set_new(o, "passage", json_integer((json_int_t)q->passage));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static json_t *encode_events(const dl_article *art, const dl_facts *facts)
 {
     json_t *arr = json_array();
@@ -73,7 +176,10 @@ static json_t *encode_events(const dl_article *art, const dl_facts *facts)
         json_array_append_new(sent, value_offset(art, s->end));
         json_object_set_new(o, "sentence", sent);
         json_object_set_new(o, "timex", json_integer((json_int_t)ev->timex));
-        json_object_set_new(o, "entities", json_array());
+        json_t *ents = json_array();
+        for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++)
+            json_array_append_new(ents, entity_id(facts->event_entities[k]));
+        json_object_set_new(o, "entities", ents);
         json_array_append_new(arr, o);
     }
     return arr;
@@ -101,8 +207,8 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
     json_object_set_new(root, "title",
                         art->title.p ? json_stringn(art->title.p, art->title.len) : json_null());
     json_object_set_new(root, "timexes", encode_timexes(art, facts));
-    json_object_set_new(root, "entities", json_array());
-    json_object_set_new(root, "quotes", json_array());
+    json_object_set_new(root, "entities", encode_entities(art, facts));
+    json_object_set_new(root, "quotes", encode_quotes(art, facts));
     json_object_set_new(root, "events", encode_events(art, facts));
 
     o = json_object();
@@ -110,6 +216,8 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
     json_object_set_new(o, "sentences", json_integer((json_int_t)facts->n_sentences));
     json_object_set_new(o, "timexes", json_integer((json_int_t)facts->n_timexes));
     json_object_set_new(o, "events", json_integer((json_int_t)facts->n_events));
+    json_object_set_new(o, "entities", json_integer((json_int_t)facts->n_entities));
+    json_object_set_new(o, "quotes", json_integer((json_int_t)facts->n_quotes));
     json_object_set_new(o, "extract_us", json_integer((json_int_t)info->extract_us));
     json_object_set_new(root, "stats", o);
 

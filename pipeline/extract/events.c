@@ -1,16 +1,122 @@
 /*
  * The timeline: each sentence whose first anchored DATE expression is a
  * calendar value becomes one event with that date. Events of the same date
- * stay separate and keep text order.
+ * stay separate and keep text order. The summary is the clause around the
+ * date; the event's entities are those mentioned in its sentence, its
+ * subject (even a pronoun) first.
  */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extract_int.h"
 
 /* Summaries longer than this are cut at a word boundary. */
 #define DL_SUMMARY_MAX 240
+/* Sentences up to this long are their own summary. */
+#define DL_SUMMARY_WHOLE 160
+/* A clause shorter than this takes in the next one. */
+#define DL_CLAUSE_MIN 48
+
+/* Length of a clause boundary at @p i ("; ", " — ", ", which"), 0 if none. */
+static size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t end)
+{
+    const char *t = text.p;
+    const dl_lexicon *cw = NULL;
+
+    if (t[i] == ';' || t[i] == '(' || t[i] == ')')
+        return 1;
+    if (t[i] == ' ' && i + 4 < end && (unsigned char)t[i + 1] == 0xE2 &&
+        (unsigned char)t[i + 2] == 0x80 &&
+        ((unsigned char)t[i + 3] == 0x94 || (unsigned char)t[i + 3] == 0x93))
+        return 4;
+    if (t[i] == ' ' && i + 3 < end && t[i + 1] == '-' && t[i + 2] == '-')
+        return 3;
+    if (t[i] != ',' || i + 2 >= end || t[i + 1] != ' ')
+        return 0;
+    for (size_t l = 0; l < r->n_lex; l++)
+        if (!strcmp(r->lex[l].name, "clause_word"))
+            cw = &r->lex[l];
+    if (!cw)
+        return 0;
+    size_t w = i + 2, e = w;
+    while (e < end && ((t[e] | 0x20) >= 'a' && (t[e] | 0x20) <= 'z'))
+        e++;
+    return e > w && dl_lexicon_get(cw, t + w, e - w) ? 1 : 0;
+}
+
+/* The clause of sentence @p s around [a, b). */
+static void clause_around(const dl_rules *r, dl_slice text, const dl_sentence *s, size_t a,
+                          size_t b, size_t *cs, size_t *ce)
+{
+    size_t start = s->start, end = s->end, n;
+
+    *cs = start;
+    *ce = end;
+    if (end - start <= DL_SUMMARY_WHOLE)
+        return;
+    for (size_t i = b; i < end; i++)
+        if ((n = clause_break(r, text, i, end))) {
+            *ce = i;
+            /* Too short to say anything: take in the next clause. */
+            if (*ce - *cs >= DL_CLAUSE_MIN)
+                break;
+            i += n;
+        }
+    /* Keep the sentence's start (its subject) unless that makes it too long. */
+    if (*ce - start > DL_SUMMARY_MAX) {
+        for (size_t i = a; i-- > start;)
+            if ((n = clause_break(r, text, i, end))) {
+                *cs = i + n;
+                break;
+            }
+    }
+    while (*cs < *ce && (text.p[*cs] == ' ' || text.p[*cs] == ','))
+        (*cs)++;
+    while (*ce > *cs && (text.p[*ce - 1] == ' ' || text.p[*ce - 1] == ','))
+        (*ce)--;
+    if (*ce - *cs < DL_CLAUSE_MIN / 2) {
+        *cs = start;
+        *ce = end;
+    }
+}
+
+static int push_ev_ent(dl_extractor *ex, size_t first, int entity)
+{
+    if (entity < 0)
+        return 0;
+    for (size_t k = first; k < ex->n_ev_ents; k++)
+        if (ex->ev_ents[k] == (size_t)entity)
+            return 0;
+    if (dl_grow((void **)&ex->ev_ents, &ex->cap_ev_ents, ex->n_ev_ents, sizeof(*ex->ev_ents)))
+        return DL_ENOMEM;
+    ex->ev_ents[ex->n_ev_ents++] = (size_t)entity;
+    return 0;
+}
+
+/* The entities of sentence @p si: its subject, then every mention in order. */
+static int event_entities(dl_extractor *ex, size_t si, dl_event *ev)
+{
+    const dl_sentence *s = &ex->sentences[si];
+    size_t lo = 0, hi = ex->n_ments;
+
+    ev->entities = ex->n_ev_ents;
+    if (ex->sent_subject && push_ev_ent(ex, ev->entities, ex->sent_subject[si]))
+        return DL_ENOMEM;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->ments[mid].start < s->start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t m = lo; m < ex->n_ments && ex->ments[m].start < s->end; m++)
+        if (push_ev_ent(ex, ev->entities, ex->ments[m].entity))
+            return DL_ENOMEM;
+    ev->n_entities = ex->n_ev_ents - ev->entities;
+    return 0;
+}
 
 /* The granularity of a calendar value: 19 (century), 199 (decade), 1999,
  * 1999-Q3, 1999-H1, 1999-SU, 1999-W07, 1999-07, 1999-07-04. */
@@ -57,6 +163,7 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
     size_t last_sentence = (size_t)-1;
 
     ex->n_events = 0;
+    ex->n_ev_ents = 0;
     for (size_t i = 0; i < ex->n_timexes; i++) {
         const dl_timex *tx = &ex->timexes[i];
         dl_event *ev;
@@ -78,8 +185,10 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
         snprintf(ev->date, sizeof(ev->date), "%.*s", (int)strcspn(tx->value, "T"), tx->value);
         ev->sentence = tx->sentence;
         ev->resolution = resolution_of(tx->value);
-        ev->summary_start = ex->sentences[tx->sentence].start;
-        ev->summary_end = ex->sentences[tx->sentence].end;
+        clause_around(ex->rules, text, &ex->sentences[tx->sentence], tx->start, tx->end,
+                      &ev->summary_start, &ev->summary_end);
+        if (event_entities(ex, tx->sentence, ev))
+            return DL_ENOMEM;
         if (ev->summary_end - ev->summary_start > DL_SUMMARY_MAX) {
             size_t e = ev->summary_start + DL_SUMMARY_MAX;
             while (e > ev->summary_start && text.p[e] != ' ')

@@ -13,6 +13,55 @@ typedef struct dl_candidate {
     size_t cap_start[DL_CAP__COUNT], cap_end[DL_CAP__COUNT];
 } dl_candidate;
 
+/* Caps per text: bad input (5,000 names, megabytes of quotes) costs bounded memory. */
+#define DL_MAX_ENTITIES 2000
+#define DL_MAX_MENTIONS 20000
+#define DL_MAX_QUOTES 2000
+
+/* A word of the text (see entities.c for the flags). */
+typedef struct dl_tok {
+    size_t start, end; /* the word, without a possessive 's */
+    uint32_t flags;
+    uint32_t sent;     /* sentence index */
+} dl_tok;
+
+typedef enum { DL_M_NAME = 0, DL_M_ALIAS, DL_M_EPITHET, DL_M_PRONOUN } dl_mention_type;
+
+/* A mention of an entity. */
+typedef struct dl_mention {
+    size_t start, end;
+    int entity;       /* index into ex->ents, -1: none */
+    uint8_t type;     /* dl_mention_type */
+    uint8_t subject;  /* the subject of its sentence */
+    uint8_t quoted;   /* inside a quotation */
+    uint32_t sent;
+    uint32_t tok;     /* first token */
+} dl_mention;
+
+/* An entity while it is being built. */
+typedef struct dl_ent {
+    dl_entity_kind kind;
+    dl_span name;
+    dl_span given, surname; /* persons: first and last word of the name */
+    int age;
+    char gender;
+    int n_mentions;
+    int full;               /* persons: named with two or more words */
+    size_t last;            /* offset of its latest mention, for recency */
+    size_t desc_first;      /* descriptors: a chain through ex->descs */
+} dl_ent;
+
+/* Where a quote's marks are: [open_mark, start) and [end, close_end). */
+typedef struct dl_qwork {
+    size_t open_mark, close_end;
+    int cont; /* continues the previous quote in a new paragraph */
+} dl_qwork;
+
+typedef struct dl_desc {
+    dl_span span;
+    int entity;
+} dl_desc;
+
 /* Probe cache slot (extract.c): previous byte + first word -> which rules
  * may match there. */
 #define DL_PROBE_SLOTS 65536 /* a power of two */
@@ -49,7 +98,61 @@ struct dl_extractor {
     size_t n_timexes, cap_timexes;
     dl_event *events;
     size_t n_events, cap_events;
+
+    pcre2_match_data *amd; /* for anchored patterns (ages, cues) */
+    dl_tok *toks;
+    size_t n_toks, cap_toks;
+    dl_mention *ments;
+    size_t n_ments, cap_ments;
+    dl_ent *ents;
+    size_t n_ents, cap_ents;
+    dl_desc *descs;
+    size_t n_descs, cap_descs;
+    int *sent_subject; /* per sentence: entity of its subject, -1 */
+    size_t cap_sent_subject;
+    dl_entity *entities;
+    size_t n_published, cap_entities;
+    dl_span *spans;
+    size_t n_spans, cap_spans;
+    dl_quote *quotes;
+    size_t n_quotes, cap_quotes;
+    dl_qwork *qwork;
+    size_t cap_qwork;
+    int pending_cont;
+    size_t *ev_ents;
+    size_t n_ev_ents, cap_ev_ents;
 };
+
+/** Grows @p *arr (of @p size-byte elements) to hold at least @p n + 1. */
+int dl_grow(void **arr, size_t *cap, size_t n, size_t size);
+
+/** Finds names and their entities (ex->ents, ex->ments in text order). */
+int dl_entities_find(dl_extractor *ex, dl_slice text);
+
+/** Sentence subjects, epithets, ages and descriptors (after dl_quotes_pair
+ *  and dl_quotes_mark_mentions, so quoted words are never subjects). */
+int dl_entities_link(dl_extractor *ex, dl_slice text);
+
+/** Resolves a pronoun at @p pos ('m', 'f' or 0 for either) to an entity, -1 if unclear. */
+int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender);
+
+/** The entity a mention covering [start,end) refers to, -1 if none. */
+int dl_entities_at(dl_extractor *ex, size_t start, size_t end);
+
+/** Flags the words in [start, end) as quoted. */
+void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end);
+
+/** Pairs quotation marks into ex->quotes (speakers unknown yet). */
+int dl_quotes_pair(dl_extractor *ex, dl_slice text);
+
+/** Flags the mentions inside quotes. */
+void dl_quotes_mark_mentions(dl_extractor *ex);
+
+/** Finds each quote's cue and speaker (after dl_entities_link). */
+int dl_quotes_attribute(dl_extractor *ex, dl_slice text);
+
+/** Builds the public entity arrays (after quotes: speakers count as mentions). */
+int dl_entities_publish(dl_extractor *ex, dl_slice text);
 
 int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end);
 

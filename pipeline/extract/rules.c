@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
 #include <yaml.h>
 
 #include "probe.h"
@@ -569,6 +570,211 @@ int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
     return bsearch(&key, r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp) != NULL;
 }
 
+/* ---- entities and quotes ----------------------------------------------- */
+
+static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char *what,
+                          dl_apatterns *out)
+{
+    if (def->type != YAML_SEQUENCE_NODE)
+        return node_err(ld, f, def, "%s must be a list of patterns", what);
+    for (yaml_node_item_t *it = def->data.sequence.items.start; it < def->data.sequence.items.top;
+         it++) {
+        yaml_node_t *v = node(f, *it);
+        dl_apattern *na, *ap;
+        int rc;
+        if (!scalar(v))
+            return node_err(ld, f, v, "%s: a pattern is a string", what);
+        if (!(na = realloc(out->v, (out->n + 1) * sizeof(*na))))
+            return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+        out->v = na;
+        ap = &out->v[out->n];
+        memset(ap, 0, sizeof(*ap));
+        if ((rc = compile(ld, f, v, scalar(v), 0, 0, &ap->re)))
+            return rc;
+        out->n++;
+        ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
+        ap->g_subject = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "subject");
+        ap->g_cue = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "cue");
+        ap->g_age = ap->g_age > 0 ? ap->g_age : 0;
+        ap->g_subject = ap->g_subject > 0 ? ap->g_subject : 0;
+        ap->g_cue = ap->g_cue > 0 ? ap->g_cue : 0;
+    }
+    return 0;
+}
+
+static int parse_kind(const char *s)
+{
+    static const char *const kinds[] = {"PERSON", "ORG", "PLACE", "WORK"};
+
+    return parse_enum(s, kinds, 4);
+}
+
+/* Adds the names of an iso-codes JSON file (Debian package iso-codes):
+ * ISO 3166-1 countries (name, common_name) or ISO 3166-2 subdivisions of
+ * the listed countries. Names with a comma ("Korea, Republic of") are left
+ * out: text never says them that way. */
+static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path, const char *key,
+                    yaml_node_t *countries, int kind)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr), *arr;
+    size_t i;
+    json_t *item;
+    int rc = 0;
+
+    if (!root)
+        return node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)",
+                        path, jerr.text);
+    if (!(arr = json_object_get(root, key)) || !json_is_array(arr)) {
+        json_decref(root);
+        return node_err(ld, f, at, "%s has no '%s' list", path, key);
+    }
+    json_array_foreach(arr, i, item)
+    {
+        static const char *const fields[] = {"name", "common_name"};
+        const char *code = json_string_value(json_object_get(item, "code"));
+        if (countries) {
+            int keep = 0;
+            for (yaml_node_item_t *it = countries->data.sequence.items.start;
+                 code && it < countries->data.sequence.items.top; it++) {
+                const char *c = scalar(node(f, *it));
+                if (c && !strncmp(code, c, strlen(c)) && code[strlen(c)] == '-')
+                    keep = 1;
+            }
+            if (!keep)
+                continue;
+        }
+        for (int k = 0; k < 2 && !rc; k++) {
+            const char *name = json_string_value(json_object_get(item, fields[k]));
+            if (name && !strchr(name, ',') && !strchr(name, '('))
+                rc = dl_gaz_add(&ld->r->gaz, name, strlen(name), kind);
+        }
+        if (rc)
+            break;
+    }
+    json_decref(root);
+    return rc ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
+}
+
+static int load_gazetteer(loader *ld, rule_file *f, yaml_node_t *def)
+{
+    int kind = -1, rc;
+    const char *lexname = NULL, *iso1 = NULL, *iso2 = NULL;
+    yaml_node_t *countries = NULL, *at = def;
+
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "a gazetteer is a mapping (kind and lexicon, iso3166_1 or "
+                                    "iso3166_2)");
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        const char *key = scalar(k);
+        if (key && !strcmp(key, "countries")) {
+            if (v->type != YAML_SEQUENCE_NODE)
+                return node_err(ld, f, v, "countries must be a list of ISO 3166-1 codes");
+            countries = v;
+            continue;
+        }
+        if (!key || !scalar(v))
+            return node_err(ld, f, key ? v : k, "gazetteer keys take a word");
+        if (!strcmp(key, "kind")) {
+            if ((kind = parse_kind(scalar(v))) < 0)
+                return node_err(ld, f, v, "kind must be PERSON, ORG, PLACE or WORK");
+        } else if (!strcmp(key, "lexicon")) {
+            lexname = scalar(v);
+            at = v;
+        } else if (!strcmp(key, "iso3166_1")) {
+            iso1 = scalar(v);
+            at = v;
+        } else if (!strcmp(key, "iso3166_2")) {
+            iso2 = scalar(v);
+            at = v;
+        } else if (strcmp(key, "source")) {
+            return node_err(ld, f, k, "unknown gazetteer key '%s' (kind, lexicon, iso3166_1, "
+                                      "iso3166_2, countries, source)",
+                            key);
+        }
+    }
+    if (kind < 0)
+        return node_err(ld, f, def, "gazetteer without a kind");
+    if (!!lexname + !!iso1 + !!iso2 != 1)
+        return node_err(ld, f, def, "a gazetteer takes one of lexicon, iso3166_1, iso3166_2");
+    if (iso1)
+        return load_iso(ld, f, at, iso1, "3166-1", NULL, kind);
+    if (iso2)
+        return load_iso(ld, f, at, iso2, "3166-2", countries, kind);
+    const dl_lexicon *lex = lexicon_find(ld->r, lexname, strlen(lexname));
+    if (!lex)
+        return node_err(ld, f, at, "unknown lexicon '%s'", lexname);
+    for (size_t i = 0; i < lex->n; i++)
+        if ((rc = dl_gaz_add(&ld->r->gaz, lex->entries[i].word, strlen(lex->entries[i].word),
+                             kind)))
+            return dl_err_set(ld->err, rc, "out of memory");
+    return 0;
+}
+
+static int load_entities(loader *ld, rule_file *f, yaml_node_t *def, int quotes)
+{
+    int rc;
+
+    if (def->type != YAML_MAPPING_NODE)
+        return node_err(ld, f, def, "%s must be a mapping", quotes ? "quotes" : "entities");
+    for (yaml_node_pair_t *pr = def->data.mapping.pairs.start; pr < def->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = node(f, pr->key), *v = node(f, pr->value);
+        const char *key = scalar(k) ? scalar(k) : "?";
+        if (!quotes && !strcmp(key, "gazetteers")) {
+            if (v->type != YAML_SEQUENCE_NODE)
+                return node_err(ld, f, v, "gazetteers must be a list");
+            for (yaml_node_item_t *it = v->data.sequence.items.start;
+                 it < v->data.sequence.items.top; it++)
+                if ((rc = load_gazetteer(ld, f, node(f, *it))))
+                    return rc;
+        } else if (!quotes && !strcmp(key, "age_after")) {
+            if ((rc = load_apatterns(ld, f, v, key, &ld->r->age_after)))
+                return rc;
+        } else if (!quotes && !strcmp(key, "age_before")) {
+            if ((rc = load_apatterns(ld, f, v, key, &ld->r->age_before)))
+                return rc;
+        } else if (quotes && !strcmp(key, "cue_after")) {
+            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_after)))
+                return rc;
+        } else if (quotes && !strcmp(key, "cue_before")) {
+            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_before)))
+                return rc;
+        } else {
+            return node_err(ld, f, k,
+                            quotes ? "unknown key '%s' in quotes (cue_after or cue_before)"
+                                   : "unknown key '%s' in entities (gazetteers, age_after or "
+                                     "age_before)",
+                            key);
+        }
+    }
+    return 0;
+}
+
+/* The entity and quote engines find their word lists by these names; a
+ * missing list is an empty one. */
+static void bind_entity_lexicons(dl_rules *r)
+{
+    dl_entity_lex *e = &r->elex;
+
+    e->given_name = lexicon_find(r, "given_name", 10);
+    e->surname = lexicon_find(r, "surname", 7);
+    e->title = lexicon_find(r, "person_title", 12);
+    e->particle = lexicon_find(r, "name_particle", 13);
+    e->connector = lexicon_find(r, "title_connector", 15);
+    e->org_word = lexicon_find(r, "org_word", 8);
+    e->role_noun = lexicon_find(r, "role_noun", 9);
+    e->role_modifier = lexicon_find(r, "role_modifier", 13);
+    e->kinship = lexicon_find(r, "kinship", 7);
+    e->not_name = lexicon_find(r, "not_name", 8);
+    e->pronoun = lexicon_find(r, "pronoun", 7);
+    e->speech_verb = lexicon_find(r, "speech_verb", 11);
+    e->org_name = lexicon_find(r, "org_name", 8);
+    e->work_name = lexicon_find(r, "work_name", 9);
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 static int parse_file(loader *ld, rule_file *f, uint64_t *hash)
@@ -681,10 +887,13 @@ static int load_all(loader *ld)
                 } else if (!strcmp(key, "sentences")) {
                     if ((rc = load_sentences(ld, f, v)))
                         return rc;
+                } else if (!strcmp(key, "entities") || !strcmp(key, "quotes")) {
+                    if ((rc = load_entities(ld, f, v, key[0] == 'q')))
+                        return rc;
                 } else {
                     return node_err(ld, f, k,
-                                    "unknown key '%s' (lexicons, fragments, cues, sentences or "
-                                    "timex)",
+                                    "unknown key '%s' (lexicons, fragments, cues, sentences, "
+                                    "timex, entities or quotes)",
                                     key);
                 }
             }
@@ -731,6 +940,7 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     if ((rc = load_all(&ld)))
         goto out;
     ld.r->number = lexicon_find(ld.r, "number", 6);
+    bind_entity_lexicons(ld.r);
     snprintf(ld.r->hash, sizeof(ld.r->hash), "%016llx", (unsigned long long)hash);
     *out = ld.r;
     ld.r = NULL;
@@ -774,6 +984,13 @@ void dl_rules_free(dl_rules *r)
     for (size_t i = 0; i < r->n_abbrev; i++)
         free(r->abbrev[i]);
     free(r->abbrev);
+    dl_apatterns *aps[] = {&r->age_after, &r->age_before, &r->cue_after, &r->cue_before};
+    for (size_t k = 0; k < sizeof(aps) / sizeof(aps[0]); k++) {
+        for (size_t i = 0; i < aps[k]->n; i++)
+            pcre2_code_free(aps[k]->v[i].re);
+        free(aps[k]->v);
+    }
+    dl_gaz_fini(&r->gaz);
     free(r);
 }
 

@@ -96,6 +96,41 @@ typedef struct dl_rule {
     int n_caps;
 } dl_rule;
 
+/* A pattern matched at a fixed position (ages, quote cues), with the
+ * numbers of its named groups (0: absent). */
+typedef struct dl_apattern {
+    pcre2_code *re;
+    int g_age, g_subject, g_cue;
+} dl_apattern;
+
+typedef struct dl_apatterns {
+    dl_apattern *v;
+    size_t n;
+} dl_apatterns;
+
+/* Names of places, organisations and works: an open-addressing hash set of
+ * normalised names (see dl_gaz_norm()) with their kind. */
+typedef struct dl_gaz_slot {
+    uint32_t off; /* into pool; 0 = empty slot */
+    uint32_t len;
+    uint32_t hash;
+    int kind;     /* dl_entity_kind */
+} dl_gaz_slot;
+
+typedef struct dl_gazetteer {
+    dl_gaz_slot *slots;
+    size_t cap, n; /* cap is a power of two */
+    char *pool;
+    size_t pool_len, pool_cap;
+    int max_words; /* longest name, in words */
+} dl_gazetteer;
+
+/* Word lists the entity and quote engines use, looked up by name once. */
+typedef struct dl_entity_lex {
+    const dl_lexicon *given_name, *surname, *title, *particle, *connector, *org_word,
+        *role_noun, *role_modifier, *kinship, *not_name, *pronoun, *speech_verb, *org_name, *work_name;
+} dl_entity_lex;
+
 struct dl_rules {
     dl_lexicon *lex;
     size_t n_lex;
@@ -106,10 +141,27 @@ struct dl_rules {
     char **abbrev;                      /* sorted, lower case */
     size_t n_abbrev;
     char hash[17];
+    dl_apatterns age_after, age_before; /* anchored after / ending before a mention */
+    dl_apatterns cue_after, cue_before; /* anchored after a closing / before an opening quote */
+    dl_gazetteer gaz;
+    dl_entity_lex elex;
 };
 
 /** Looks @p word (any case, @p len bytes) up in @p lex; NULL if absent. */
 const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len);
+
+/** Normalises a name for the gazetteer: lower case ASCII, curly apostrophes
+ *  as ', runs of white space as one space. @returns the length written
+ *  (at most @p size - 1), or 0 when the name does not fit. */
+size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size);
+
+/** Adds @p name (normalised here) with @p kind; the first kind given wins. */
+int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
+
+/** The kind of @p name (any case), or -1. */
+int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
+
+void dl_gaz_fini(dl_gazetteer *gaz);
 
 /** 1 if @p word (any case) is a configured abbreviation. */
 int dl_rules_is_abbrev(const dl_rules *rules, const char *word, size_t len);

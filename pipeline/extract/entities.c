@@ -1,0 +1,1126 @@
+/*
+ * Entities: people, organisations, places and works, with aliases, ages,
+ * descriptors and within-article coreference.
+ *
+ * One linear pass splits the text into words; runs of capitalised words
+ * are classified with the word lists of config/rules/en (gazetteers, given
+ * names, surnames, titles, organisation words). One-word mentions are then
+ * resolved against the people found (surname and given-name aliases) or
+ * made people by local evidence (a kinship noun before, an age or a speech
+ * verb after). A forward pass over the sentences tracks each sentence's
+ * subject and links epithets ("The Cravings author") to a person. All work
+ * is per word with lexicon look-ups; nothing is allocated per word.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "extract_int.h"
+
+enum {
+    T_CAP = 1 << 0,    /* starts with an upper-case letter */
+    T_UPPER = 1 << 1,  /* all upper case, two letters or more */
+    T_LOWER = 1 << 2,  /* starts with a lower-case letter */
+    T_NUM = 1 << 3,    /* starts with a digit */
+    T_POSS = 1 << 4,   /* followed by a possessive 's or ' */
+    T_SSTART = 1 << 5, /* first word of a sentence, a quotation or after a colon */
+    T_DOT = 1 << 6,    /* followed by '.' */
+    T_GLUE = 1 << 7,   /* only blanks between it and the next word (same sentence) */
+    T_COMMA = 1 << 8,  /* followed by ',' */
+    T_USED = 1 << 9,   /* part of a classified name */
+    T_QUOTED = 1 << 10, /* inside a quotation */
+};
+
+void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end)
+{
+    size_t lo = 0, hi = ex->n_toks;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->toks[mid].start < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < ex->n_toks && ex->toks[k].start < end; k++)
+        ex->toks[k].flags |= T_QUOTED;
+}
+
+/* Longest run of capitalised words considered a name. */
+#define DL_RUN_MAX 8
+/* How far back a pronoun or an epithet looks for its person, in bytes. */
+#define DL_COREF_WINDOW 3000
+
+const char *dl_entity_kind_name(dl_entity_kind kind)
+{
+    static const char *const names[] = {"PERSON", "ORG", "PLACE", "WORK"};
+
+    return (unsigned)kind < 4 ? names[kind] : "PERSON";
+}
+
+size_t dl_name_key(const char *name, size_t len, char *out, size_t size)
+{
+    return dl_gaz_norm(name, len, out, size);
+}
+
+int dl_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    void *na;
+    size_t ncap;
+
+    if (n < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 32;
+    while (ncap <= n)
+        ncap *= 2;
+    if (!(na = realloc(*arr, ncap * size)))
+        return DL_ENOMEM;
+    *arr = na;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- characters ---------------------------------------------------------- */
+
+static size_t utf8_cp(const char *s, size_t left, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (p[0] < 0x80 || left < 2) {
+        *cp = p[0];
+        return 1;
+    }
+    if ((p[0] & 0xE0) == 0xC0) {
+        *cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+        return 2;
+    }
+    if ((p[0] & 0xF0) == 0xE0 && left >= 3) {
+        *cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        return 3;
+    }
+    if (left >= 4) {
+        *cp = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
+              ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        return 4;
+    }
+    *cp = p[0];
+    return 1;
+}
+
+static int cp_letter(uint32_t c)
+{
+    if (c < 0x80)
+        return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    if (c >= 0xC0 && c <= 0x24F)
+        return c != 0xD7 && c != 0xF7;
+    return (c >= 0x370 && c <= 0x1FFF) || (c >= 0x3040 && c <= 0xD7FF) || c >= 0xF900;
+}
+
+static int cp_upper(uint32_t c)
+{
+    if (c < 0x80)
+        return c >= 'A' && c <= 'Z';
+    if (c >= 0xC0 && c <= 0xDE)
+        return c != 0xD7;
+    if (c >= 0x100 && c <= 0x17F)
+        return !(c & 1);
+    return (c >= 0x391 && c <= 0x3A9) || (c >= 0x410 && c <= 0x42F);
+}
+
+static int cp_digit(uint32_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* ---- words ---------------------------------------------------------------- */
+
+static int push_tok(dl_extractor *ex, size_t start, size_t end, uint32_t flags, uint32_t sent)
+{
+    if (dl_grow((void **)&ex->toks, &ex->cap_toks, ex->n_toks, sizeof(*ex->toks)))
+        return DL_ENOMEM;
+    ex->toks[ex->n_toks++] = (dl_tok){start, end, flags, sent};
+    return 0;
+}
+
+/* 1 if the text just before @p at (skipping blanks) opens a quotation,
+ * a parenthesis or follows a colon or dash: capitals there prove nothing. */
+static int after_opener(const char *t, size_t from, size_t at)
+{
+    while (at > from && (t[at - 1] == ' ' || t[at - 1] == '\t'))
+        at--;
+    if (at == from)
+        return 1;
+    unsigned char c = (unsigned char)t[at - 1];
+    if (c == '"' || c == '(' || c == ':' || c == '[')
+        return 1;
+    /* “ ‘ — – */
+    if (at - from >= 3 && (unsigned char)t[at - 3] == 0xE2 && (unsigned char)t[at - 2] == 0x80 &&
+        (c == 0x9C || c == 0x98 || c == 0x94 || c == 0x93))
+        return 1;
+    return 0;
+}
+
+static int tokenize(dl_extractor *ex, dl_slice text)
+{
+    const char *t = text.p;
+
+    ex->n_toks = 0;
+    for (size_t si = 0; si < ex->n_sentences; si++) {
+        size_t i = ex->sentences[si].start, end = ex->sentences[si].end;
+        size_t first = ex->n_toks;
+        while (i < end) {
+            uint32_t cp, flags = 0;
+            size_t n = utf8_cp(t + i, end - i, &cp), start = i, wend, letters = 0, uppers = 0;
+            int dotted = 0;
+            if (!cp_letter(cp) && !cp_digit(cp)) {
+                i += n;
+                continue;
+            }
+            if (cp_upper(cp))
+                flags |= T_CAP;
+            else if (cp_letter(cp))
+                flags |= T_LOWER;
+            else
+                flags |= T_NUM;
+            while (i < end) {
+                n = utf8_cp(t + i, end - i, &cp);
+                if (cp_letter(cp) || cp_digit(cp)) {
+                    letters += cp_letter(cp);
+                    uppers += cp_upper(cp);
+                    i += n;
+                    continue;
+                }
+                if (i + n >= end)
+                    break;
+                uint32_t next;
+                size_t nn = utf8_cp(t + i + n, end - i - n, &next);
+                if ((cp == '\'' || cp == 0x2019) && (next == 's' || next == 'S')) {
+                    /* A possessive 's ends the word; "it's", "don't" stay words. */
+                    uint32_t after = ' ';
+                    if (i + n + nn < end)
+                        utf8_cp(t + i + n + nn, end - i - n - nn, &after);
+                    if (!cp_letter(after) && !cp_digit(after)) {
+                        flags |= T_POSS;
+                        break;
+                    }
+                }
+                if ((cp == '\'' || cp == 0x2019 || cp == '-') && (cp_letter(next) || cp_digit(next))) {
+                    i += n;
+                    continue;
+                }
+                /* Initialisms: U.S., D.C. */
+                if (cp == '.' && cp_letter(next) && i - start == 1 + 2 * (size_t)dotted &&
+                    cp_upper(next)) {
+                    dotted++;
+                    i += n;
+                    continue;
+                }
+                break;
+            }
+            wend = i;
+            if (dotted && i < end && t[i] == '.' && wend - start == 1 + 2 * (size_t)dotted) {
+                i++;
+                wend = i; /* "U.S." keeps its last period */
+            }
+            if (letters >= 2 && letters == uppers)
+                flags |= T_UPPER;
+            if (flags & T_POSS) {
+                uint32_t c2;
+                i += utf8_cp(t + i, end - i, &c2); /* the apostrophe */
+                i++;                               /* the s */
+            } else if (i < end && (t[i] == '\'' || ((unsigned char)t[i] == 0xE2 && i + 2 < end &&
+                                                    (unsigned char)t[i + 1] == 0x80 &&
+                                                    (unsigned char)t[i + 2] == 0x99))) {
+                /* Plural possessive: "parents’ " */
+                if (t[wend - 1] == 's' && (i + (t[i] == '\'' ? 1 : 3) >= end ||
+                                           t[i + (t[i] == '\'' ? 1 : 3)] == ' ')) {
+                    flags |= T_POSS;
+                    i += t[i] == '\'' ? 1 : 3;
+                }
+            }
+            if (i < end && t[i] == '.')
+                flags |= T_DOT;
+            if (i < end && t[i] == ',')
+                flags |= T_COMMA;
+            if (ex->n_toks == first || after_opener(t, ex->sentences[si].start, start))
+                flags |= T_SSTART;
+            if (ex->n_toks > first) {
+                dl_tok *prev = &ex->toks[ex->n_toks - 1];
+                size_t g = prev->end;
+                /* skip the previous word's possessive */
+                if (prev->flags & T_POSS) {
+                    while (g < start && t[g] != ' ')
+                        g++;
+                }
+                int blank = 1;
+                for (size_t k = g; k < start; k++)
+                    if (t[k] != ' ' && t[k] != '\t')
+                        blank = 0;
+                if (blank)
+                    prev->flags |= T_GLUE;
+            }
+            if (push_tok(ex, start, wend, flags, (uint32_t)si))
+                return DL_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* ---- look-ups ------------------------------------------------------------- */
+
+static const char *lex(const dl_lexicon *l, const char *text, const dl_tok *tk)
+{
+    return l ? dl_lexicon_get(l, text + tk->start, tk->end - tk->start) : NULL;
+}
+
+static int tok_is(const char *text, const dl_tok *tk, const char *word)
+{
+    size_t n = strlen(word);
+
+    return tk->end - tk->start == n && !strncasecmp(text + tk->start, word, n);
+}
+
+static int same_text(const char *t, dl_span a, dl_span b)
+{
+    return a.end - a.start == b.end - b.start && a.end > a.start &&
+           !strncasecmp(t + a.start, t + b.start, a.end - a.start);
+}
+
+/* ---- entities and mentions ------------------------------------------------ */
+
+static int add_ent(dl_extractor *ex, dl_entity_kind kind, dl_span name)
+{
+    dl_ent *e;
+
+    if (ex->n_ents >= DL_MAX_ENTITIES)
+        return -1;
+    if (dl_grow((void **)&ex->ents, &ex->cap_ents, ex->n_ents, sizeof(*ex->ents)))
+        return DL_ENOMEM;
+    e = &ex->ents[ex->n_ents];
+    memset(e, 0, sizeof(*e));
+    e->kind = kind;
+    e->name = name;
+    e->age = -1;
+    e->desc_first = (size_t)-1;
+    return (int)ex->n_ents++;
+}
+
+static int add_mention(dl_extractor *ex, size_t start, size_t end, int entity, int type,
+                       size_t tok)
+{
+    dl_mention *m;
+
+    if (ex->n_ments >= DL_MAX_MENTIONS)
+        return 0;
+    if (dl_grow((void **)&ex->ments, &ex->cap_ments, ex->n_ments, sizeof(*ex->ments)))
+        return DL_ENOMEM;
+    m = &ex->ments[ex->n_ments++];
+    memset(m, 0, sizeof(*m));
+    m->start = start;
+    m->end = end;
+    m->entity = entity;
+    m->type = (uint8_t)type;
+    m->tok = (uint32_t)tok;
+    m->sent = ex->toks[tok].sent;
+    if (entity >= 0) {
+        ex->ents[entity].n_mentions++;
+        if (start > ex->ents[entity].last)
+            ex->ents[entity].last = start;
+    }
+    return 0;
+}
+
+/* The entity of @p kind named like @p name (any case), -1 if none. */
+static int find_named(dl_extractor *ex, dl_slice text, int kind, dl_span name)
+{
+    char a[128], b[128];
+    size_t na = dl_gaz_norm(text.p + name.start, name.end - name.start, a, sizeof(a));
+
+    if (!na)
+        return -1;
+    for (size_t i = 0; i < ex->n_ents; i++) {
+        const dl_ent *e = &ex->ents[i];
+        if ((int)e->kind != kind)
+            continue;
+        dl_span s = e->kind == DL_ENT_PERSON && e->full
+                        ? (dl_span){e->given.start, e->given.end}
+                        : e->name;
+        if (e->kind == DL_ENT_PERSON && e->full) {
+            /* Persons are keyed by given name + surname: "Donald J. Trump" = "Donald Trump". */
+            size_t n1 = dl_gaz_norm(text.p + e->given.start, e->given.end - e->given.start, b,
+                                    sizeof(b));
+            size_t n2;
+            if (!n1 || n1 + 2 >= sizeof(b))
+                continue;
+            b[n1] = ' ';
+            n2 = dl_gaz_norm(text.p + e->surname.start, e->surname.end - e->surname.start,
+                             b + n1 + 1, sizeof(b) - n1 - 1);
+            if (n2 && n1 + 1 + n2 == na && !memcmp(a, b, na))
+                return (int)i;
+            continue;
+        }
+        (void)s;
+        size_t nb = dl_gaz_norm(text.p + e->name.start, e->name.end - e->name.start, b, sizeof(b));
+        if (nb == na && !memcmp(a, b, na))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Adds a person named by words [a, b] (title stripped) and a mention of it. */
+static int add_person(dl_extractor *ex, dl_slice text, size_t a, size_t b, char gender,
+                      size_t mention_tok)
+{
+    const dl_tok *tk = ex->toks;
+    dl_span name = {tk[a].start, tk[b].end};
+    int id, rc;
+
+    if (b > a) {
+        /* Key on first and last word. */
+        char k[128];
+        size_t n1 = dl_gaz_norm(text.p + tk[a].start, tk[a].end - tk[a].start, k, sizeof(k));
+        (void)n1;
+        id = -1;
+        for (size_t i = 0; i < ex->n_ents; i++) {
+            dl_ent *e = &ex->ents[i];
+            if (e->kind == DL_ENT_PERSON && e->full &&
+                same_text(text.p, e->given, (dl_span){tk[a].start, tk[a].end}) &&
+                same_text(text.p, e->surname, (dl_span){tk[b].start, tk[b].end})) {
+                id = (int)i;
+                break;
+            }
+        }
+        if (id < 0) {
+            if ((id = add_ent(ex, DL_ENT_PERSON, name)) == DL_ENOMEM)
+                return DL_ENOMEM;
+            if (id < 0)
+                return 0;
+            ex->ents[id].full = 1;
+            ex->ents[id].given = (dl_span){tk[a].start, tk[a].end};
+            ex->ents[id].surname = (dl_span){tk[b].start, tk[b].end};
+        }
+        /* The fullest form names it: "Donald J. Trump" over "Donald Trump". */
+        if (name.end - name.start > ex->ents[id].name.end - ex->ents[id].name.start)
+            ex->ents[id].name = name;
+    } else {
+        if ((id = find_named(ex, text, DL_ENT_PERSON, name)) < 0) {
+            if ((id = add_ent(ex, DL_ENT_PERSON, name)) == DL_ENOMEM)
+                return DL_ENOMEM;
+            if (id < 0)
+                return 0;
+        }
+    }
+    if (gender && !ex->ents[id].gender)
+        ex->ents[id].gender = gender;
+    if ((rc = add_mention(ex, name.start, name.end, id, DL_M_NAME, mention_tok)))
+        return rc;
+    return 0;
+}
+
+static int add_other(dl_extractor *ex, dl_slice text, dl_entity_kind kind, dl_span name,
+                     size_t tok)
+{
+    int id = find_named(ex, text, (int)kind, name);
+
+    if (id < 0) {
+        if ((id = add_ent(ex, kind, name)) == DL_ENOMEM)
+            return DL_ENOMEM;
+        if (id < 0)
+            return 0;
+    }
+    return add_mention(ex, name.start, name.end, id, DL_M_NAME, tok);
+}
+
+static char gender_of(const char *v)
+{
+    return v && (v[0] == 'm' || v[0] == 'f') ? v[0] : 0;
+}
+
+/* Word @p i continues a name run started before it. */
+static int run_continues(dl_extractor *ex, dl_slice text, size_t i)
+{
+    const dl_tok *tk = ex->toks, *p = &tk[i - 1], *c = &tk[i];
+    const dl_entity_lex *L = &ex->rules->elex;
+
+    if (c->sent != p->sent || (p->flags & T_POSS) || (c->flags & T_NUM))
+        return 0;
+    if (!(p->flags & T_GLUE)) {
+        /* "Mr. Barrett", "John F. Kennedy": a period after a title or an initial. */
+        if (!(p->flags & T_DOT) || !(c->flags & T_CAP))
+            return 0;
+        if (!(p->end - p->start == 1 || lex(L->title, text.p, p)))
+            return 0;
+        for (size_t k = p->end + 1; k < c->start; k++)
+            if (text.p[k] != ' ')
+                return 0;
+    }
+    if (!(c->flags & T_CAP))
+        return 0;
+    if (lex(L->not_name, text.p, c))
+        return 0;
+    return 1;
+}
+
+/* Classifies the capitalised run [a, b] and records what it names. Words
+ * left over are single-word candidates for the next pass. */
+static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
+{
+    dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    const dl_gazetteer *gaz = &ex->rules->gaz;
+    char gender = 0;
+    int kind, rc, titled = 0;
+
+    while (a <= b && lex(L->not_name, text.p, &tk[a]) &&
+           dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start) < 0)
+        a++;
+    if (a > b)
+        return 0;
+    /* The whole run is a known name. */
+    if ((kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start)) >= 0) {
+        for (size_t k = a; k <= b; k++)
+            tk[k].flags |= T_USED;
+        return add_other(ex, text, (dl_entity_kind)kind, (dl_span){tk[a].start, tk[b].end}, a);
+    }
+    /* Organisations: "Lehman Brothers Holdings", "University of Utah". */
+    if (lex(L->org_word, text.p, &tk[b]) && (b > a || (tk[b].flags & T_GLUE))) {
+        size_t e = b;
+        /* "... of Justice", "... for Disease Control" */
+        if ((tk[b].flags & T_GLUE) && b + 2 < ex->n_toks && tk[b + 1].sent == tk[b].sent &&
+            (tok_is(text.p, &tk[b + 1], "of") || tok_is(text.p, &tk[b + 1], "for")) &&
+            (tk[b + 1].flags & T_GLUE) && (tk[b + 2].flags & T_CAP) &&
+            !lex(L->not_name, text.p, &tk[b + 2])) {
+            e = b + 2;
+            while (e + 1 < ex->n_toks && run_continues(ex, text, e + 1) &&
+                   !(tk[e].flags & T_POSS))
+                e++;
+        }
+        if (e > a) {
+            for (size_t k = a; k <= e; k++)
+                tk[k].flags |= T_USED;
+            return add_other(ex, text, DL_ENT_ORG, (dl_span){tk[a].start, tk[e].end}, a);
+        }
+    }
+    /* Titles: "Sen. Elizabeth Warren", "Mr. Barrett". */
+    while (a < b && lex(L->title, text.p, &tk[a])) {
+        gender = gender ? gender : gender_of(lex(L->title, text.p, &tk[a]));
+        titled = 1;
+        a++;
+    }
+    if (b - a >= 4)
+        return 0; /* too long for a name: a headline or a title */
+    if (titled || (b > a && lex(L->given_name, text.p, &tk[a]) && !(tk[a].flags & T_UPPER))) {
+        if (!gender && b > a)
+            gender = gender_of(lex(L->given_name, text.p, &tk[a]));
+        for (size_t k = a; k <= b; k++)
+            tk[k].flags |= T_USED;
+        return add_person(ex, text, a, b, gender, a);
+    }
+    /* Subject of a speech verb: "Pat Caddell said". */
+    if (b > a && (tk[b].flags & T_GLUE) && b + 1 < ex->n_toks &&
+        lex(L->speech_verb, text.p, &tk[b + 1]) && !(tk[a].flags & T_UPPER)) {
+        for (size_t k = a; k <= b; k++)
+            tk[k].flags |= T_USED;
+        return add_person(ex, text, a, b, 0, a);
+    }
+    /* Known names inside the run: "Utah" in "Salt Lake Utah Jazz"... */
+    for (size_t k = a; k <= b;) {
+        size_t best = 0;
+        int bk = -1;
+        for (size_t e = k; e <= b && e - k < (size_t)(gaz->max_words ? gaz->max_words : 1); e++) {
+            int kk = dl_gaz_get(gaz, text.p + tk[k].start, tk[e].end - tk[k].start);
+            if (kk >= 0) {
+                best = e;
+                bk = kk;
+            }
+        }
+        if (bk >= 0 && (best > k || b == a || !(tk[k].flags & T_SSTART))) {
+            for (size_t m = k; m <= best; m++)
+                tk[m].flags |= T_USED;
+            if ((rc = add_other(ex, text, (dl_entity_kind)bk, (dl_span){tk[k].start, tk[best].end},
+                                k)))
+                return rc;
+            k = best + 1;
+        } else {
+            k++;
+        }
+    }
+    return 0;
+}
+
+/* The full person whose surname (or else given name) is the word @p tk,
+ * the most recently mentioned before @p pos first. */
+static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk)
+{
+    dl_span w = {tk->start, tk->end};
+    int best = -1, pass;
+
+    for (pass = 0; pass < 2 && best < 0; pass++) {
+        size_t best_last = 0;
+        for (size_t i = 0; i < ex->n_ents; i++) {
+            const dl_ent *e = &ex->ents[i];
+            if (e->kind != DL_ENT_PERSON)
+                continue;
+            dl_span part = !e->full ? e->name : pass == 0 ? e->surname : e->given;
+            if (!same_text(text.p, part, w))
+                continue;
+            /* Prefer the one mentioned last before this word, else the first. */
+            size_t rank = e->last < tk->start ? e->last + 1 : 0;
+            if (best < 0 || rank > best_last) {
+                best = (int)i;
+                best_last = rank;
+            }
+        }
+    }
+    return best;
+}
+
+/* Evidence that a lone capitalised word is a person: "son, Jack",
+ * "daughter Luna", "Luna, 4,", "Caddell said". */
+static int lone_person_evidence(dl_extractor *ex, dl_slice text, size_t i)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+
+    if (i > 0 && tk[i - 1].sent == tk[i].sent && lex(L->kinship, text.p, &tk[i - 1]) &&
+        ((tk[i - 1].flags & T_GLUE) || (tk[i - 1].flags & T_COMMA)))
+        return 1;
+    if ((tk[i].flags & T_GLUE) && i + 1 < ex->n_toks && tk[i + 1].sent == tk[i].sent &&
+        lex(L->speech_verb, text.p, &tk[i + 1]))
+        return 1;
+    for (size_t k = 0; k < ex->rules->age_after.n; k++)
+        if (pcre2_match(ex->rules->age_after.v[k].re, (PCRE2_SPTR)text.p,
+                        tk[i].end + 40 < text.len ? tk[i].end + 40 : text.len, tk[i].end,
+                        PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, ex->amd, ex->mctx) >= 0)
+            return 1;
+    return 0;
+}
+
+static int resolve_lone_words(dl_extractor *ex, dl_slice text)
+{
+    dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    const dl_gazetteer *gaz = &ex->rules->gaz;
+    int rc, id, kind;
+
+    /* First people by evidence, so an earlier mention of them resolves too. */
+    for (size_t i = 0; i < ex->n_toks; i++) {
+        const char *g;
+        if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
+            lex(L->not_name, text.p, &tk[i]) || lex(L->pronoun, text.p, &tk[i]) ||
+            dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start) >= 0)
+            continue;
+        if ((i > 0 && tk[i - 1].sent == tk[i].sent && (tk[i - 1].flags & T_GLUE) &&
+             (tk[i - 1].flags & T_CAP)) ||
+            ((tk[i].flags & T_GLUE) && i + 1 < ex->n_toks && (tk[i + 1].flags & T_CAP) &&
+             tk[i + 1].sent == tk[i].sent))
+            continue; /* part of an unknown longer name */
+        if (person_by_part(ex, text, &tk[i]) >= 0 || !lone_person_evidence(ex, text, i))
+            continue;
+        g = lex(L->given_name, text.p, &tk[i]);
+        if (!g && (tk[i].flags & T_SSTART) && !lex(L->surname, text.p, &tk[i]))
+            continue;
+        if ((id = add_ent(ex, DL_ENT_PERSON, (dl_span){tk[i].start, tk[i].end})) == DL_ENOMEM)
+            return DL_ENOMEM;
+        if (id >= 0)
+            ex->ents[id].gender = gender_of(g);
+    }
+    /* Then every lone word: an alias of a person, or a known name. */
+    for (size_t i = 0; i < ex->n_toks; i++) {
+        if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
+            lex(L->pronoun, text.p, &tk[i]))
+            continue;
+        if ((id = person_by_part(ex, text, &tk[i])) >= 0) {
+            int type = ex->ents[id].full ? DL_M_ALIAS : DL_M_NAME;
+            tk[i].flags |= T_USED;
+            if ((rc = add_mention(ex, tk[i].start, tk[i].end, id, type, i)))
+                return rc;
+            continue;
+        }
+        if (lex(L->not_name, text.p, &tk[i]))
+            continue;
+        if ((kind = dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start)) >= 0) {
+            tk[i].flags |= T_USED;
+            if ((rc = add_other(ex, text, (dl_entity_kind)kind, (dl_span){tk[i].start, tk[i].end},
+                                i)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- sentences: subjects, epithets ---------------------------------------- */
+
+static int ment_cmp(const void *a, const void *b)
+{
+    const dl_mention *x = a, *y = b;
+
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->end > y->end ? -1 : x->end < y->end;
+}
+
+static int is_person(const dl_extractor *ex, int id)
+{
+    return id >= 0 && ex->ents[id].kind == DL_ENT_PERSON;
+}
+
+static int gender_ok(const dl_ent *e, char gender)
+{
+    return !gender || !e->gender || e->gender == gender;
+}
+
+int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
+{
+    size_t lo = 0, hi = ex->n_ments;
+    int any = -1;
+
+    /* Last mention starting before pos. */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->ments[mid].start < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo, seen = 0; k-- > 0 && seen < 60; seen++) {
+        const dl_mention *m = &ex->ments[k];
+        if (m->start + DL_COREF_WINDOW < pos)
+            break;
+        if (m->quoted || m->type == DL_M_PRONOUN || !is_person(ex, m->entity) ||
+            !gender_ok(&ex->ents[m->entity], gender))
+            continue;
+        if (m->subject)
+            return m->entity;
+        if (any < 0)
+            any = m->entity;
+    }
+    return any;
+}
+
+int dl_entities_at(dl_extractor *ex, size_t start, size_t end)
+{
+    size_t lo = 0, hi = ex->n_ments;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->ments[mid].start < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Mentions starting inside [start, end): the first person wins. */
+    for (size_t k = lo; k < ex->n_ments && ex->ments[k].start < end; k++)
+        if (is_person(ex, ex->ments[k].entity))
+            return ex->ments[k].entity;
+    for (size_t k = lo; k < ex->n_ments && ex->ments[k].start < end; k++)
+        if (ex->ments[k].entity >= 0)
+            return ex->ments[k].entity;
+    return -1;
+}
+
+static int add_desc(dl_extractor *ex, int entity, dl_span span)
+{
+    if (dl_grow((void **)&ex->descs, &ex->cap_descs, ex->n_descs, sizeof(*ex->descs)))
+        return DL_ENOMEM;
+    ex->descs[ex->n_descs++] = (dl_desc){span, entity};
+    return 0;
+}
+
+/* An epithet starting at word @p i ("the"): the + [modifiers] [Title words]
+ * + role noun. @returns the index of the role noun, or 0 if none; the
+ * capitalised title words are [*ts, *te] (*ts > *te when none). */
+static size_t epithet_at(dl_extractor *ex, dl_slice text, size_t i, size_t *ts, size_t *te)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    const dl_lexicon *mod = L->role_modifier;
+    size_t k, last_cap = 0, first_cap = 0;
+
+    if (!tok_is(text.p, &tk[i], "the"))
+        return 0;
+    for (k = i + 1; k < ex->n_toks && k <= i + 8; k++) {
+        const dl_tok *p = &tk[k - 1], *c = &tk[k];
+        if (c->sent != tk[i].sent || !(p->flags & T_GLUE))
+            return 0;
+        if ((p->flags & T_POSS) && !(c->flags & T_CAP))
+            return 0; /* "the company's spokesman": not a title */
+        if (c->flags & T_LOWER) {
+            if (lex(L->role_noun, text.p, c) && !(c->flags & T_POSS)) {
+                /* "the model train": a noun right after is not a role. */
+                if ((c->flags & T_GLUE) && k + 1 < ex->n_toks && (tk[k + 1].flags & T_LOWER) &&
+                    lex(L->role_noun, text.p, &tk[k + 1]))
+                    continue;
+                *ts = first_cap ? first_cap : 1;
+                *te = first_cap ? last_cap : 0;
+                return k;
+            }
+            if (last_cap && (tok_is(text.p, c, "the") || tok_is(text.p, c, "by") ||
+                             tok_is(text.p, c, "of") || tok_is(text.p, c, "and") ||
+                             tok_is(text.p, c, "for") || tok_is(text.p, c, "on")))
+                continue;
+            if (!last_cap && mod && lex(mod, text.p, c))
+                continue;
+            return 0;
+        }
+        if (c->flags & T_CAP) {
+            if (!first_cap)
+                first_cap = k;
+            last_cap = k;
+            continue;
+        }
+        if ((c->flags & T_NUM) && !last_cap)
+            continue; /* "the 34-year-old model" */
+        return 0;
+    }
+    return 0;
+}
+
+/* The most mentioned fully named person other than @p not, most recent on ties. */
+static int other_person(dl_extractor *ex, int not, size_t before)
+{
+    int best = -1;
+
+    for (size_t i = 0; i < ex->n_ents; i++) {
+        const dl_ent *e = &ex->ents[i];
+        if ((int)i == not || e->kind != DL_ENT_PERSON || !e->full || e->name.start >= before)
+            continue;
+        if (best < 0 || e->n_mentions > ex->ents[best].n_mentions ||
+            (e->n_mentions == ex->ents[best].n_mentions && e->last > ex->ents[best].last))
+            best = (int)i;
+    }
+    return best;
+}
+
+/* Forward pass over sentences: links epithets, finds subjects. */
+static int link_sentences(dl_extractor *ex, dl_slice text)
+{
+    dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    size_t mi = 0, ti = 0, n_named = ex->n_ments;
+    int focus = -1, rc, idle = 0;
+
+    if (dl_grow((void **)&ex->sent_subject, &ex->cap_sent_subject, ex->n_sentences,
+                sizeof(*ex->sent_subject)))
+        return DL_ENOMEM;
+    for (size_t si = 0; si < ex->n_sentences; si++) {
+        size_t first_tok = ti, subj_limit;
+        int subject = -1;
+        ex->sent_subject[si] = -1;
+        int narrative = 0;
+        while (ti < ex->n_toks && tk[ti].sent == si) {
+            narrative |= !(tk[ti].flags & T_QUOTED);
+            ti++;
+        }
+        if (first_tok == ti || !narrative)
+            continue; /* words inside quotes have the speaker's point of view */
+        /* The focus fades after sentences with no person as subject. */
+        if (focus >= 0 && ++idle > 6)
+            focus = -1;
+        /* The subject is among the first words: "The Utah native, who ...". */
+        subj_limit = first_tok + 3;
+        for (size_t k = first_tok; k < ti; k++) {
+            size_t ts, te, role;
+            int who = -1;
+            if ((tk[k].flags & T_QUOTED) || !(role = epithet_at(ex, text, k, &ts, &te)))
+                continue;
+            dl_span span = {tk[k].start, tk[role].end};
+            int is_subject = k < subj_limit;
+            /* The title words name a work (or a place or organisation). */
+            if (ts <= te) {
+                dl_span title = {tk[ts].start, tk[te].end};
+                int kind = dl_gaz_get(&ex->rules->gaz, text.p + title.start,
+                                      title.end - title.start);
+                int pid = dl_entities_at(ex, title.start, title.end);
+                if (kind == DL_ENT_ORG)
+                    continue; /* "the White House spokesman": someone else */
+                if (kind < 0 && !(is_person(ex, pid) && ts == te)) {
+                    if ((rc = add_other(ex, text, DL_ENT_WORK, title, ts)))
+                        return rc;
+                }
+            }
+            if (is_subject)
+                who = focus >= 0 ? focus : other_person(ex, -1, tk[k].start);
+            else if (ts <= te || lex(L->kinship, text.p, &tk[role]) == NULL)
+                who = ts <= te ? other_person(ex, subject >= 0 ? subject : focus, tk[k].start)
+                               : -1;
+            if (who < 0)
+                continue;
+            if ((rc = add_mention(ex, span.start, span.end, who, DL_M_EPITHET, k)))
+                return rc;
+            if ((rc = add_desc(ex, who, span)))
+                return rc;
+            if (is_subject && subject < 0)
+                subject = who;
+            k = role;
+        }
+        /* Named subjects and subject pronouns. */
+        while (mi < n_named && ex->ments[mi].sent < si)
+            mi++;
+        if (subject < 0) {
+            for (size_t m = mi; m < n_named && ex->ments[m].sent == si; m++)
+                if (ex->ments[m].tok < subj_limit && !ex->ments[m].quoted &&
+                    is_person(ex, ex->ments[m].entity)) {
+                    subject = ex->ments[m].entity;
+                    ex->ments[m].subject = 1;
+                    break;
+                }
+        }
+        if (subject < 0) {
+            for (size_t k = first_tok; k < ti && k < subj_limit; k++) {
+                const char *g = lex(L->pronoun, text.p, &tk[k]);
+                if (g && (g[0] == 'm' || g[0] == 'f') && !(tk[k].flags & T_QUOTED)) {
+                    int who = dl_entities_resolve_pronoun(ex, tk[k].start, g[0]);
+                    if (focus >= 0 && gender_ok(&ex->ents[focus], g[0]))
+                        who = focus;
+                    subject = who;
+                    break;
+                }
+            }
+        }
+        if (subject >= 0) {
+            focus = subject;
+            idle = 0;
+            ex->sent_subject[si] = subject;
+        }
+    }
+    /* Epithet mentions were appended: keep mentions in text order. */
+    if (ex->n_ments > 1)
+        qsort(ex->ments, ex->n_ments, sizeof(*ex->ments), ment_cmp);
+    /* Mark subjects of epithets again after sorting (flag by position). */
+    for (size_t m = 0; m < ex->n_ments; m++) {
+        dl_mention *mt = &ex->ments[m];
+        if (mt->type == DL_M_EPITHET && ex->sent_subject[mt->sent] == mt->entity &&
+            mt->tok < ex->n_toks && (mt->tok == 0 || tk[mt->tok - 1].sent != mt->sent ||
+                                     mt->tok < 3 || (tk[mt->tok].flags & T_SSTART)))
+            mt->subject = 1;
+    }
+    return 0;
+}
+
+/* ---- ages and descriptors ------------------------------------------------- */
+
+static int age_value(dl_extractor *ex, dl_slice text, int group)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->amd);
+    int v = 0;
+
+    if (group <= 0 || ov[2 * group] == PCRE2_UNSET)
+        return -1;
+    for (size_t k = ov[2 * group]; k < ov[2 * group + 1]; k++)
+        v = v * 10 + (text.p[k] - '0');
+    return v;
+}
+
+static void find_age(dl_extractor *ex, dl_slice text, const dl_mention *m)
+{
+    const dl_rules *r = ex->rules;
+    dl_ent *e = &ex->ents[m->entity];
+
+    if (e->age >= 0)
+        return;
+    for (size_t k = 0; k < r->age_after.n && e->age < 0; k++) {
+        size_t to = m->end + 40 < text.len ? m->end + 40 : text.len;
+        if (pcre2_match(r->age_after.v[k].re, (PCRE2_SPTR)text.p, to, m->end,
+                        PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, ex->amd, ex->mctx) >= 0)
+            e->age = age_value(ex, text, r->age_after.v[k].g_age);
+    }
+    for (size_t k = 0; k < r->age_before.n && e->age < 0; k++) {
+        size_t from = m->start > 40 ? m->start - 40 : 0;
+        if (pcre2_match(r->age_before.v[k].re, (PCRE2_SPTR)text.p, m->start, from,
+                        PCRE2_NO_UTF_CHECK, ex->amd, ex->mctx) >= 0)
+            e->age = age_value(ex, text, r->age_before.v[k].g_age);
+    }
+}
+
+/* Descriptors around a person's name: "model Chrissy Teigen", "her son, Jack",
+ * "John Smith, a former senator,". */
+static int name_descriptors(dl_extractor *ex, dl_slice text, const dl_mention *m)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    size_t i = m->tok;
+    int rc;
+
+    if (i > 0 && tk[i - 1].sent == tk[i].sent && (tk[i - 1].flags & T_LOWER) &&
+        ((tk[i - 1].flags & T_GLUE) || (tk[i - 1].flags & T_COMMA))) {
+        if (lex(L->kinship, text.p, &tk[i - 1]) || lex(L->role_noun, text.p, &tk[i - 1])) {
+            size_t s = i - 1;
+            /* Modifiers before a role: "Republican presidential nominee". */
+            while (!lex(L->kinship, text.p, &tk[i - 1]) && s > 0 && s + 3 >= i &&
+                   tk[s - 1].sent == tk[i].sent && (tk[s - 1].flags & T_GLUE) &&
+                   !(tk[s - 1].flags & T_SSTART && tok_is(text.p, &tk[s - 1], "the")) &&
+                   (lex(L->role_modifier, text.p, &tk[s - 1]) ||
+                    lex(L->role_noun, text.p, &tk[s - 1]) ||
+                    ((tk[s - 1].flags & T_CAP) && lex(L->not_name, text.p, &tk[s - 1]) &&
+                     !lex(L->pronoun, text.p, &tk[s - 1]) && !tok_is(text.p, &tk[s - 1], "the") &&
+                     !tok_is(text.p, &tk[s - 1], "a"))))
+                s--;
+            if ((rc = add_desc(ex, m->entity, (dl_span){tk[s].start, tk[i - 1].end})))
+                return rc;
+        }
+    }
+    /* Apposition: ", a|an|the ... role," */
+    size_t j = i;
+    while (j + 1 < ex->n_toks && tk[j].end < m->end)
+        j++;
+    if ((tk[j].flags & T_COMMA) && j + 2 < ex->n_toks && tk[j + 1].sent == tk[j].sent &&
+        (tok_is(text.p, &tk[j + 1], "a") || tok_is(text.p, &tk[j + 1], "an") ||
+         tok_is(text.p, &tk[j + 1], "the"))) {
+        for (size_t k = j + 2; k < ex->n_toks && k <= j + 7 && tk[k].sent == tk[j].sent; k++) {
+            if (lex(L->role_noun, text.p, &tk[k]) && !(tk[k].flags & T_GLUE &&
+                                                     k + 1 < ex->n_toks &&
+                                                     (tk[k + 1].flags & T_LOWER) &&
+                                                     !tok_is(text.p, &tk[k + 1], "who"))) {
+                return add_desc(ex, m->entity, (dl_span){tk[j + 1].start, tk[k].end});
+            }
+            if (!(tk[k - 1].flags & T_GLUE))
+                break;
+        }
+    }
+    return 0;
+}
+
+int dl_entities_find(dl_extractor *ex, dl_slice text)
+{
+    int rc;
+    size_t i = 0;
+
+    ex->n_ents = ex->n_ments = ex->n_descs = 0;
+    if ((rc = tokenize(ex, text)))
+        return rc;
+    while (i < ex->n_toks) {
+        size_t b = i;
+        if (!(ex->toks[i].flags & T_CAP)) {
+            i++;
+            continue;
+        }
+        while (b + 1 < ex->n_toks && b - i + 1 < DL_RUN_MAX && run_continues(ex, text, b + 1))
+            b++;
+        if (b - i + 1 < DL_RUN_MAX || !(ex->toks[b].flags & T_GLUE) ||
+            !run_continues(ex, text, b + 1)) {
+            if ((rc = classify_run(ex, text, i, b)))
+                return rc;
+        } else {
+            /* A run longer than any name (all caps, a headline): skip it whole. */
+            while (b + 1 < ex->n_toks && run_continues(ex, text, b + 1))
+                b++;
+        }
+        i = b + 1;
+    }
+    if ((rc = resolve_lone_words(ex, text)))
+        return rc;
+    if (ex->n_ments > 1)
+        qsort(ex->ments, ex->n_ments, sizeof(*ex->ments), ment_cmp);
+    return 0;
+}
+
+int dl_entities_link(dl_extractor *ex, dl_slice text)
+{
+    int rc;
+
+    if ((rc = link_sentences(ex, text)))
+        return rc;
+    for (size_t m = 0; m < ex->n_ments; m++) {
+        const dl_mention *mt = &ex->ments[m];
+        if (!is_person(ex, mt->entity))
+            continue;
+        find_age(ex, text, mt);
+        if (mt->type != DL_M_EPITHET && (rc = name_descriptors(ex, text, mt)))
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- publication ------------------------------------------------------------ */
+
+static int push_span(dl_extractor *ex, dl_span s)
+{
+    if (dl_grow((void **)&ex->spans, &ex->cap_spans, ex->n_spans, sizeof(*ex->spans)))
+        return DL_ENOMEM;
+    ex->spans[ex->n_spans++] = s;
+    return 0;
+}
+
+/* 1 if a span with the same text (any case) is among spans[from, n_spans). */
+static int have_span(dl_extractor *ex, const char *t, size_t from, dl_span s)
+{
+    for (size_t k = from; k < ex->n_spans; k++)
+        if (same_text(t, ex->spans[k], s))
+            return 1;
+    return 0;
+}
+
+int dl_entities_publish(dl_extractor *ex, dl_slice text)
+{
+    size_t *order = NULL, *rank = NULL;
+    size_t n = 0;
+    int rc = DL_ENOMEM;
+
+    ex->n_spans = 0;
+    if (dl_grow((void **)&ex->entities, &ex->cap_entities, ex->n_ents, sizeof(*ex->entities)))
+        return DL_ENOMEM;
+    if (!(order = malloc((ex->n_ents + 1) * sizeof(*order))) ||
+        !(rank = malloc((ex->n_ents + 1) * sizeof(*rank))))
+        goto out;
+    /* Entities in order of first mention; entities never mentioned are dropped. */
+    for (size_t i = 0; i < ex->n_ents; i++)
+        rank[i] = (size_t)-1;
+    for (size_t m = 0; m < ex->n_ments; m++) {
+        int e = ex->ments[m].entity;
+        if (e >= 0 && rank[e] == (size_t)-1) {
+            rank[e] = n;
+            order[n++] = (size_t)e;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const dl_ent *e = &ex->ents[order[k]];
+        dl_entity *out = &ex->entities[k];
+        memset(out, 0, sizeof(*out));
+        out->kind = e->kind;
+        out->name = e->name;
+        out->age = e->age;
+        out->gender = e->gender;
+        out->aliases = ex->n_spans;
+        if (e->kind == DL_ENT_PERSON && e->full) {
+            if (push_span(ex, e->surname))
+                goto out;
+            if (!same_text(text.p, e->given, e->surname) && push_span(ex, e->given))
+                goto out;
+        }
+        out->n_aliases = ex->n_spans - out->aliases;
+        out->descriptors = ex->n_spans;
+        for (size_t d = 0; d < ex->n_descs; d++)
+            if (ex->descs[d].entity == (int)order[k] &&
+                !have_span(ex, text.p, out->descriptors, ex->descs[d].span) &&
+                push_span(ex, ex->descs[d].span))
+                goto out;
+        out->n_descriptors = ex->n_spans - out->descriptors;
+        out->mentions = ex->n_spans;
+        for (size_t m = 0; m < ex->n_ments; m++)
+            if (ex->ments[m].entity == (int)order[k] &&
+                push_span(ex, (dl_span){ex->ments[m].start, ex->ments[m].end}))
+                goto out;
+        out->n_mentions = ex->n_spans - out->mentions;
+    }
+    /* Mentions and quotes refer to published indexes from now on. */
+    for (size_t m = 0; m < ex->n_ments; m++)
+        if (ex->ments[m].entity >= 0)
+            ex->ments[m].entity = (int)rank[ex->ments[m].entity];
+    for (size_t q = 0; q < ex->n_quotes; q++)
+        if (ex->quotes[q].speaker >= 0)
+            ex->quotes[q].speaker = rank[ex->quotes[q].speaker] == (size_t)-1
+                                        ? -1
+                                        : (long)rank[ex->quotes[q].speaker];
+    for (size_t s = 0; s < ex->n_sentences; s++)
+        if (ex->sent_subject && ex->sent_subject[s] >= 0)
+            ex->sent_subject[s] = rank[ex->sent_subject[s]] == (size_t)-1
+                                      ? -1
+                                      : (int)rank[ex->sent_subject[s]];
+    ex->n_published = n;
+    rc = 0;
+out:
+    free(order);
+    free(rank);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * The gazetteer: a hash set of normalised names (places, organisations,
+ * works) built once at rule-load time from word lists and packaged data
+ * (iso-codes), read-only afterwards so threads may share it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_int.h"
+
+size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
+{
+    size_t n = 0;
+    int space = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = n > 0;
+            continue;
+        }
+        if (space) {
+            if (n + 1 >= size)
+                return 0;
+            out[n++] = ' ';
+            space = 0;
+        }
+        /* ’ (E2 80 99) -> ' */
+        if (c == 0xE2 && i + 2 < len && (unsigned char)p[i + 1] == 0x80 &&
+            (unsigned char)p[i + 2] == 0x99) {
+            c = '\'';
+            i += 2;
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char)(c - 'A' + 'a');
+        }
+        if (n + 1 >= size)
+            return 0;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static uint32_t fnv(const char *p, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+static int grow_table(dl_gazetteer *g)
+{
+    size_t ncap = g->cap ? g->cap * 2 : 1024;
+    dl_gaz_slot *ns = calloc(ncap, sizeof(*ns));
+
+    if (!ns)
+        return DL_ENOMEM;
+    for (size_t i = 0; i < g->cap; i++) {
+        dl_gaz_slot *s = &g->slots[i];
+        if (!s->off)
+            continue;
+        size_t j = s->hash & (ncap - 1);
+        while (ns[j].off)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *s;
+    }
+    free(g->slots);
+    g->slots = ns;
+    g->cap = ncap;
+    return 0;
+}
+
+int dl_gaz_add(dl_gazetteer *g, const char *name, size_t len, int kind)
+{
+    char buf[128];
+    size_t n = dl_gaz_norm(name, len, buf, sizeof(buf)), j, words = 1;
+    uint32_t h;
+
+    if (!n)
+        return 0; /* too long or empty: cannot match a name anyway */
+    if ((g->n + 1) * 2 > g->cap && grow_table(g))
+        return DL_ENOMEM;
+    h = fnv(buf, n);
+    for (j = h & (g->cap - 1); g->slots[j].off; j = (j + 1) & (g->cap - 1))
+        if (g->slots[j].hash == h && g->slots[j].len == n && !memcmp(g->pool + g->slots[j].off, buf, n))
+            return 0;
+    if (g->pool_len + n + 1 > g->pool_cap) {
+        size_t cap = g->pool_cap ? g->pool_cap : 16384;
+        while (cap < g->pool_len + n + 1)
+            cap *= 2;
+        char *np = realloc(g->pool, cap);
+        if (!np)
+            return DL_ENOMEM;
+        g->pool = np;
+        g->pool_cap = cap;
+        if (!g->pool_len)
+            g->pool[g->pool_len++] = '\0'; /* offset 0 means empty */
+    }
+    memcpy(g->pool + g->pool_len, buf, n);
+    g->slots[j] = (dl_gaz_slot){(uint32_t)g->pool_len, (uint32_t)n, h, kind};
+    g->pool_len += n;
+    g->n++;
+    for (size_t i = 0; i < n; i++)
+        words += buf[i] == ' ';
+    if ((int)words > g->max_words)
+        g->max_words = (int)words;
+    return 0;
+}
+
+int dl_gaz_get(const dl_gazetteer *g, const char *name, size_t len)
+{
+    char buf[128];
+    size_t n;
+    uint32_t h;
+
+    if (!g->cap || !(n = dl_gaz_norm(name, len, buf, sizeof(buf))))
+        return -1;
+    h = fnv(buf, n);
+    for (size_t j = h & (g->cap - 1); g->slots[j].off; j = (j + 1) & (g->cap - 1))
+        if (g->slots[j].hash == h && g->slots[j].len == n && !memcmp(g->pool + g->slots[j].off, buf, n))
+            return g->slots[j].kind;
+    return -1;
+}
+
+void dl_gaz_fini(dl_gazetteer *g)
+{
+    free(g->slots);
+    free(g->pool);
+    memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,322 @@
+/*
+ * Quotes and speakers.
+ *
+ * Pairing is one linear scan: curly marks say their direction; a straight
+ * " opens after a blank or an opening bracket and closes after a
+ * non-blank. An opening mark while a quote is open continues it in a new
+ * paragraph when a paragraph break lies between (the typographic
+ * convention for multi-paragraph quotes), else the first mark was stray.
+ * Quotes longer than DL_QUOTE_MAX bytes are unbalanced and dropped.
+ *
+ * Attribution: a cue right after the closing mark or right before the
+ * opening mark (config/rules/en/quotes.yaml) names the speaker; a quote
+ * right after a cued one continues its passage; a quote inside a sentence
+ * belongs to that sentence's subject; otherwise to the nearest preceding
+ * subject.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "extract_int.h"
+
+#define DL_QUOTE_MAX 6000
+/* How far a cue may lie from its quote, in bytes. */
+#define DL_CUE_AFTER_MAX 250
+#define DL_CUE_BEFORE_MAX 250
+
+typedef enum { MARK_NONE = 0, MARK_OPEN, MARK_CLOSE } mark_dir;
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The quotation mark at @p i, its length in *len and its direction. */
+static mark_dir mark_at(const char *t, size_t len, size_t i, size_t *mlen)
+{
+    unsigned char c = (unsigned char)t[i];
+
+    *mlen = 1;
+    if (c == 0xE2 && i + 2 < len && (unsigned char)t[i + 1] == 0x80) {
+        *mlen = 3;
+        if ((unsigned char)t[i + 2] == 0x9C)
+            return MARK_OPEN;
+        if ((unsigned char)t[i + 2] == 0x9D)
+            return MARK_CLOSE;
+        return MARK_NONE;
+    }
+    if (c != '"')
+        return MARK_NONE;
+    {
+        int before_blank = i == 0 || is_blank(t[i - 1]) || t[i - 1] == '(' || t[i - 1] == '[' ||
+                           t[i - 1] == '-' || (unsigned char)t[i - 1] == 0x94; /* — */
+        int after_blank = i + 1 >= len || is_blank(t[i + 1]);
+        if (before_blank && !after_blank)
+            return MARK_OPEN;
+        if (!before_blank)
+            return MARK_CLOSE;
+        return MARK_NONE; /* a lone " between blanks */
+    }
+}
+
+static int has_letter(const char *t, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0xC3)
+            return 1;
+    }
+    return 0;
+}
+
+static int emit(dl_extractor *ex, const char *t, size_t open_mark, size_t start, size_t end,
+                size_t close_end, int cont)
+{
+    dl_quote *q;
+
+    while (start < end && is_blank(t[start]))
+        start++;
+    while (end > start && is_blank(t[end - 1]))
+        end--;
+    if (!has_letter(t, start, end) || ex->n_quotes >= DL_MAX_QUOTES)
+        return 0;
+    if (dl_grow((void **)&ex->quotes, &ex->cap_quotes, ex->n_quotes, sizeof(*ex->quotes)) ||
+        dl_grow((void **)&ex->qwork, &ex->cap_qwork, ex->n_quotes, sizeof(*ex->qwork)))
+        return DL_ENOMEM;
+    q = &ex->quotes[ex->n_quotes];
+    memset(q, 0, sizeof(*q));
+    q->start = start;
+    q->end = end;
+    q->speaker = -1;
+    ex->qwork[ex->n_quotes] = (dl_qwork){open_mark, close_end, cont};
+    ex->n_quotes++;
+    return 0;
+}
+
+int dl_quotes_pair(dl_extractor *ex, dl_slice text)
+{
+    const char *t = text.p;
+    size_t len = text.len, open_mark = 0, open_end = 0, last_break = 0;
+    int open = 0, after_break = 0, rc;
+
+    ex->n_quotes = 0;
+    for (size_t i = 0; i < len; i++) {
+        size_t mlen;
+        mark_dir d;
+        if (t[i] == '\n' || (t[i] == ' ' && i + 1 < len && t[i + 1] == ' ')) {
+            last_break = i;
+            after_break = 1;
+            continue;
+        }
+        if (is_blank(t[i]))
+            continue;
+        d = mark_at(t, len, i, &mlen);
+        if (open && after_break && last_break > open_end && d != MARK_OPEN &&
+            !(d == MARK_CLOSE && t[i] == '"' && i == last_break + 1))
+            open = 0; /* a paragraph ended inside a quote that does not go on: unbalanced */
+        after_break = 0;
+        if (open && i - open_end > DL_QUOTE_MAX)
+            open = 0;
+        if (d == MARK_OPEN) {
+            int cont = 0;
+            if (open && last_break > open_end) {
+                /* Multi-paragraph quote: close at the break, go on here. */
+                if ((rc = emit(ex, t, open_mark, open_end, last_break, last_break, 0)))
+                    return rc;
+                cont = 1;
+            }
+            open = 1;
+            open_mark = i;
+            open_end = i + mlen;
+            if (cont)
+                ex->pending_cont = 1;
+            i += mlen - 1;
+            continue;
+        }
+        if (d == MARK_CLOSE && open) {
+            int cont = ex->pending_cont;
+            ex->pending_cont = 0;
+            if ((rc = emit(ex, t, open_mark, open_end, i, i + mlen, cont)))
+                return rc;
+            open = 0;
+        }
+        i += mlen - 1;
+    }
+    ex->pending_cont = 0;
+    return 0;
+}
+
+/* ---- attribution ------------------------------------------------------- */
+
+static const char *pronoun_gender(const dl_extractor *ex, const char *t, dl_span s)
+{
+    const dl_lexicon *l = ex->rules->elex.pronoun;
+
+    return l ? dl_lexicon_get(l, t + s.start, s.end - s.start) : NULL;
+}
+
+/* Runs the anchored patterns @p aps; on a match sets subject and cue spans. */
+static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, size_t from,
+                     size_t to, int anchored, dl_span *subject, dl_span *cue, size_t *mend)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->amd);
+
+    for (size_t k = 0; k < aps->n; k++) {
+        const dl_apattern *ap = &aps->v[k];
+        int rc = pcre2_match(ap->re, (PCRE2_SPTR)text.p, to, from,
+                             PCRE2_NO_UTF_CHECK | (anchored ? PCRE2_ANCHORED : 0), ex->amd,
+                             ex->mctx);
+        if (rc < 0)
+            continue;
+        *subject = (dl_span){0, 0};
+        *cue = (dl_span){0, 0};
+        if (ap->g_subject && ap->g_subject < rc && ov[2 * ap->g_subject] != PCRE2_UNSET)
+            *subject = (dl_span){ov[2 * ap->g_subject], ov[2 * ap->g_subject + 1]};
+        if (ap->g_cue && ap->g_cue < rc && ov[2 * ap->g_cue] != PCRE2_UNSET)
+            *cue = (dl_span){ov[2 * ap->g_cue], ov[2 * ap->g_cue + 1]};
+        *mend = ov[1];
+        return 1;
+    }
+    return 0;
+}
+
+/* The entity a speaker phrase stands for: a pronoun is resolved, a name,
+ * alias or linked epithet is looked up. */
+static long speaker_entity(dl_extractor *ex, dl_slice text, dl_span s)
+{
+    const char *g;
+    size_t e = s.end;
+
+    if (s.end <= s.start)
+        return -1;
+    if ((g = pronoun_gender(ex, text.p, s)))
+        return g[0] == 'm' || g[0] == 'f' ? dl_entities_resolve_pronoun(ex, s.start, g[0]) : -1;
+    /* Only the head of the phrase: not the people an apposition names. */
+    for (size_t i = s.start; i < s.end; i++)
+        if (text.p[i] == ',' || text.p[i] == '(') {
+            e = i;
+            break;
+        }
+    return dl_entities_at(ex, s.start, e);
+}
+
+static size_t sentence_of(const dl_extractor *ex, size_t pos)
+{
+    size_t lo = 0, hi = ex->n_sentences;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->sentences[mid].end <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ex->n_sentences ? lo : ex->n_sentences - 1;
+}
+
+/* The mention of @p entity in sentence @p si naming its subject, or an empty span. */
+static dl_span subject_mention(const dl_extractor *ex, size_t si, long entity)
+{
+    for (size_t m = 0; m < ex->n_ments; m++)
+        if (ex->ments[m].sent == si && ex->ments[m].entity == entity && !ex->ments[m].quoted)
+            return (dl_span){ex->ments[m].start, ex->ments[m].end};
+    return (dl_span){0, 0};
+}
+
+void dl_quotes_mark_mentions(dl_extractor *ex)
+{
+    size_t m = 0;
+
+    for (size_t q = 0; q < ex->n_quotes; q++) {
+        const dl_quote *qt = &ex->quotes[q];
+        while (m < ex->n_ments && ex->ments[m].start < qt->start)
+            m++;
+        for (size_t k = m; k < ex->n_ments && ex->ments[k].start < qt->end; k++)
+            ex->ments[k].quoted = 1;
+        dl_entities_mark_quoted(ex, qt->start, qt->end);
+    }
+}
+
+int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
+{
+    size_t passage = 0, prev_cue_end = 0;
+
+    for (size_t q = 0; q < ex->n_quotes; q++) {
+        dl_quote *qt = &ex->quotes[q];
+        const dl_qwork *w = &ex->qwork[q];
+        dl_span subj = {0, 0}, cue = {0, 0};
+        size_t mend = 0, to, from, si;
+        int found = 0;
+
+        to = w->close_end + DL_CUE_AFTER_MAX < text.len ? w->close_end + DL_CUE_AFTER_MAX
+                                                         : text.len;
+        if (cue_match(ex, text, &ex->rules->cue_after, w->close_end, to, 1, &subj, &cue, &mend))
+            found = 1;
+        /* “... ended.” Smith explained that ...: a new sentence, not a cue,
+         * unless it only attributes (“...” Smith said.). */
+        if (found && qt->end > qt->start && strchr(".?!", text.p[qt->end - 1]) &&
+            subj.end > subj.start && text.p[subj.start] >= 'A' && text.p[subj.start] <= 'Z' &&
+            subj.start < cue.start && (mend >= text.len || !strchr(".,:;", text.p[mend])))
+            found = 0;
+        if (!found) {
+            from = w->open_mark > DL_CUE_BEFORE_MAX ? w->open_mark - DL_CUE_BEFORE_MAX : 0;
+            if (q > 0 && ex->qwork[q - 1].close_end > from)
+                from = ex->qwork[q - 1].close_end;
+            if (from < w->open_mark &&
+                cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, 0, &subj, &cue,
+                          &mend))
+                found = 2;
+        }
+        /* One passage: over paragraphs, or right after the previous quote's cue
+         * ("...," she wrote. "..."). */
+        if (q > 0) {
+            size_t k = prev_cue_end ? prev_cue_end : ex->qwork[q - 1].close_end;
+            int near = w->cont;
+            if (!near && !found && k <= w->open_mark) {
+                near = 1;
+                for (size_t i = k; i < w->open_mark && near; i++)
+                    if (!is_blank(text.p[i]) && text.p[i] != '.' && text.p[i] != ',' &&
+                        text.p[i] != ':' && text.p[i] != ';')
+                        near = 0;
+            }
+            if (near && !found) {
+                qt->passage = ex->quotes[q - 1].passage;
+                qt->speaker = ex->quotes[q - 1].speaker;
+                qt->speaker_mention = ex->quotes[q - 1].speaker_mention;
+                qt->cue = ex->quotes[q - 1].cue;
+                prev_cue_end = 0;
+                continue;
+            }
+            qt->passage = near ? ex->quotes[q - 1].passage : ++passage;
+        }
+        prev_cue_end = found == 1 ? mend : 0;
+        if (found) {
+            qt->speaker_mention = subj;
+            qt->cue = cue;
+            qt->speaker = speaker_entity(ex, text, subj);
+            continue;
+        }
+        /* No cue: the subject of its sentence, or of the sentences before. */
+        si = sentence_of(ex, w->open_mark);
+        {
+            size_t s0 = ex->sentences[si].start;
+            int embedded = 0;
+            for (size_t i = s0; i < w->open_mark; i++)
+                if (!is_blank(text.p[i]) && text.p[i] != '"' && (unsigned char)text.p[i] < 0x80) {
+                    embedded = 1;
+                    break;
+                }
+            for (size_t k = 0; k < 4 && k <= si; k++) {
+                long who = ex->sent_subject ? ex->sent_subject[si - k] : -1;
+                if (k == 0 && !embedded)
+                    continue;
+                if (who >= 0) {
+                    qt->speaker = who;
+                    qt->speaker_mention = subject_mention(ex, si - k, who);
+                    break;
+                }
+            }
+        }
+    }
+    return 0;
+}
