@@ -58,6 +58,11 @@ void dl_result_fini(dl_result *res)
         return;
     free(res->key);
     free(res->record);
+    for (size_t i = 0; i < res->n_timeline; i++) {
+        free(res->timeline[i].key);
+        free(res->timeline[i].value);
+    }
+    free(res->timeline);
     memset(res, 0, sizeof(*res));
 }
 
@@ -67,6 +72,69 @@ static uint64_t now_us(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Appends one timeline message for event @p ev and @p person (-1: none). */
+static int add_timeline(dl_result *res, size_t *cap, const dl_article *art, const dl_facts *facts,
+                        const dl_source *src, const dl_encode_info *info, size_t ev, long person)
+{
+    char key[256];
+    dl_record *r;
+    size_t n;
+
+    if (person >= 0) {
+        const dl_entity *e = &facts->entities[person];
+        n = dl_name_key(art->text.p + e->name.start, e->name.end - e->name.start, key,
+                        sizeof(key));
+    } else {
+        n = art->id.len < sizeof(key) ? art->id.len : 0;
+        memcpy(key, art->id.p, n);
+        key[n] = '\0';
+    }
+    if (!n)
+        return 0; /* a name too long to be one */
+    if (res->n_timeline == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        dl_record *nr = realloc(res->timeline, ncap * sizeof(*nr));
+        if (!nr)
+            return DL_ENOMEM;
+        res->timeline = nr;
+        *cap = ncap;
+    }
+    r = &res->timeline[res->n_timeline];
+    memset(r, 0, sizeof(*r));
+    if (!(r->key = strdup(key)) ||
+        !(r->value = dl_encode_timeline(art, facts, src, info, ev, person, key, &r->value_len))) {
+        free(r->key);
+        return DL_ENOMEM;
+    }
+    r->key_len = n;
+    res->n_timeline++;
+    return 0;
+}
+
+/* One timeline message per (event, person); events without a person once,
+ * keyed by the article. */
+static int build_timeline(dl_result *res, const dl_article *art, const dl_facts *facts,
+                          const dl_source *src, const dl_encode_info *info)
+{
+    size_t cap = 0;
+
+    for (size_t i = 0; i < facts->n_events; i++) {
+        const dl_event *ev = &facts->events[i];
+        int persons = 0, rc;
+        for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++) {
+            size_t id = facts->event_entities[k];
+            if (facts->entities[id].kind != DL_ENT_PERSON)
+                continue;
+            if ((rc = add_timeline(res, &cap, art, facts, src, info, i, (long)id)))
+                return rc;
+            persons++;
+        }
+        if (!persons && (rc = add_timeline(res, &cap, art, facts, src, info, i, -1)))
+            return rc;
+    }
+    return 0;
 }
 
 int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
@@ -108,6 +176,10 @@ int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
     memcpy(res->key, art.id.p, art.id.len);
     res->key[art.id.len] = '\0';
     res->key_len = art.id.len;
+    if (build_timeline(res, &art, &facts, &src, &info)) {
+        dl_result_fini(res);
+        return DL_ENOMEM;
+    }
     return 0;
 }
 

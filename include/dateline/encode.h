@@ -34,6 +34,16 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
                        const dl_encode_info *info, size_t *len);
 
 /**
+ * @brief Builds the timeline message (schema/timeline-event.v1.json) of
+ *        event @p event for entity @p person (a PERSON index of @p facts),
+ *        or for no person when @p person < 0; @p key is its message key.
+ * @returns a malloc'd JSON text (caller frees) or NULL when out of memory.
+ */
+char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_source *src,
+                         const dl_encode_info *info, size_t event, long person, const char *key,
+                         size_t *len);
+
+/**
  * @brief Builds one line of the TempEval-3 scorer's JSONL input
  *        ({"doc", "timexes": [{start, end, text, type, value}]}) with byte
  *        offsets into @p text.

@@ -26,6 +26,14 @@ typedef struct dl_message {
     int64_t offset;        /* -1 outside Kafka */
 } dl_message;
 
+/** One output message: key and value, both malloc'd. */
+typedef struct dl_record {
+    char *key;
+    size_t key_len;
+    char *value;
+    size_t value_len;
+} dl_record;
+
 /** The outcome of one message. */
 typedef struct dl_result {
     int dead;         /* 1: not an article, see reason */
@@ -35,6 +43,11 @@ typedef struct dl_result {
     size_t record_len;
     const char *reason; /* dead letters: stable reason code, e.g. "invalid_utf8" */
     char detail[256];   /* dead letters: human-readable detail */
+    /* Timeline messages (schema/timeline-event.v1.json), one per (event,
+     * person) pair, key = the person's normalised name, or the article id
+     * for an event that names no person; in event order. */
+    dl_record *timeline;
+    size_t n_timeline;
 } dl_result;
 
 /**

@@ -233,6 +233,88 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
     return out;
 }
 
+static json_t *encode_published(const dl_article *art)
+{
+    char date[16];
+
+    snprintf(date, sizeof(date), "%04d-%02d-%02d", art->published.year, art->published.month,
+             art->published.day);
+    return json_string(date);
+}
+
+char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_source *src,
+                         const dl_encode_info *info, size_t event, long person, const char *key,
+                         size_t *len)
+{
+    const dl_event *ev = &facts->events[event];
+    const dl_timex *tx = &facts->timexes[ev->timex];
+    const dl_sentence *s = &facts->sentences[ev->sentence];
+    json_t *root = json_object(), *o, *ents = json_array();
+    char *out;
+
+    if (!root)
+        return NULL;
+    json_object_set_new(root, "key", json_string(key));
+    if (person >= 0) {
+        const dl_entity *e = &facts->entities[person];
+        json_t *a = json_array(), *d = json_array();
+        o = json_object();
+        json_object_set_new(o, "id", entity_id((size_t)person));
+        json_object_set_new(o, "name", span_text(art, e->name.start, e->name.end));
+        append_texts(a, art, facts, e->aliases, e->n_aliases, 0);
+        json_object_set_new(o, "aliases", a);
+        json_object_set_new(o, "age", e->age >= 0 ? json_integer(e->age) : json_null());
+        append_texts(d, art, facts, e->descriptors, e->n_descriptors, 1);
+        json_object_set_new(o, "descriptors", d);
+        json_object_set_new(root, "person", o);
+    } else {
+        json_object_set_new(root, "person", json_null());
+    }
+
+    o = json_object();
+    json_object_set_new(o, "id", json_stringn(art->id.p, art->id.len));
+    json_object_set_new(o, "published", encode_published(art));
+    json_object_set_new(o, "title",
+                        art->title.p ? json_stringn(art->title.p, art->title.len) : json_null());
+    json_object_set_new(o, "source", encode_source(src));
+    json_object_set_new(root, "article", o);
+
+    o = json_object();
+    json_object_set_new(o, "index", json_integer((json_int_t)event));
+    json_object_set_new(o, "date", json_string(ev->date));
+    json_object_set_new(o, "resolution", json_string(dl_resolution_name(ev->resolution)));
+    json_object_set_new(o, "summary", span_text(art, ev->summary_start, ev->summary_end));
+    json_object_set_new(o, "sentence", span_pair(art, (dl_span){s->start, s->end}));
+    json_t *t = json_object();
+    json_object_set_new(t, "text", span_text(art, tx->start, tx->end));
+    json_object_set_new(t, "value", json_string(tx->value));
+    json_object_set_new(t, "start", value_offset(art, tx->start));
+    json_object_set_new(t, "end", value_offset(art, tx->end));
+    json_object_set_new(o, "timex", t);
+    for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++) {
+        size_t id = facts->event_entities[k];
+        const dl_entity *e = &facts->entities[id];
+        json_t *eo = json_object();
+        json_object_set_new(eo, "id", entity_id(id));
+        json_object_set_new(eo, "name", span_text(art, e->name.start, e->name.end));
+        json_object_set_new(eo, "kind", json_string(dl_entity_kind_name(e->kind)));
+        json_array_append_new(ents, eo);
+    }
+    json_object_set_new(o, "entities", ents);
+    json_object_set_new(root, "event", o);
+
+    o = json_object();
+    json_object_set_new(o, "version", json_string(DL_VERSION));
+    json_object_set_new(o, "rules_hash", json_string(info->rules_hash));
+    json_object_set_new(root, "extractor", o);
+
+    out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (out && len)
+        *len = strlen(out);
+    return out;
+}
+
 char *dl_encode_eval(const char *doc, dl_slice text, const dl_facts *facts, size_t *len)
 {
     json_t *root = json_object(), *arr = json_array();
