@@ -43,12 +43,22 @@ int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err);
 
 /**
  * @brief Asks the cluster whether every output topic exists (waiting up to
- *        @p timeout_ms per topic).
+ *        @p timeout_ms per topic), and reads their max.message.bytes.
  * @returns DL_EKAFKA if the cluster says a topic does not exist; 0 when
  *          they exist or the cluster cannot be asked (logged: librdkafka
  *          keeps trying, and records wait in the queue).
  */
 int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err);
+
+/**
+ * @brief Whether a record of this size fits the topic's max.message.bytes
+ *        (read by dl_kafka_sink_check_topics()) and message.max.bytes.
+ * @param limit set to the byte limit that applies (0 = unknown).
+ * @returns 1 if it fits or the limit is unknown, 0 if the broker would
+ *          reject it as too large.
+ */
+int dl_kafka_sink_fits(const dl_kafka_sink *snk, dl_kafka_sink_topic topic, size_t key_len,
+                       size_t value_len, size_t *limit);
 
 /**
  * @brief Enqueues one record (payload copied). While the queue is full it

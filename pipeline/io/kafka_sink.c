@@ -25,6 +25,8 @@ struct dl_kafka_sink {
     int transactional;
     char txn_id[256];
     long queue_max_msgs; /* queue.buffering.max.messages */
+    size_t max_record[DL_KAFKA_SINK_TOPICS]; /* from the topic's max.message.bytes, 0 = unknown */
+    size_t client_max;                       /* message.max.bytes */
 };
 
 static void sink_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -92,6 +94,9 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
         if (rd_kafka_conf_get(snk->conf, "queue.buffering.max.messages", buf, &size) ==
             RD_KAFKA_CONF_OK)
             snk->queue_max_msgs = strtol(buf, NULL, 10);
+        size = sizeof(buf);
+        if (rd_kafka_conf_get(snk->conf, "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK)
+            snk->client_max = (size_t)strtoul(buf, NULL, 10);
     }
     rd_kafka_conf_set_opaque(snk->conf, snk);
     rd_kafka_conf_set_error_cb(snk->conf, sink_error_cb);
@@ -140,6 +145,84 @@ int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err)
     return 0;
 }
 
+/* Room a record needs in a batch besides its key and value: the v2 batch
+ * header (61 bytes) and the record's own varints and attributes, rounded up. */
+#define SINK_RECORD_OVERHEAD 128
+
+/*
+ * Reads each output topic's max.message.bytes (DescribeConfigs), so that a
+ * record the broker would reject is known before it is produced: inside a
+ * transaction a rejected record fails the whole transaction. Best effort:
+ * on failure the limit stays unknown and the broker decides.
+ */
+static void sink_describe_limits(dl_kafka_sink *snk, int timeout_ms)
+{
+    rd_kafka_ConfigResource_t *res[DL_KAFKA_SINK_TOPICS] = {0};
+    rd_kafka_AdminOptions_t *opts = NULL;
+    rd_kafka_queue_t *rkqu = NULL;
+    rd_kafka_event_t *ev = NULL;
+    const rd_kafka_DescribeConfigs_result_t *result;
+    const rd_kafka_ConfigResource_t **rs;
+    size_t n_rs = 0;
+
+    if (!(rkqu = rd_kafka_queue_new(snk->rk)) ||
+        !(opts = rd_kafka_AdminOptions_new(snk->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)))
+        goto out;
+    rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, NULL, 0);
+    for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
+        if (!(res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, snk->names[i])))
+            goto out;
+    rd_kafka_DescribeConfigs(snk->rk, res, DL_KAFKA_SINK_TOPICS, opts, rkqu);
+    ev = rd_kafka_queue_poll(rkqu, timeout_ms + 1000);
+    if (!ev || rd_kafka_event_error(ev) || !(result = rd_kafka_event_DescribeConfigs_result(ev))) {
+        dl_logf(DL_LOG_WARN, "sink", "cannot read the output topics' max.message.bytes: %s",
+                ev ? rd_kafka_event_error_string(ev) : "timed out");
+        goto out;
+    }
+    rs = rd_kafka_DescribeConfigs_result_resources(result, &n_rs);
+    for (size_t r = 0; r < n_rs; r++) {
+        const rd_kafka_ConfigEntry_t **ents;
+        size_t n_ents = 0;
+        const char *name = rd_kafka_ConfigResource_name(rs[r]);
+
+        if (rd_kafka_ConfigResource_error(rs[r]))
+            continue;
+        ents = rd_kafka_ConfigResource_configs(rs[r], &n_ents);
+        for (size_t e = 0; e < n_ents; e++) {
+            const char *value = rd_kafka_ConfigEntry_value(ents[e]);
+
+            if (strcmp(rd_kafka_ConfigEntry_name(ents[e]), "max.message.bytes") || !value)
+                continue;
+            for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
+                if (!strcmp(snk->names[i], name))
+                    snk->max_record[i] = (size_t)strtoul(value, NULL, 10);
+        }
+    }
+out:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
+        if (res[i])
+            rd_kafka_ConfigResource_destroy(res[i]);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    if (rkqu)
+        rd_kafka_queue_destroy(rkqu);
+}
+
+int dl_kafka_sink_fits(const dl_kafka_sink *snk, dl_kafka_sink_topic topic, size_t key_len,
+                       size_t value_len, size_t *limit)
+{
+    size_t need = key_len + value_len + SINK_RECORD_OVERHEAD;
+    size_t max = snk->max_record[topic];
+
+    if (snk->client_max && (!max || snk->client_max < max))
+        max = snk->client_max;
+    if (limit)
+        *limit = max;
+    return !max || need <= max;
+}
+
 int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err)
 {
     for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++) {
@@ -164,6 +247,7 @@ int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err)
             dl_logf(DL_LOG_WARN, "sink", "output topic %s: %s", snk->names[i],
                     rd_kafka_err2str(terr));
     }
+    sink_describe_limits(snk, timeout_ms);
     return 0;
 }
 

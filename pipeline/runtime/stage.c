@@ -327,6 +327,11 @@ static void stage_dead_letter(dl_stage *st, inflight *inf, const char *stage, co
     }
     err = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_DEAD_LETTER, key, value, hdrs,
                                 &inf->tickets[TICKET_DEAD]);
+    if (err && st->eos && !stage_record_rejected(err)) {
+        /* The transaction already failed (__STATE): abort and redo it. */
+        st->txn.failed = 1;
+        return;
+    }
     if (err) {
         stage_fail(st, "cannot dead-letter %s[%" PRId32 "]@%" PRId64 " to %s: %s",
                    inflight_topic(inf), rkm->partition, rkm->offset,
@@ -696,6 +701,7 @@ abort:
 static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
 {
     const rd_kafka_message_t *rkm = inf->rkm;
+    size_t limit;
     int rc;
 
     dl_offsets_hold(inf->ent);
@@ -703,6 +709,17 @@ static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
         const char *reason = res->reason && res->reason[0] ? res->reason : "unknown";
 
         stage_dead_letter(st, inf, stage_of_reason(reason), reason, res->detail);
+        return;
+    }
+    if (!dl_kafka_sink_fits(st->snk, DL_KAFKA_SINK_ENRICHED, res->key_len, res->record_len,
+                            &limit)) {
+        /* Known before producing: the broker would reject it (and inside a
+         * transaction fail every other record with it). */
+        snprintf(inf->detail, sizeof(inf->detail),
+                 "enriched record (%zu bytes) too large for %s (max.message.bytes %zu)",
+                 res->record_len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
+                 limit);
+        stage_dead_letter(st, inf, "produce", "produce_failed", inf->detail);
         return;
     }
     {
@@ -714,6 +731,11 @@ static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
     }
     if (!rc)
         return; /* counted on delivery */
+    if (st->eos && !stage_record_rejected(rc)) {
+        /* The transaction already failed (__STATE): abort and redo it. */
+        st->txn.failed = 1;
+        return;
+    }
     if (stage_record_rejected(rc)) {
         snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected for %s: %s",
                  res->record_len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
@@ -799,6 +821,11 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         }
     }
 
+    if (st->eos && st->txn.failed) {
+        /* Part of a transaction to abort: the rewind brings it back. */
+        dl_offsets_release(st->ot, ent);
+        return;
+    }
     stage_message(st, inf, &msg);
     memset(&res, 0, sizeof(res));
     t0 = now_us();
@@ -1210,7 +1237,8 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             stage_store(st);
 
         now = now_ms();
-        if (st->eos && st->txn.open && now - st->txn.started_ms >= commit_interval)
+        if (st->eos && st->txn.open &&
+            (st->txn.failed || now - st->txn.started_ms >= commit_interval))
             stage_txn_commit(st, -1, NULL);
         stage_stats_hook(st, now, 0);
         if (now >= next_stats) {

@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""Fault tests of `dateline run` against a real Kafka broker (ctest label fault).
+
+    python3 tests/fault/fault_test.py --scenario kill --delivery at_least_once \
+        --dateline build/dateline --source-dir . --kafka-run DIR
+
+Scenarios (each on fresh topics, input with 4 partitions):
+
+  kill    20,000 messages are produced while the stage runs; it is killed
+          with SIGKILL at random points and restarted, 5 times; a last
+          instance finishes and is stopped with SIGTERM (must exit 0).
+  broker  10,000 messages; the broker is restarted (scripts/kafka.sh restart)
+          twice while they flow.
+  group   10,000 messages; instances A and B share the group; A is killed
+          mid-stream and C joins; B and C finish.
+  bad     4,000 messages, 10% bad of every kind (invalid UTF-8, no date,
+          impossible date, malformed JSON, JSON without text, empty, over
+          input.max_bytes, enriched record over extract.max_record_bytes, and
+          enriched record over the enriched topic's max.message.bytes, which
+          the broker rejects); every bad one must be on the dead-letter topic
+          with its reason and every good one enriched, in input order per
+          partition.
+
+Assertions: at_least_once: every good input id is in the output at least
+once. exactly_once: read with isolation.level=read_committed, every good id
+is in the output exactly once (and every bad one on the dead-letter topic
+exactly once). The last line is "N passed, N failed"; a summary line reports
+sent / received / duplicated / lost.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+PARTITIONS = 4
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+
+
+def log(msg):
+    print("[fault %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(what + (": " + detail if detail else ""))
+            log("FAIL " + what + (": " + detail if detail else ""))
+
+
+def read_env(kafka_run):
+    env = {}
+    with open(os.path.join(kafka_run, "env")) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            env[k] = v
+    return env
+
+
+def create_topic(repo, kafka_run, name, partitions, *configs):
+    subprocess.run([os.path.join(repo, "scripts", "kafka.sh"), "create-topic", name,
+                    str(partitions)] + list(configs) + [kafka_run],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+
+
+def article(i, rnd):
+    """A small good article (text or JSON) whose id is its key."""
+    mid = "m%05d" % i
+    day = 1 + i % 28
+    month = MONTHS[i % 12]
+    if i % 5 == 0:
+        return mid, json.dumps({"id": mid, "date": "2020-10-27",
+                                "text": "Article %s. The deal closed on %s %d, two weeks after "
+                                        "talks began." % (mid, month, day)}).encode()
+    return mid, (" date 2020-10-27 Article %s. Shares rose on Monday after the %s %d "
+                 "announcement; the merger is expected next year." % (mid, month, day)).encode()
+
+
+def dates_article(n):
+    return (" date 2020-10-27 " + " ".join(
+        "Sales rose on %s %d, %d." % (MONTHS[i % 12], 1 + i % 28, 2000 + i % 20)
+        for i in range(n))).encode()
+
+
+# (reason, value maker). The record-size classes depend on the config below:
+# extract.max_record_bytes 100000, enriched topic max.message.bytes 40000.
+BAD_KINDS = [
+    ("invalid_utf8", lambda i: b" date 2020-10-27 Caf\xe9 \xff\xfe not UTF-8 %d." % i),
+    ("no_date", lambda i: b"An article %d without any date prefix at all." % i),
+    ("bad_date", lambda i: b" date 2020-02-30 No thirtieth of February (%d)." % i),
+    ("malformed_json", lambda i: b"{\"id\": \"x%d\", not json" % i),
+    ("no_text", lambda i: json.dumps({"id": "j%d" % i, "date": "2020-10-27"}).encode()),
+    ("empty", lambda i: b""),
+    ("oversize", lambda i: b" date 2020-10-27 " + b"Too long. " * 2600),
+    ("extract_too_large", lambda i: dates_article(600)),
+    ("produce_failed", lambda i: dates_article(200)),
+]
+
+
+def write_input(path, items):
+    """kcat -l input: key TAB value per line; values must not contain newlines."""
+    with open(path, "wb") as f:
+        for key, value in items:
+            assert b"\n" not in value and b"\t" not in key.encode()
+            f.write(key.encode() + b"\t" + value + b"\n")
+
+
+def produce_file(brokers, topic, path):
+    r = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-K", "\t", "-l",
+                        "-X", "message.max.bytes=2000000", "-X", "linger.ms=20", path],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError("kcat produce failed: %s" % r.stderr.decode(errors="replace"))
+
+
+class Producer(threading.Thread):
+    """Produces the input in chunks over time, so the stage faces a flow."""
+
+    def __init__(self, brokers, topic, items, work_dir, chunks, pause):
+        super().__init__(daemon=True)
+        self.brokers, self.topic, self.items = brokers, topic, items
+        self.work_dir, self.chunks, self.pause = work_dir, chunks, pause
+        self.error = None
+
+    def run(self):
+        try:
+            n = len(self.items)
+            for c in range(self.chunks):
+                part = self.items[c * n // self.chunks:(c + 1) * n // self.chunks]
+                path = os.path.join(self.work_dir, "input-%d.txt" % c)
+                write_input(path, part)
+                produce_file(self.brokers, self.topic, path)
+                os.unlink(path)
+                time.sleep(self.pause)
+        except Exception as e:  # reported by the main thread
+            self.error = str(e)
+
+
+def consume_all(brokers, topic, committed, work_dir, headers=False):
+    """Reads a whole topic (kcat -J, to the end). Returns parsed envelopes."""
+    path = os.path.join(work_dir, "out-%s.jsonl" % topic)
+    cmd = ["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
+           "-X", "isolation.level=%s" % ("read_committed" if committed else "read_uncommitted")]
+    with open(path, "wb") as out:
+        subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL, timeout=300, check=True)
+    msgs = []
+    with open(path, "rb") as f:
+        for line in f:
+            try:
+                msgs.append(json.loads(line.decode("utf-8", errors="replace"), strict=False))
+            except ValueError:
+                msgs.append({"undecodable": True})
+    return msgs
+
+
+def hdr(m, name):
+    hs = m.get("headers") or []
+    # kcat -J: ["k1", "v1", "k2", "v2", ...]
+    for i in range(0, len(hs) - 1, 2):
+        if hs[i] == name:
+            return hs[i + 1]
+    return None
+
+
+class Stage:
+    def __init__(self, args, env, work_dir, name):
+        self.name = name
+        self.err_path = os.path.join(work_dir, name + ".stderr.log")
+        self.err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen([args.dateline, "run", "-c", args.config], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self.err)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.err.close()
+
+    def term(self, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = "timeout"
+        self.err.close()
+        return rc
+
+    def tail(self, n=15):
+        try:
+            with open(self.err_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+def stage_env(args, brokers, prefix, group, txn_id, extra=None):
+    env = dict(os.environ)
+    env.update({
+        "DATELINE_BROKERS": brokers,
+        "DL_TOPIC_PREFIX": prefix,
+        "DL_GROUP": group,
+        "DL_DELIVERY": args.delivery,
+        "DL_TXN_ID": txn_id,
+        "DL_RULES": os.path.join(args.source_dir, "config", "rules", "en"),
+    })
+    env.update(extra or {})
+    return env
+
+
+def wait_output(brokers, topic, want, timeout, committed, work_dir, stages):
+    """Polls the output until it holds `want` distinct keys or time runs out."""
+    end = time.time() + timeout
+    keys = set()
+    while time.time() < end:
+        msgs = consume_all(brokers, topic, committed, work_dir)
+        keys = {m.get("key") for m in msgs if "key" in m}
+        if len(keys & want) >= len(want):
+            return
+        if stages and all(s.proc.poll() is not None for s in stages):
+            return
+        time.sleep(2)
+
+
+def assess(c, args, brokers, topics, good, bad, work_dir, ordered):
+    """Reads the outputs and checks them; prints the per-test numbers."""
+    eos = args.delivery == "exactly_once"
+    enriched = consume_all(brokers, topics["enriched"], eos, work_dir)
+    dlq = consume_all(brokers, topics["dlq"], eos, work_dir)
+    c.check(not any("undecodable" in m for m in enriched + dlq), "outputs are decodable")
+    counts = {}
+    for m in enriched:
+        counts[m.get("key")] = counts.get(m.get("key"), 0) + 1
+    lost = [k for k in good if k not in counts]
+    dups = sum(n - 1 for k, n in counts.items() if n > 1)
+    unexpected = [k for k in counts if k not in good]
+    dcounts = {}
+    for m in dlq:
+        dcounts[m.get("key")] = dcounts.get(m.get("key"), 0) + 1
+    dlost = [k for k in bad if k not in dcounts]
+    ddups = sum(n - 1 for k, n in dcounts.items() if n > 1)
+    log("RESULT scenario=%s delivery=%s sent=%d (good %d, bad %d) received=%d enriched + %d "
+        "dead letters, duplicated=%d + %d, lost=%d + %d"
+        % (args.scenario, args.delivery, len(good) + len(bad), len(good), len(bad),
+           len(enriched), len(dlq), dups, ddups, len(lost), len(dlost)))
+    c.check(not lost, "every good input id is enriched", "%d lost, e.g. %s" % (len(lost), lost[:5]))
+    c.check(not unexpected, "no unexpected enriched ids", str(unexpected[:5]))
+    c.check(not dlost, "every bad input id is dead-lettered", "%d lost, e.g. %s" % (len(dlost), dlost[:5]))
+    if eos:
+        c.check(dups == 0, "exactly once: no duplicate enriched records (read_committed)",
+                "%d duplicates" % dups)
+        c.check(ddups == 0, "exactly once: no duplicate dead letters (read_committed)",
+                "%d duplicates" % ddups)
+    for m in dlq:
+        k = m.get("key")
+        if k in bad:
+            want = bad[k]
+            got = hdr(m, "dateline.error.reason")
+            c.check(got == want, "dead letter %s has reason %s" % (k, want), "got %r" % got)
+            for h in ("dateline.error.stage", "dateline.error.topic", "dateline.error.partition",
+                      "dateline.error.offset", "dateline.error.ts"):
+                if hdr(m, h) is None:
+                    c.check(False, "dead letter %s has header %s" % (k, h))
+    if ordered:
+        # Per output partition, the records of one input partition must come
+        # in input-offset order.
+        def check_order(msgs, src_of, what):
+            last = {}
+            bad_order = 0
+            for m in msgs:
+                src = src_of(m)
+                if src is None:
+                    continue
+                key = (m.get("partition"), src[0])
+                if key in last and src[1] <= last[key]:
+                    bad_order += 1
+                last[key] = src[1]
+            c.check(bad_order == 0, "%s: input order preserved per partition" % what,
+                    "%d out of order" % bad_order)
+
+        def enriched_src(m):
+            try:
+                rec = json.loads(m["payload"])
+                return rec["source"]["partition"], rec["source"]["offset"]
+            except (KeyError, TypeError, ValueError):
+                return None
+
+        def dlq_src(m):
+            # A produce_failed dead letter is written when the broker's
+            # rejection comes back, after later messages' dead letters.
+            if hdr(m, "dateline.error.reason") == "produce_failed":
+                return None
+            try:
+                return int(hdr(m, "dateline.error.partition")), int(hdr(m, "dateline.error.offset"))
+            except (TypeError, ValueError):
+                return None
+
+        check_order(enriched, enriched_src, "enriched")
+        check_order(dlq, dlq_src, "dead letters")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenario", required=True, choices=["kill", "broker", "group", "bad"])
+    ap.add_argument("--delivery", default="at_least_once", choices=["at_least_once", "exactly_once"])
+    ap.add_argument("--dateline", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--kafka-run", required=True)
+    ap.add_argument("--work-dir", required=True)
+    ap.add_argument("--messages", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    args = ap.parse_args()
+    args.source_dir = os.path.abspath(args.source_dir)
+    args.dateline = os.path.abspath(args.dateline)
+    args.config = os.path.join(args.source_dir, "tests", "fault", "fault.yaml")
+    os.makedirs(args.work_dir, exist_ok=True)
+    rnd = random.Random(args.seed)
+    log("scenario %s, delivery %s, seed %d" % (args.scenario, args.delivery, args.seed))
+    c = Checks()
+    stages = []
+    try:
+        run(c, args, rnd, stages)
+    except Exception as e:  # report, never hang
+        c.check(False, "scenario ran to the end", repr(e))
+    finally:
+        for s in stages:
+            if s.proc.poll() is None:
+                s.kill()
+    for s in stages:
+        if any(f for f in c.failed):
+            log("---- %s stderr tail ----\n%s" % (s.name, s.tail()))
+            break
+    print("%d passed, %d failed" % (c.passed, len(c.failed)), flush=True)
+    return 1 if c.failed else 0
+
+
+def run(c, args, rnd, stages):
+    repo = args.source_dir
+    env0 = read_env(args.kafka_run)
+    brokers = env0["DATELINE_BROKERS"]
+    tag = "%s-%s-%d-%d" % (args.scenario, "eos" if args.delivery == "exactly_once" else "alos",
+                           os.getpid(), int(time.time()))
+    prefix = "dl-fault-%s-" % tag
+    group = "dl-fault-%s" % tag
+    topics = {"input": prefix + "articles", "enriched": prefix + "enriched",
+              "dlq": prefix + "dlq", "timeline": prefix + "timeline"}
+    create_topic(repo, args.kafka_run, topics["input"], PARTITIONS, "max.message.bytes=2000000")
+    create_topic(repo, args.kafka_run, topics["enriched"], PARTITIONS, "max.message.bytes=40000")
+    create_topic(repo, args.kafka_run, topics["dlq"], PARTITIONS, "max.message.bytes=2000000")
+    create_topic(repo, args.kafka_run, topics["timeline"], 1)
+
+    n = args.messages or {"kill": 20000, "broker": 10000, "group": 10000, "bad": 4000}[args.scenario]
+    items, good, bad = [], set(), {}
+    for i in range(n):
+        if args.scenario == "bad" and i % 10 == 7:
+            reason, make = BAD_KINDS[(i // 10) % len(BAD_KINDS)]
+            key = "b%05d" % i
+            items.append((key, make(i)))
+            bad[key] = reason
+        else:
+            key, value = article(i, rnd)
+            items.append((key, value))
+            good.add(key)
+    eos = args.delivery == "exactly_once"
+    out_topic = topics["enriched"]
+
+    def start(name, txn):
+        env = stage_env(args, brokers, prefix, group, "%s-%s" % (tag, txn))
+        s = Stage(args, env, args.work_dir, name)
+        stages.append(s)
+        return s
+
+    chunks, pause = (20, 0.5) if args.scenario != "bad" else (1, 0)
+    prod = Producer(brokers, topics["input"], items, args.work_dir, chunks, pause)
+    t0 = time.time()
+
+    if args.scenario == "kill":
+        prod.start()
+        for cycle in range(5):
+            s = start("kill-%d" % cycle, "a")
+            time.sleep(rnd.uniform(1.0, 4.0))
+            c.check(s.proc.poll() is None, "instance %d alive until killed" % cycle, s.tail())
+            s.kill()
+            log("cycle %d: killed with SIGKILL after %.1fs" % (cycle, time.time() - t0))
+        last = start("last", "a")
+        prod.join()
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [last])
+        rc = last.term()
+        c.check(rc == 0, "last instance exits 0 on SIGTERM", "rc %s: %s" % (rc, last.tail()))
+    elif args.scenario == "broker":
+        s = start("stage", "a")
+        prod.start()
+        for r in range(2):
+            time.sleep(rnd.uniform(2.0, 4.0))
+            log("restarting the broker (%d)" % r)
+            subprocess.run([os.path.join(repo, "scripts", "kafka.sh"), "restart", args.kafka_run],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           timeout=180)
+        prod.join()
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s])
+        rc = s.term()
+        c.check(rc == 0, "stage survives broker restarts and exits 0", "rc %s: %s" % (rc, s.tail()))
+    elif args.scenario == "group":
+        a = start("A", "a")
+        b = start("B", "b")
+        prod.start()
+        time.sleep(rnd.uniform(3.0, 5.0))
+        a.kill()
+        log("A killed with SIGKILL; C joins")
+        cc = start("C", "c")
+        prod.join()
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [b, cc])
+        for s in (b, cc):
+            rc = s.term()
+            c.check(rc == 0, "%s exits 0 on SIGTERM" % s.name, "rc %s: %s" % (rc, s.tail()))
+    else:
+        prod.run()
+        s = start("stage", "a")
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s])
+        wait_output(brokers, topics["dlq"], set(bad), 60, eos, args.work_dir, [s])
+        rc = s.term()
+        c.check(rc == 0, "stage exits 0 on SIGTERM", "rc %s: %s" % (rc, s.tail()))
+    c.check(prod.error is None, "input produced", str(prod.error))
+    log("flow took %.1fs" % (time.time() - t0))
+    assess(c, args, brokers, topics, good, bad, args.work_dir, ordered=args.scenario == "bad")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
