@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "dateline/config.h"
+#include "dateline/http.h"
 #include "dateline/log.h"
+#include "dateline/metrics.h"
 #include "dateline/pipeline.h"
 #include "dateline/stage.h"
 
@@ -13,6 +15,17 @@
 
 /* The one global (STYLE.md): set by SIGTERM/SIGINT, read by the stage loop. */
 static volatile sig_atomic_t run_stop;
+/* Set by SIGHUP; the stage calls run_reload() between messages, which clears it. */
+static volatile sig_atomic_t run_reload_flag;
+/* Lets the signal handler fail /ready at once (dl_metrics_set_running() is
+ * one lock-free atomic store, async-signal-safe); set before the handlers. */
+static dl_metrics *run_metrics;
+
+static void run_on_hup(int sig)
+{
+    (void)sig;
+    run_reload_flag = 1;
+}
 
 static void run_on_signal(int sig)
 {
@@ -24,6 +37,8 @@ static void run_on_signal(int sig)
     if (run_stop)
         _exit(128 + sig);
     run_stop = 1;
+    if (run_metrics)
+        dl_metrics_set_running(run_metrics, 0);
 }
 
 static void run_usage(FILE *fp)
@@ -39,6 +54,13 @@ static void run_usage(FILE *fp)
                 "  -c, --config FILE      configuration file (required)\n"
                 "      --log-level LEVEL  debug, info, warn or error (overrides log.level)\n"
                 "  -h, --help             show this help\n"
+                "\n"
+                "SIGHUP reloads the rules (extract.rules) between two messages; if they do\n"
+                "not compile, the old rules stay and the error is logged.\n"
+                "\n"
+                "With http.listen set, serves GET /metrics (Prometheus), /healthz (the loop\n"
+                "turns) and /ready (partitions assigned, a broker answers; fails from the\n"
+                "start of a shutdown). See docs/dateline-run.md.\n"
                 "\n"
                 "SIGTERM or SIGINT stops in order: stop fetching, flush within\n"
                 "runtime.shutdown_grace_ms, commit, leave the group, exit 0. A second signal\n"
@@ -79,6 +101,58 @@ static void run_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = run_on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+typedef struct run_reload_ctx {
+    const dl_config *cfg;
+    dl_metrics *metrics;
+    dl_pipeline **owner; /* cmd_run's pipeline variable: it frees the current one */
+} run_reload_ctx;
+
+/* SIGHUP: a new pipeline with freshly compiled rules, or NULL (keep the old). */
+static dl_pipeline *run_reload(dl_pipeline *cur, void *arg)
+{
+    run_reload_ctx *ctx = arg;
+    dl_pipeline *pl;
+    dl_err err;
+    char buf[600];
+
+    run_reload_flag = 0;
+    dl_err_clear(&err);
+    if (!(pl = dl_pipeline_new(ctx->cfg, &err))) {
+        const char *kv[] = {"error", dl_err_str(&err, buf, sizeof(buf)), "rules",
+                            ctx->cfg->extract.rules, "kept", dl_pipeline_rules_hash(cur), NULL};
+
+        dl_log_write(DL_LOG_ERROR, "run", "rules reload failed; keeping the old rules", kv);
+        dl_metrics_rules_reload(ctx->metrics, 0);
+        return NULL;
+    }
+    {
+        const char *kv[] = {"rules", ctx->cfg->extract.rules, "old", dl_pipeline_rules_hash(cur),
+                            "new", dl_pipeline_rules_hash(pl), NULL};
+
+        dl_log_write(DL_LOG_INFO, "run", "rules reloaded", kv);
+    }
+    dl_metrics_set_rules_hash(ctx->metrics, dl_pipeline_rules_hash(pl));
+    dl_metrics_rules_reload(ctx->metrics, 1);
+    dl_pipeline_free(cur);
+    *ctx->owner = pl;
+    return pl;
+}
+
+/* Counters of the stage into the metrics registry (stage thread, ~1/s). */
+static void run_on_stats(const dl_stage_stats *stats, void *arg)
+{
+    run_reload_ctx *ctx = arg;
+
+    dl_metrics_set_consumed(ctx->metrics, stats->consumed);
+    dl_metrics_set_rebalances(ctx->metrics, stats->rebalances);
+    dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.enriched, stats->enriched);
+    dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.dead_letter, stats->dead_letters);
+    for (size_t i = 0; i < stats->n_reasons; i++)
+        dl_metrics_set_dead_letters(ctx->metrics, stats->reasons[i].reason, stats->reasons[i].n);
 }
 
 int dl_cmd_run(int argc, char **argv)
@@ -90,6 +164,9 @@ int dl_cmd_run(int argc, char **argv)
     char buf[1024];
     dl_pipeline *pl = NULL;
     dl_stage *st = NULL;
+    dl_metrics *metrics = NULL;
+    dl_http *http = NULL;
+    run_reload_ctx reload_ctx;
     int rc, status = 1;
 
     for (int i = 1; i < argc; i++) {
@@ -138,13 +215,32 @@ int dl_cmd_run(int argc, char **argv)
         fprintf(stderr, "%s\n", dl_err_str(&err, buf, sizeof(buf)));
         goto out;
     }
+    if (!(metrics = dl_metrics_new())) {
+        fprintf(stderr, "dateline run: out of memory\n");
+        goto out;
+    }
+    dl_metrics_set_rules_hash(metrics, dl_pipeline_rules_hash(pl));
+    if (cfg.http.listen[0]) {
+        /* A revocation may hold the loop for the grace period and more. */
+        int stall_ms = 2 * cfg.runtime.shutdown_grace_ms + 30000;
+
+        if (!(http = dl_http_start(cfg.http.listen, metrics, stall_ms, &err))) {
+            fprintf(stderr, "dateline run: %s\n", dl_err_str(&err, buf, sizeof(buf)));
+            goto out;
+        }
+    }
     /* Before any client exists: librdkafka's threads block signals, so
      * they are delivered to this thread and only set the flag. */
+    run_metrics = metrics;
     run_install_signals();
     if (!(st = dl_stage_new(&cfg, pl, &run_stop, &err))) {
         fprintf(stderr, "%s\n", dl_err_str(&err, buf, sizeof(buf)));
         goto out;
     }
+    reload_ctx = (run_reload_ctx){&cfg, metrics, &pl};
+    dl_stage_set_metrics(st, metrics);
+    dl_stage_on_stats(st, run_on_stats, &reload_ctx);
+    dl_stage_on_reload(st, &run_reload_flag, run_reload, &reload_ctx);
     if (dl_stage_run(st, &err)) {
         fprintf(stderr, "dateline run: %s\n", dl_err_str(&err, buf, sizeof(buf)));
         goto out;
@@ -152,6 +248,10 @@ int dl_cmd_run(int argc, char **argv)
     status = 0;
 out:
     dl_stage_destroy(st);
+    /* After the stage: /ready already fails, and no probe uses its clients. */
+    dl_http_stop(http);
+    run_metrics = NULL;
+    dl_metrics_free(metrics);
     dl_pipeline_free(pl);
     dl_config_free(&cfg);
     return status;

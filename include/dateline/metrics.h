@@ -54,6 +54,16 @@ void dl_metrics_dead_letter(dl_metrics *m, const char *reason);
 void dl_metrics_extract_seconds(dl_metrics *m, double seconds);
 void dl_metrics_rebalance(dl_metrics *m);
 void dl_metrics_set_inflight(dl_metrics *m, int64_t n);
+/*
+ * Setters for counters kept elsewhere (the stage's dl_stage_stats): the
+ * value replaces the series' value. Use either these or the increments
+ * above for one series, not both.
+ */
+void dl_metrics_set_consumed(dl_metrics *m, uint64_t n);
+void dl_metrics_set_rebalances(dl_metrics *m, uint64_t n);
+void dl_metrics_set_produced(dl_metrics *m, const char *topic, uint64_t n);
+void dl_metrics_set_dead_letters(dl_metrics *m, const char *reason, uint64_t n);
+
 /** @brief Adds @p delta (may be negative) to the assigned partition count. */
 void dl_metrics_assigned(dl_metrics *m, int delta);
 /** @brief @p ok: 1 = reload applied, 0 = failed (old rules kept). */
@@ -73,6 +83,8 @@ void dl_metrics_heartbeat(dl_metrics *m);
 /**
  * @brief Marks the stage as running (1: consuming) or stopping (0: a
  *        shutdown began; /ready fails from now on).
+ * @remark Async-signal-safe (one lock-free atomic store): a SIGTERM handler
+ *         may call it so that /ready fails at once.
  */
 void dl_metrics_set_running(dl_metrics *m, int running);
 

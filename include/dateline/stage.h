@@ -32,6 +32,7 @@
 
 #include "dateline/common.h"
 #include "dateline/config.h"
+#include "dateline/metrics.h"
 #include "dateline/pipeline.h"
 
 typedef struct dl_stage dl_stage;
@@ -97,6 +98,29 @@ void dl_stage_on_stats(dl_stage *st, dl_stage_stats_fn *fn, void *arg);
 
 /** @brief Copies the current counters (stage thread only). */
 void dl_stage_get_stats(const dl_stage *st, dl_stage_stats *out);
+
+/**
+ * @brief Feeds @p m (borrowed, may be NULL) from the stage's thread: extract
+ *        times, assigned partitions, consumer lag, in-flight count, the
+ *        loop's heartbeat, running/stopping and the consumer handle for
+ *        /ready's broker probe (unregistered when the stop begins). Counters
+ *        come through dl_stage_on_stats(). Before dl_stage_run().
+ */
+void dl_stage_set_metrics(dl_stage *st, dl_metrics *m);
+
+/**
+ * Called on the stage's thread, between two messages, when the reload flag
+ * is set: returns a new pipeline to use from now on (the function disposes
+ * of @p cur), or NULL to keep @p cur. It must clear the flag.
+ */
+typedef dl_pipeline *dl_stage_reload_fn(dl_pipeline *cur, void *arg);
+
+/**
+ * @brief Installs the reload hook: @p flag (set by SIGHUP) is read once per
+ *        loop turn, never written. Before dl_stage_run().
+ */
+void dl_stage_on_reload(dl_stage *st, const volatile sig_atomic_t *flag, dl_stage_reload_fn *fn,
+                        void *arg);
 
 /** @brief Destroys the clients (closing the consumer if needed). NULL is fine. */
 void dl_stage_destroy(dl_stage *st);

@@ -138,21 +138,50 @@ void dl_metrics_consumed(dl_metrics *m)
         atomic_fetch_add(&m->consumed, 1);
 }
 
-static void label_add(label_count *tab, size_t *n, const char *label)
+/* The slot of @p label, added if new (the last slot absorbs the rest). */
+static label_count *label_slot(label_count *tab, size_t *n, const char *label)
 {
     size_t i;
 
     for (i = 0; i < *n; i++)
         if (!strcmp(tab[i].label, label))
-            break;
-    if (i == METRICS_MAX_LABELS) {
-        i--; /* full: the last slot, "other", absorbs the rest */
-    } else if (i == *n) {
-        (*n)++;
-        snprintf(tab[i].label, sizeof(tab[i].label), "%s",
-                 i == METRICS_MAX_LABELS - 1 ? "other" : label);
-    }
-    tab[i].n++;
+            return &tab[i];
+    if (i == METRICS_MAX_LABELS)
+        return &tab[i - 1];
+    (*n)++;
+    snprintf(tab[i].label, sizeof(tab[i].label), "%s",
+             i == METRICS_MAX_LABELS - 1 ? "other" : label);
+    return &tab[i];
+}
+
+void dl_metrics_set_consumed(dl_metrics *m, uint64_t n)
+{
+    if (m)
+        atomic_store(&m->consumed, n);
+}
+
+void dl_metrics_set_rebalances(dl_metrics *m, uint64_t n)
+{
+    if (m)
+        atomic_store(&m->rebalances, n);
+}
+
+void dl_metrics_set_produced(dl_metrics *m, const char *topic, uint64_t n)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    label_slot(m->produced, &m->n_produced, topic ? topic : "")->n = n;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void dl_metrics_set_dead_letters(dl_metrics *m, const char *reason, uint64_t n)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    label_slot(m->dead, &m->n_dead, reason && reason[0] ? reason : "unknown")->n = n;
+    pthread_mutex_unlock(&m->lock);
 }
 
 void dl_metrics_produced(dl_metrics *m, const char *topic)
@@ -160,7 +189,7 @@ void dl_metrics_produced(dl_metrics *m, const char *topic)
     if (!m)
         return;
     pthread_mutex_lock(&m->lock);
-    label_add(m->produced, &m->n_produced, topic ? topic : "");
+    label_slot(m->produced, &m->n_produced, topic ? topic : "")->n++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -169,7 +198,7 @@ void dl_metrics_dead_letter(dl_metrics *m, const char *reason)
     if (!m)
         return;
     pthread_mutex_lock(&m->lock);
-    label_add(m->dead, &m->n_dead, reason && reason[0] ? reason : "unknown");
+    label_slot(m->dead, &m->n_dead, reason && reason[0] ? reason : "unknown")->n++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -261,6 +290,8 @@ void dl_metrics_heartbeat(dl_metrics *m)
     if (m)
         atomic_store(&m->heartbeat_ms, metrics_now_ms());
 }
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "dl_metrics_set_running() must be async-signal-safe");
 
 void dl_metrics_set_running(dl_metrics *m, int running)
 {

@@ -38,6 +38,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "dateline/log.h"
+#include "dateline/metrics.h"
 #include "dateline/offsets.h"
 #include "dateline/kafka_sink.h"
 #include "dateline/kafka_source.h"
@@ -135,6 +136,10 @@ struct dl_stage {
     unsigned long more_failures;
     char failure[512];
     stage_stats stats;
+    dl_metrics *metrics; /* NULL: none (every dl_metrics_* accepts NULL) */
+    const volatile sig_atomic_t *reload;
+    dl_stage_reload_fn *reload_fn;
+    void *reload_arg;
 };
 
 static int64_t now_ms(void)
@@ -838,6 +843,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         dl_result_fini(&res);
         return;
     }
+    dl_metrics_extract_seconds(st->metrics, (double)(now_us() - t0) / 1e6);
     stage_check_budget(st, &res, now_us() - t0);
     stage_produce_outputs(st, inf, &res);
     dl_result_fini(&res);
@@ -890,8 +896,8 @@ static void stage_on_assigned(const rd_kafka_topic_partition_list_t *parts, void
 {
     dl_stage *st = arg;
 
-    (void)parts;
     st->stats.rebalances++;
+    dl_metrics_assigned(st->metrics, parts->cnt);
 }
 
 static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg)
@@ -934,6 +940,34 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
     /* Whatever is still in flight becomes an orphan: never stored. */
     for (int i = 0; i < parts->cnt; i++)
         dl_offsets_revoke(st->ot, parts->elems[i].topic, parts->elems[i].partition);
+    dl_metrics_assigned(st->metrics, -parts->cnt);
+}
+
+void dl_stage_set_metrics(dl_stage *st, dl_metrics *m)
+{
+    st->metrics = m;
+}
+
+void dl_stage_on_reload(dl_stage *st, const volatile sig_atomic_t *flag, dl_stage_reload_fn *fn,
+                        void *arg)
+{
+    st->reload = flag;
+    st->reload_fn = fn;
+    st->reload_arg = arg;
+}
+
+/* Once per loop turn, between messages: liveness, lag, and a requested
+ * rules reload (no message is in dl_pipeline_process() now; records already
+ * produced were copied, so the old pipeline can go). */
+static void stage_ops_tick(dl_stage *st)
+{
+    dl_pipeline *pl;
+
+    dl_metrics_heartbeat(st->metrics);
+    dl_metrics_set_inflight(st->metrics, (int64_t)dl_offsets_tracked(st->ot));
+    dl_metrics_update_lag(st->metrics, dl_kafka_source_handle(st->src));
+    if (st->reload && *st->reload && st->reload_fn && (pl = st->reload_fn(st->pl, st->reload_arg)))
+        st->pl = pl;
 }
 
 void dl_stage_get_stats(const dl_stage *st, dl_stage_stats *out)
@@ -1144,6 +1178,9 @@ static int stage_stop(dl_stage *st, dl_err *err)
     char msg[512];
 
     st->stopping = 1;
+    /* Not ready from now on; /ready no longer touches the consumer. */
+    dl_metrics_set_running(st->metrics, 0);
+    dl_metrics_set_probe(st->metrics, NULL);
     st->stop_end_ms = now_ms() + grace;
     st->flush_end_ms = st->stop_end_ms - reserve;
     dl_logf(DL_LOG_INFO, "stage", "stopping (%s): flushing %d records, %zu messages in flight",
@@ -1205,6 +1242,8 @@ int dl_stage_run(dl_stage *st, dl_err *err)
 
     snprintf(inflight_str, sizeof(inflight_str), "%zu", st->max_inflight);
     dl_log_write(DL_LOG_INFO, "stage", "starting", kv);
+    dl_metrics_set_probe(st->metrics, dl_kafka_source_handle(st->src));
+    dl_metrics_set_running(st->metrics, 1);
 
     while (!*st->stop && !st->failed) {
         rd_kafka_message_t *rkm;
@@ -1215,6 +1254,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         stage_check_fatal(st);
         if (st->failed)
             break;
+        stage_ops_tick(st);
         held = stage_backpressure(st, now_ms());
         if (!held) {
             /* Outstanding deliveries are served between consumer polls:
