@@ -801,12 +801,15 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
     int focus = -1, rc, idle = 0;
 
     if (dl_grow((void **)&ex->sent_subject, &ex->cap_sent_subject, ex->n_sentences,
-                sizeof(*ex->sent_subject)))
+                sizeof(*ex->sent_subject)) ||
+        dl_grow((void **)&ex->sent_subj_span, &ex->cap_sent_subj_span, ex->n_sentences,
+                sizeof(*ex->sent_subj_span)))
         return DL_ENOMEM;
     for (size_t si = 0; si < ex->n_sentences; si++) {
         size_t first_tok = ti, subj_limit;
         int subject = -1;
         ex->sent_subject[si] = -1;
+        ex->sent_subj_span[si] = (dl_span){0, 0};
         int narrative = 0;
         while (ti < ex->n_toks && tk[ti].sent == si) {
             narrative |= !(tk[ti].flags & T_QUOTED);
@@ -850,25 +853,34 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
                 return rc;
             if ((rc = add_desc(ex, who, span)))
                 return rc;
-            if (is_subject && subject < 0)
+            if (is_subject && subject < 0) {
                 subject = who;
+                ex->sent_subj_span[si] = span;
+            }
             k = role;
         }
         /* Named subjects and subject pronouns. */
         while (mi < n_named && ex->ments[mi].sent < si)
             mi++;
         if (subject < 0) {
-            for (size_t m = mi; m < n_named && ex->ments[m].sent == si; m++)
+            for (size_t m = mi; m < n_named && ex->ments[m].sent == si; m++) {
+                if (ex->ments[m].tok < subj_limit && !ex->ments[m].quoted &&
+                    ex->ments[m].entity >= 0 && !ex->sent_subj_span[si].end)
+                    ex->sent_subj_span[si] = (dl_span){ex->ments[m].start, ex->ments[m].end};
                 if (ex->ments[m].tok < subj_limit && !ex->ments[m].quoted &&
                     is_person(ex, ex->ments[m].entity)) {
                     subject = ex->ments[m].entity;
+                    ex->sent_subj_span[si] = (dl_span){ex->ments[m].start, ex->ments[m].end};
                     ex->ments[m].subject = 1;
                     break;
                 }
+            }
         }
         if (subject < 0) {
             for (size_t k = first_tok; k < ti && k < subj_limit; k++) {
                 const char *g = lex(L->pronoun, text.p, &tk[k]);
+                if (g && !(tk[k].flags & T_QUOTED) && !ex->sent_subj_span[si].end)
+                    ex->sent_subj_span[si] = (dl_span){tk[k].start, tk[k].end};
                 if (g && (g[0] == 'm' || g[0] == 'f') && !(tk[k].flags & T_QUOTED)) {
                     int who = dl_entities_resolve_pronoun(ex, tk[k].start, g[0]);
                     if (focus >= 0 && gender_ok(&ex->ents[focus], g[0]))
@@ -896,6 +908,95 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             mt->subject = 1;
     }
     return 0;
+}
+
+/* The mention (of any entity) covering offset @p pos, or NULL. */
+static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos)
+{
+    size_t lo = 0, hi = ex->n_ments;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->ments[mid].start <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo, n = 0; k-- > 0 && n < 8; n++)
+        if (ex->ments[k].start <= pos && pos < ex->ments[k].end)
+            return &ex->ments[k];
+    return NULL;
+}
+
+static int is_determiner(const char *t, const dl_tok *tk)
+{
+    static const char *const dets[] = {"the", "a", "an", "his", "her", "their", "its", "our",
+                                       "one", "this", "another", "some", NULL};
+
+    for (int i = 0; dets[i]; i++)
+        if (tok_is(t, tk, dets[i]))
+            return 1;
+    return 0;
+}
+
+int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
+                           dl_span *subj, dl_span *cue)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    size_t lo = 0, hi = ex->n_toks, k, j;
+
+    if (!L->speech_verb)
+        return 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tk[mid].sent < si)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* The first speech verb of the sentence before the quote: the main
+     * clause's ("Trump said at a rally that Clinton described ..."). */
+    for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
+        if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]))
+            break;
+    if (k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark)
+        return 0;
+    *cue = (dl_span){tk[k].start, tk[k].end};
+    *subj = (dl_span){0, 0};
+    j = k;
+    while (j > lo && (tk[j - 1].flags & T_GLUE) && L->cue_adverb &&
+           lex(L->cue_adverb, text.p, &tk[j - 1]))
+        j--;
+    if (j == lo || (tk[j - 1].flags & T_QUOTED))
+        return 1;
+    j--;
+    const dl_mention *m = mention_covering(ex, tk[j].start);
+    if (tok_is(text.p, &tk[j], "that") || tok_is(text.p, &tk[j], "which") ||
+        tok_is(text.p, &tk[j], "who") ||
+        (tk[k].end - tk[k].start > 4 && !strncmp(text.p + tk[k].end - 3, "ing", 3)))
+        return 1; /* a relative clause or a participle: the sentence subject speaks */
+    if (lex(L->pronoun, text.p, &tk[j])) {
+        *subj = (dl_span){tk[j].start, tk[j].end};
+    } else if (m && !(tk[j].flags & T_POSS)) {
+        *subj = (dl_span){m->start, m->end};
+    } else if ((tk[j].flags & T_CAP) && !(tk[j].flags & T_POSS)) {
+        size_t b = j;
+        while (b > lo && (tk[b - 1].flags & T_GLUE) && (tk[b - 1].flags & T_CAP) && j - b < 5)
+            b--;
+        *subj = (dl_span){tk[b].start, tk[j].end};
+    } else if ((tk[j].flags & T_LOWER) && (tk[j].flags & T_GLUE)) {
+        /* "the report says": back to the determiner. */
+        for (size_t b = j + 1, n2 = 0; b-- > lo && n2 < 12; n2++) {
+            if (b < j && !(tk[b].flags & T_GLUE))
+                break;
+            if (is_determiner(text.p, &tk[b])) {
+                *subj = (dl_span){tk[b].start, tk[j].end};
+                break;
+            }
+        }
+    }
+    return 1;
 }
 
 /* ---- ages and descriptors ------------------------------------------------- */

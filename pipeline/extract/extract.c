@@ -155,6 +155,7 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->ents);
     free(ex->descs);
     free(ex->sent_subject);
+    free(ex->sent_subj_span);
     free(ex->entities);
     free(ex->spans);
     free(ex->quotes);

@@ -110,6 +110,8 @@ struct dl_extractor {
     size_t n_descs, cap_descs;
     int *sent_subject; /* per sentence: entity of its subject, -1 */
     size_t cap_sent_subject;
+    dl_span *sent_subj_span; /* per sentence: its subject's words (any kind), or empty */
+    size_t cap_sent_subj_span;
     dl_entity *entities;
     size_t n_published, cap_entities;
     dl_span *spans;
@@ -138,6 +140,15 @@ int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender);
 
 /** The entity a mention covering [start,end) refers to, -1 if none. */
 int dl_entities_at(dl_extractor *ex, size_t start, size_t end);
+
+/**
+ * The first speech verb of sentence @p si before @p open_mark ("Trump said
+ * at a rally that ..."), with its subject (a pronoun, a mention, capitalised
+ * words or a determiner phrase; empty when there is none).
+ * @returns 1 when a verb was found.
+ */
+int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
+                           dl_span *subj, dl_span *cue);
 
 /** Flags the words in [start, end) as quoted. */
 void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end);

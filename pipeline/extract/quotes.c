@@ -214,15 +214,6 @@ static size_t sentence_of(const dl_extractor *ex, size_t pos)
     return lo < ex->n_sentences ? lo : ex->n_sentences - 1;
 }
 
-/* The mention of @p entity in sentence @p si naming its subject, or an empty span. */
-static dl_span subject_mention(const dl_extractor *ex, size_t si, long entity)
-{
-    for (size_t m = 0; m < ex->n_ments; m++)
-        if (ex->ments[m].sent == si && ex->ments[m].entity == entity && !ex->ments[m].quoted)
-            return (dl_span){ex->ments[m].start, ex->ments[m].end};
-    return (dl_span){0, 0};
-}
-
 void dl_quotes_mark_mentions(dl_extractor *ex)
 {
     size_t m = 0;
@@ -258,6 +249,16 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             subj.end > subj.start && text.p[subj.start] >= 'A' && text.p[subj.start] <= 'Z' &&
             subj.start < cue.start && (mend >= text.len || !strchr(".,:;", text.p[mend])))
             found = 0;
+        si = sentence_of(ex, w->open_mark);
+        /* "“...” to drive up the stock, she said.": a cue closing the sentence. */
+        for (size_t i = w->close_end; !found && i < to && i < ex->sentences[si].end; i++) {
+            if (text.p[i] != ',')
+                continue;
+            if (cue_match(ex, text, &ex->rules->cue_after, i, to, 1, &subj, &cue, &mend) &&
+                (mend >= text.len || strchr(".!?", text.p[mend]) ||
+                 (mend < ex->sentences[si].end && ex->sentences[si].end - mend < 40)))
+                found = 1;
+        }
         if (!found) {
             from = w->open_mark > DL_CUE_BEFORE_MAX ? w->open_mark - DL_CUE_BEFORE_MAX : 0;
             if (q > 0 && ex->qwork[q - 1].close_end > from)
@@ -266,6 +267,8 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
                 cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, 0, &subj, &cue,
                           &mend))
                 found = 2;
+            else if (dl_entities_cue_before(ex, text, si, w->open_mark, &subj, &cue))
+                found = 3;
         }
         /* One passage: over paragraphs, or right after the previous quote's cue
          * ("...," she wrote. "..."). */
@@ -290,31 +293,33 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             qt->passage = near ? ex->quotes[q - 1].passage : ++passage;
         }
         prev_cue_end = found == 1 ? mend : 0;
+        /* A cue without its own subject ("..., saying “...”"), or an
+         * embedded quote: the sentence's subject speaks. */
+        if (found && !(subj.end > subj.start) && ex->sent_subj_span[si].end > 0 &&
+            ex->sent_subj_span[si].end <= w->open_mark)
+            subj = ex->sent_subj_span[si];
+        if (!found) {
+            int embedded = 0;
+            for (size_t i = ex->sentences[si].start; i < w->open_mark && !embedded; i++)
+                embedded = !is_blank(text.p[i]) && text.p[i] != '"';
+            if (embedded && ex->sent_subj_span[si].end > 0 &&
+                ex->sent_subj_span[si].end <= w->open_mark) {
+                subj = ex->sent_subj_span[si];
+                found = 4;
+            }
+        }
         if (found) {
             qt->speaker_mention = subj;
             qt->cue = cue;
             qt->speaker = speaker_entity(ex, text, subj);
             continue;
         }
-        /* No cue: the subject of its sentence, or of the sentences before. */
-        si = sentence_of(ex, w->open_mark);
-        {
-            size_t s0 = ex->sentences[si].start;
-            int embedded = 0;
-            for (size_t i = s0; i < w->open_mark; i++)
-                if (!is_blank(text.p[i]) && text.p[i] != '"' && (unsigned char)text.p[i] < 0x80) {
-                    embedded = 1;
-                    break;
-                }
-            for (size_t k = 0; k < 4 && k <= si; k++) {
-                long who = ex->sent_subject ? ex->sent_subject[si - k] : -1;
-                if (k == 0 && !embedded)
-                    continue;
-                if (who >= 0) {
-                    qt->speaker = who;
-                    qt->speaker_mention = subject_mention(ex, si - k, who);
-                    break;
-                }
+        /* No cue and no subject: the nearest preceding subject. */
+        for (size_t k = 1; k < 4 && k <= si; k++) {
+            if (ex->sent_subject[si - k] >= 0) {
+                qt->speaker = ex->sent_subject[si - k];
+                qt->speaker_mention = ex->sent_subj_span[si - k];
+                break;
             }
         }
     }

@@ -771,6 +771,7 @@ static void bind_entity_lexicons(dl_rules *r)
     e->not_name = lexicon_find(r, "not_name", 8);
     e->pronoun = lexicon_find(r, "pronoun", 7);
     e->speech_verb = lexicon_find(r, "speech_verb", 11);
+    e->cue_adverb = lexicon_find(r, "cue_adverb", 10);
     e->org_name = lexicon_find(r, "org_name", 8);
     e->work_name = lexicon_find(r, "work_name", 9);
 }

@@ -128,7 +128,7 @@ typedef struct dl_gazetteer {
 /* Word lists the entity and quote engines use, looked up by name once. */
 typedef struct dl_entity_lex {
     const dl_lexicon *given_name, *surname, *title, *particle, *connector, *org_word,
-        *role_noun, *role_modifier, *kinship, *not_name, *pronoun, *speech_verb, *org_name, *work_name;
+        *role_noun, *role_modifier, *kinship, *not_name, *pronoun, *speech_verb, *cue_adverb, *org_name, *work_name;
 } dl_entity_lex;
 
 struct dl_rules {
