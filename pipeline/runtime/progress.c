@@ -130,7 +130,7 @@ const char *dl_progress_format_bar(char *buf, size_t size, int64_t done, int64_t
 static void progress_draw(dl_progress *pg, int64_t done, int64_t now, const char *const *extra)
 {
     double secs = (double)(now - pg->t0_ms) / 1000.0;
-    double rate = secs > 0.2 ? (double)(done - pg->done0) / secs : -1.0;
+    double rate = secs > 0.05 ? (double)(done - pg->done0) / secs : -1.0;
     double eta = rate > 0 ? (double)(pg->total - done) / rate : (done >= pg->total ? 0 : -1.0);
     char line[256];
 
