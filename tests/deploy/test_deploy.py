@@ -309,6 +309,10 @@ def check_overlay(name, docs, a, docker_uid, docker_port):
 
     # The container's files: ConfigMaps at their mount paths.
     cms = {d["metadata"]["name"]: d for d in by_kind.get("ConfigMap", [])}
+    for n, cm in cms.items():
+        size = sum(len(k) + len(v.encode()) for k, v in cm.get("data", {}).items())
+        # Kubernetes (etcd) refuses a ConfigMap over 1 MiB.
+        check(size < 1000000, "%s: ConfigMap %s holds %d bytes (< 1 MiB)" % (name, n, size))
     vols = {v["name"]: v for v in spec.get("volumes", [])}
     root = tempfile.mkdtemp(prefix="dl-deploy-%s-" % name)
     try:
