@@ -61,11 +61,20 @@ static int build_plan(dl_extractor *ex)
     uint8_t set[256];
 
     ex->words = w;
-    if (!(ex->first = calloc(256 * (w ? w : 1), sizeof(*ex->first))) ||
-        !(ex->noprobe = calloc(w ? w : 1, sizeof(*ex->noprobe))) ||
-        !(ex->slots = calloc(DL_PROBE_SLOTS, sizeof(*ex->slots))) ||
-        !(ex->slot_bits = calloc(DL_PROBE_SLOTS * 2 * (w ? w : 1), sizeof(*ex->slot_bits))))
+    if (!w)
+        w = 1;
+    ex->probe1.mask = DL_PROBE_SLOTS1 - 1;
+    ex->probe2.mask = DL_PROBE_SLOTS2 - 1;
+    if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
+        !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
+        !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
+        !(ex->probe1.slots = calloc(DL_PROBE_SLOTS1, sizeof(*ex->probe1.slots))) ||
+        !(ex->probe1.bits = calloc(DL_PROBE_SLOTS1 * 2 * w, sizeof(*ex->probe1.bits))) ||
+        !(ex->probe2.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2.slots))) ||
+        !(ex->probe2.bits = calloc(DL_PROBE_SLOTS2 * 2 * w, sizeof(*ex->probe2.bits))))
         return DL_ENOMEM;
+    w = ex->words;
+    ex->probe_jit = 1;
     for (size_t i = 0; i < r->n_rules; i++) {
         uint64_t bit = 1ull << (i % 64);
         if (!r->rules[i].re_at)
@@ -75,8 +84,14 @@ static int build_plan(dl_extractor *ex)
         for (int c = 0; c < 256; c++)
             if (set[c])
                 ex->first[c * w + i / 64] |= bit;
-        if (!r->rules[i].re_probe)
+        if (!r->rules[i].re_probe) {
             ex->noprobe[i / 64] |= bit;
+        } else {
+            size_t jit_size = 0;
+            if (pcre2_pattern_info(r->rules[i].re_probe, PCRE2_INFO_JITSIZE, &jit_size) != 0 ||
+                jit_size == 0)
+                ex->probe_jit = 0;
+        }
     }
     return 0;
 }
@@ -89,11 +104,6 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
     if (!ex)
         goto oom;
     ex->rules = rules;
-    if (rules->n_rules > UINT16_MAX) {
-        dl_extractor_free(ex);
-        dl_err_set(err, DL_ERULES, "too many rules (%zu)", rules->n_rules);
-        return NULL;
-    }
     for (size_t i = 0; i < rules->n_rules; i++) {
         uint32_t n;
         size_t jit_size = 0;
@@ -142,8 +152,11 @@ void dl_extractor_free(dl_extractor *ex)
     pcre2_match_context_free(ex->mctx);
     free(ex->first);
     free(ex->noprobe);
-    free(ex->slots);
-    free(ex->slot_bits);
+    free(ex->mask);
+    free(ex->probe1.slots);
+    free(ex->probe1.bits);
+    free(ex->probe2.slots);
+    free(ex->probe2.bits);
     free(ex->resume);
     free(ex->sentences);
     free(ex->cands);
@@ -259,6 +272,50 @@ static uint32_t key_hash(const unsigned char *k, size_t n)
     return h;
 }
 
+/*
+ * Narrows @p mask (a rule set) to the rules whose probe does not rule them
+ * out on @p subj (@p len bytes: a byte standing for the one before the
+ * word, then the word or words; the match would start at offset 1).
+ * Answers are cached in @p pc by subject; a slot keeps the last subject
+ * that hashed to it.
+ */
+static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *subj,
+                         size_t len, uint64_t *mask)
+{
+    const dl_rules *r = ex->rules;
+    size_t w = ex->words;
+    uint32_t h = key_hash(subj, len);
+    size_t i = h & pc->mask;
+    dl_probe_slot *s = &pc->slots[i];
+    uint64_t *known = pc->bits + i * 2 * w, *possible = known + w;
+
+    if (s->hash != h || s->len != len || memcmp(s->key, subj, len)) {
+        s->hash = h;
+        s->len = (uint8_t)len;
+        memcpy(s->key, subj, len);
+        memset(known, 0, 2 * w * sizeof(*known));
+    }
+    for (size_t k = 0; k < w; k++) {
+        uint64_t todo = mask[k] & ~ex->noprobe[k] & ~known[k];
+        mask[k] &= ~(known[k] & ~possible[k]);
+        while (todo) {
+            int b = __builtin_ctzll(todo), rc;
+            const pcre2_code *re = r->rules[k * 64 + (size_t)b].re_probe;
+            uint64_t bit = 1ull << b;
+            rc = ex->probe_jit ? pcre2_jit_match(re, subj, len, 1, PCRE2_PARTIAL_HARD, ex->md,
+                                                 ex->mctx)
+                               : pcre2_match(re, subj, len, 1, PCRE2_PARTIAL_HARD, ex->md,
+                                             ex->mctx);
+            todo &= todo - 1;
+            known[k] |= bit;
+            if (rc == PCRE2_ERROR_NOMATCH)
+                mask[k] &= ~bit;
+            else
+                possible[k] |= bit;
+        }
+    }
+}
+
 /* Tries rule @p ri anchored at @p p; a match becomes a candidate. */
 static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
 {
@@ -305,6 +362,16 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     (void)w;
     return 0;
 #endif
+#ifdef DL_EXTRACT_REFERENCE
+    /* The plain reference: every rule searches the whole text on its own
+     * (build with -DDL_EXTRACT_REFERENCE to check the scan against it). */
+    for (size_t i = 0; i < r->n_rules; i++)
+        if ((rc = match_rule(ex, (int)i, text)))
+            return rc;
+    (void)t;
+    (void)w;
+    return 0;
+#endif
     for (size_t i = 0; i < r->n_rules; i++) {
         ex->resume[i] = 0;
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
@@ -312,59 +379,58 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     }
     for (size_t p = 0; p < text.len; p++) {
         const uint64_t *first = ex->first + t[p] * w;
-        size_t q = p + 1, klen;
-        uint64_t any = 0, *known = NULL, *possible = NULL;
-        const unsigned char *key;
+        unsigned char *subj = ex->subj;
+        size_t q = p + 1, q2;
+        uint64_t any = 0, *mask = ex->mask;
 
         if (p > 0 && is_alnum(t[p - 1]))
             continue;
         for (size_t k = 0; k < w; k++)
-            any |= first[k];
+            any |= (mask[k] = first[k]);
         if (!any)
             continue;
         if (is_alnum(t[p]))
             while (q < text.len && is_alnum(t[q]))
                 q++;
-        /* The key: the previous byte (none at the start) and the word. */
-        key = p ? t + p - 1 : t;
-        klen = q - p + (p ? 1 : 0);
-        if (klen < DL_PROBE_KEY) {
-            uint32_t h = key_hash(key, klen) ^ (p ? 0 : 0x9e3779b9u);
-            dl_probe_slot *s = &ex->slots[h & (DL_PROBE_SLOTS - 1)];
-            known = ex->slot_bits + (size_t)(h & (DL_PROBE_SLOTS - 1)) * 2 * w;
-            possible = known + w;
-            if (s->hash != h || s->len != (uint8_t)(klen | (p ? 0 : 0x80)) ||
-                memcmp(s->key, key, klen)) {
-                s->hash = h;
-                s->len = (uint8_t)(klen | (p ? 0 : 0x80));
-                memcpy(s->key, key, klen);
-                memset(known, 0, 2 * w * sizeof(*known));
+        /* The probes see the byte before the word only through \b: one
+         * byte stands for all the non-word ones (and the text's start). */
+        subj[0] = p > 0 && t[p - 1] == '_' ? '_' : ' ';
+        if (q - p < DL_PROBE_KEY) {
+            /* Level 1: the word. */
+            memcpy(subj + 1, t + p, q - p);
+            probe_filter(ex, &ex->probe1, subj, q - p + 1, mask);
+        }
+        any = 0;
+        for (size_t k = 0; k < w; k++) {
+            uint64_t m = mask[k];
+            while (m) {
+                int b = __builtin_ctzll(m);
+                m &= m - 1;
+                if (p < ex->resume[k * 64 + (size_t)b])
+                    mask[k] &= ~(1ull << b);
+            }
+            any |= mask[k];
+        }
+        if (!any)
+            continue;
+        /* Level 2: up to the end of the next word, when one follows closely
+         * ("the same month", "Tuesday, October"). */
+        for (q2 = q; q2 < text.len && q2 < q + 3 && !is_alnum(t[q2]); q2++)
+            ;
+        if (q2 > q && q2 < text.len && is_alnum(t[q2]) && is_alnum(t[p])) {
+            while (q2 < text.len && is_alnum(t[q2]))
+                q2++;
+            if (q2 - p < DL_PROBE_KEY) {
+                memcpy(subj + 1, t + p, q2 - p);
+                probe_filter(ex, &ex->probe2, subj, q2 - p + 1, mask);
             }
         }
         for (size_t k = 0; k < w; k++) {
-            uint64_t todo = first[k];
-            while (todo) {
-                int b = __builtin_ctzll(todo), ri = (int)(k * 64) + b;
-                uint64_t bit = 1ull << b;
-                todo &= todo - 1;
-                if (p < ex->resume[ri])
-                    continue;
-                if (!(ex->noprobe[k] & bit)) {
-                    if (!known || !(known[k] & bit)) {
-                        int pr = pcre2_match(r->rules[ri].re_probe, key, klen, p ? 1 : 0,
-                                             PCRE2_PARTIAL_HARD, ex->md, ex->mctx);
-                        if (known) {
-                            known[k] |= bit;
-                            if (pr != PCRE2_ERROR_NOMATCH)
-                                possible[k] |= bit;
-                        }
-                        if (pr == PCRE2_ERROR_NOMATCH)
-                            continue;
-                    } else if (!(possible[k] & bit)) {
-                        continue;
-                    }
-                }
-                if ((rc = try_rule(ex, ri, text, p)))
+            uint64_t m = mask[k];
+            while (m) {
+                int b = __builtin_ctzll(m);
+                m &= m - 1;
+                if ((rc = try_rule(ex, (int)(k * 64) + b, text, p)))
                     return rc;
             }
         }

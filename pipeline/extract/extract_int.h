@@ -62,15 +62,22 @@ typedef struct dl_desc {
     int entity;
 } dl_desc;
 
-/* Probe cache slot (extract.c): previous byte + first word -> which rules
- * may match there. */
-#define DL_PROBE_SLOTS 65536 /* a power of two */
-#define DL_PROBE_KEY 27
+/* Probe caches (extract.c): subject (a byte for the one before the word,
+ * then the first word, or the first two) -> which rules may match there. */
+#define DL_PROBE_SLOTS1 131072 /* powers of two */
+#define DL_PROBE_SLOTS2 65536
+#define DL_PROBE_KEY 42        /* longest subject cached, with its first byte */
 typedef struct dl_probe_slot {
     uint32_t hash;
-    uint8_t len; /* key length; 0x80: at the start of the text */
-    unsigned char key[DL_PROBE_KEY];
+    uint8_t len;
+    unsigned char key[DL_PROBE_KEY + 1];
 } dl_probe_slot;
+
+typedef struct dl_probe_cache {
+    dl_probe_slot *slots;
+    uint64_t *bits; /* per slot: known, then possible (words each) */
+    size_t mask;    /* slots - 1 */
+} dl_probe_cache;
 
 struct dl_extractor {
     const dl_rules *rules;
@@ -85,10 +92,10 @@ struct dl_extractor {
     size_t words;
     uint64_t *first, *noprobe;
     size_t *resume;
-    /* Probe cache: slot i holds the key, then known and possible bit sets
-     * at slot_bits[i * 2 * words ..]. */
-    dl_probe_slot *slots;
-    uint64_t *slot_bits;
+    dl_probe_cache probe1, probe2; /* one word, two words */
+    uint64_t *mask;                /* scratch rule set */
+    unsigned char subj[DL_PROBE_KEY + 1]; /* scratch probe subject */
+    int probe_jit;                 /* every probe has JIT code for partial matching */
 
     dl_sentence *sentences;
     size_t n_sentences, cap_sentences;
