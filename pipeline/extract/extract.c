@@ -362,16 +362,6 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     (void)w;
     return 0;
 #endif
-#ifdef DL_EXTRACT_REFERENCE
-    /* The plain reference: every rule searches the whole text on its own
-     * (build with -DDL_EXTRACT_REFERENCE to check the scan against it). */
-    for (size_t i = 0; i < r->n_rules; i++)
-        if ((rc = match_rule(ex, (int)i, text)))
-            return rc;
-    (void)t;
-    (void)w;
-    return 0;
-#endif
     for (size_t i = 0; i < r->n_rules; i++) {
         ex->resume[i] = 0;
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
