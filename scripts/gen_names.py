@@ -29,7 +29,7 @@ bill will mark rich sterling frank earnest cash page golden young royal
 street north south east west long little grant
 child baby man boy girl guy
 love sunny rose lily iris ivy violet olive pearl ruby amber crystal
-an tom
+an
 """.split())
 
 

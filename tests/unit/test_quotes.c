@@ -1,0 +1,194 @@
+/* Quotes: the seed article's eleven quoted spans (seven passages, all
+ * Chrissy Teigen's); cue families (after, before, split, multi-paragraph,
+ * embedded, straight quotes); bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "dateline/common.h"
+#include "dateline/extract.h"
+
+#define RULES_DIR DL_SOURCE_DIR "/config/rules/en"
+#define SEED_FILE DL_SOURCE_DIR "/../shared/seed/article-000.txt"
+
+typedef struct fixture {
+    dl_rules *rules;
+    dl_extractor *ex;
+    dl_facts facts;
+    const char *text;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    dl_err err = {0};
+
+    assert_non_null(f);
+    assert_int_equal(dl_rules_load(RULES_DIR, &f->rules, &err), 0);
+    assert_non_null(f->ex = dl_extractor_new(f->rules, &err));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    dl_extractor_free(f->ex);
+    dl_rules_free(f->rules);
+    free(f);
+    return 0;
+}
+
+static void run(fixture *f, const char *text)
+{
+    dl_dct dct = {2020, 10, 27};
+    dl_err err = {0};
+
+    f->text = text;
+    assert_int_equal(dl_extract(f->ex, (dl_slice){text, strlen(text)}, &dct, &f->facts, &err), 0);
+}
+
+/* The name of quote @p i's speaker, or "" when unknown. */
+static const char *speaker(fixture *f, size_t i, char *buf, size_t size)
+{
+    const dl_quote *q = &f->facts.quotes[i];
+
+    buf[0] = '\0';
+    if (q->speaker >= 0) {
+        dl_span s = f->facts.entities[q->speaker].name;
+        snprintf(buf, size, "%.*s", (int)(s.end - s.start), f->text + s.start);
+    }
+    return buf;
+}
+
+static void expect_quote(fixture *f, size_t i, const char *starts, const char *who)
+{
+    char buf[128];
+    const dl_quote *q;
+
+    assert_true(i < f->facts.n_quotes);
+    q = &f->facts.quotes[i];
+    if (strncmp(f->text + q->start, starts, strlen(starts)))
+        fail_msg("quote %zu: '%.40s' does not start with '%s'", i, f->text + q->start, starts);
+    if (strcmp(speaker(f, i, buf, sizeof(buf)), who))
+        fail_msg("quote %zu: speaker '%s', want '%s'", i, buf, who);
+}
+
+static void test_seed_quotes(void **state)
+{
+    fixture *f = *state;
+    dl_err err = {0};
+    char *buf, name[64];
+    size_t len;
+    static const size_t passages[] = {0, 0, 1, 2, 2, 3, 3, 4, 5, 6, 6};
+
+    assert_int_equal(dl_read_file(SEED_FILE, &buf, &len, &err), 0);
+    run(f, buf);
+    assert_int_equal(f->facts.n_quotes, 11);
+    for (size_t i = 0; i < 11; i++) {
+        assert_string_equal(speaker(f, i, name, sizeof(name)), "Chrissy Teigen");
+        assert_int_equal(f->facts.quotes[i].passage, passages[i]);
+    }
+    expect_quote(f, 7, "moments of kindness have been nothing short of beautiful", "Chrissy Teigen");
+    expect_quote(f, 8, "please be kind to those pouring their hearts out.", "Chrissy Teigen");
+    assert_int_equal(f->facts.quotes[7].end - f->facts.quotes[7].start,
+                     strlen("moments of kindness have been nothing short of beautiful"));
+    free(buf);
+}
+
+static void test_cue_after_and_before(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Senator Mark Kelly spoke on Monday.\n\n\"We will win this,\" Kelly said.\n\n"
+           "Later, Kelly told reporters: \"It is not over.\"\n\n"
+           "\xe2\x80\x9c" "It is a disgrace,\xe2\x80\x9d said Governor Jane Doe.");
+    assert_int_equal(f->facts.n_quotes, 3);
+    expect_quote(f, 0, "We will win this", "Mark Kelly");
+    expect_quote(f, 1, "It is not over", "Mark Kelly");
+    expect_quote(f, 2, "It is a disgrace", "Jane Doe");
+}
+
+static void test_split_and_multi_paragraph(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Anna Berg, 45, runs the clinic.\n\n"
+           "\xe2\x80\x9c" "We are full,\xe2\x80\x9d she said. \xe2\x80\x9c" "We turn people away.\n\n"
+           "\xe2\x80\x9c" "Every single day.\xe2\x80\x9d\n\n"
+           "Her colleague Paul Stone disagreed.");
+    assert_int_equal(f->facts.n_quotes, 3);
+    expect_quote(f, 0, "We are full", "Anna Berg");
+    expect_quote(f, 1, "We turn people away", "Anna Berg");
+    expect_quote(f, 2, "Every single day", "Anna Berg");
+    assert_int_equal(f->facts.quotes[1].passage, f->facts.quotes[0].passage);
+    assert_int_equal(f->facts.quotes[2].passage, f->facts.quotes[0].passage);
+}
+
+static void test_embedded(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Maria Lopez called the plan \xe2\x80\x9c" "a disaster\xe2\x80\x9d on Tuesday. "
+           "She urged voters to \xe2\x80\x9c" "reject it.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "a disaster", "Maria Lopez");
+    expect_quote(f, 1, "reject it.", "Maria Lopez");
+}
+
+static void test_no_or_bad_quotes(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "No one said anything at all.");
+    assert_int_equal(f->facts.n_quotes, 0);
+    run(f, "He said \"this never closes. And \" then \"\" nothing.");
+    for (size_t i = 0; i < f->facts.n_quotes; i++)
+        assert_true(f->facts.quotes[i].end <= strlen(f->text));
+    run(f, "\xe2\x80\x9d backwards \xe2\x80\x9c");
+    assert_int_equal(f->facts.n_quotes, 0);
+}
+
+static void test_pathological(void **state)
+{
+    fixture *f = *state;
+    size_t n = 200000;
+    char *big = malloc(n + 1);
+    clock_t t0 = clock();
+
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (i % 7 == 0) ? '"' : (i % 7 == 3) ? ' ' : 'x';
+    big[n] = '\0';
+    run(f, big);
+    assert_true(f->facts.n_quotes <= 2000);
+    memset(big, '"', n);
+    run(f, big);
+    for (size_t i = 0; i + 3 <= n; i += 3)
+        memcpy(big + i, "\xe2\x80\x9c", 3);
+    run(f, big);
+    assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 20.0);
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_quotes),
+        cmocka_unit_test(test_cue_after_and_before),
+        cmocka_unit_test(test_split_and_multi_paragraph),
+        cmocka_unit_test(test_embedded),
+        cmocka_unit_test(test_no_or_bad_quotes),
+        cmocka_unit_test(test_pathological),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
