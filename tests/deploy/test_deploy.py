@@ -411,6 +411,39 @@ def check_overlay(name, docs, a, docker_uid, docker_port):
               "prod: the config uses SASL_SSL with the password from the environment")
 
 
+def runtime_packages(text):
+    """Packages the Dockerfile's last stage installs with apt-get."""
+    last = re.split(r"^FROM\s", text, flags=re.M)[-1]
+    m = re.search(r"apt-get install[^\n]*?((?:\\\n|[^&\n])*)", last)
+    return set(re.findall(r"\b([a-z0-9][a-z0-9.+-]+[0-9a-z])\b", m.group(1))) if m else set()
+
+
+def check_docker_libs(a, text):
+    """Every shared library the binary links directly comes from a Debian
+    package that the runtime stage installs (the image is not built here)."""
+    if not (shutil.which("readelf") and shutil.which("ldd") and shutil.which("dpkg")):
+        log("readelf/ldd/dpkg missing: runtime libraries of the image not checked")
+        return
+    r = subprocess.run(["readelf", "-d", a.dateline], capture_output=True, text=True, timeout=30)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", r.stdout)
+    paths = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(
+        ["ldd", a.dateline], capture_output=True, text=True, timeout=30).stdout, re.M))
+    have = runtime_packages(text)
+    for so in needed:
+        if re.match(r"lib(c|m|pthread|dl|rt|gcc_s|asan|ubsan)\.so", so) or so.startswith("ld-linux"):
+            continue
+        path = paths.get(so)
+        if not path:
+            check(False, "Dockerfile: %s is not found by ldd" % so)
+            continue
+        r = subprocess.run(["dpkg", "-S", os.path.realpath(path)], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            r = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, timeout=30)
+        pkg = r.stdout.split(":")[0].strip() if r.returncode == 0 else None
+        check(pkg in have, "Dockerfile: the runtime stage installs %s (for %s; installs %s)" % (
+            pkg, so, sorted(have)))
+
+
 def check_systemd(a):
     unit = os.path.join(a.source_dir, "deploy", "systemd", "dateline.service")
     with open(unit) as f:
@@ -452,6 +485,7 @@ def main():
         check(u.isdigit() and int(u) != 0, "Dockerfile: USER %s is a numeric non-root uid" % users[-1])
         docker_uid = int(u) if u.isdigit() else None
     docker_port = int(exposes[-1]) if exposes else None
+    check_docker_libs(a, text)
     log("Dockerfile checked statically (no Docker engine here: not built)")
 
     desc, render = find_renderer(a.source_dir)
