@@ -20,6 +20,7 @@ typedef struct dl_kafka_sink dl_kafka_sink;
 typedef enum {
     DL_KAFKA_SINK_ENRICHED = 0,
     DL_KAFKA_SINK_DEAD_LETTER,
+    DL_KAFKA_SINK_TIMELINE,
     DL_KAFKA_SINK_TOPICS
 } dl_kafka_sink_topic;
 

@@ -61,6 +61,7 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
     snk->state.role = "producer";
     snk->names[DL_KAFKA_SINK_ENRICHED] = cfg->topics.enriched;
     snk->names[DL_KAFKA_SINK_DEAD_LETTER] = cfg->topics.dead_letter;
+    snk->names[DL_KAFKA_SINK_TIMELINE] = cfg->topics.timeline;
     if (!(snk->conf = rd_kafka_conf_new())) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
         goto fail;

@@ -59,9 +59,9 @@
 #define STAGE_SEEK_TIMEOUT_MS     10000
 #define STAGE_STATS_HOOK_MS       1000
 
-enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKETS };
+enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
 
-static const char *const ticket_names[TICKETS] = {"enriched", "dead_letter"};
+static const char *const ticket_names[TICKETS] = {"enriched", "dead_letter", "timeline"};
 
 typedef struct inflight inflight;
 
@@ -266,6 +266,8 @@ static void stats_delivered(stage_stats *stats, int kind, const char *reason)
 {
     if (kind == TICKET_ENRICHED) {
         stats->enriched++;
+    } else if (kind == TICKET_TIMELINE) {
+        return; /* counted with its article's enriched record */
     } else {
         stats->dead_letters++;
         stats_count_reason(stats, reason, 1);
@@ -469,6 +471,14 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
                 " failed (%s); its next owner consumes it again",
                 ticket_names[t->kind], inflight_topic(inf), orig->partition, orig->offset,
                 rd_kafka_err2str(rkm->err));
+        dl_offsets_release(st->ot, inf->ent);
+        return;
+    }
+    if (t->kind == TICKET_TIMELINE && stage_record_rejected(rkm->err)) {
+        /* A timeline message derives from the enriched record, which holds
+         * the article: log the loss, do not stop. */
+        dl_logf(DL_LOG_WARN, "stage", "%s[%" PRId32 "]@%" PRId64 ": timeline record rejected: %s",
+                inflight_topic(inf), orig->partition, orig->offset, rd_kafka_err2str(rkm->err));
         dl_offsets_release(st->ot, inf->ent);
         return;
     }
@@ -701,8 +711,55 @@ abort:
 
 /* ---- processing ---------------------------------------------------------- */
 
-/* Produces what a processed message gives: its enriched record or its
- * dead letter. Each record produced takes a hold on the entry first. */
+/* The timeline messages of an enriched article, one hold each, so the
+ * message's offset is stored only after all of them are acknowledged. A
+ * message that cannot fit the topic is skipped with a warning. */
+static void stage_produce_timeline(dl_stage *st, inflight *inf, const dl_result *res)
+{
+    const rd_kafka_message_t *rkm = inf->rkm;
+    size_t limit;
+    int rc;
+
+    for (size_t i = 0; i < res->n_timeline && !st->failed; i++) {
+        const dl_record *r = &res->timeline[i];
+        dl_slice key = {r->key, r->key_len};
+        dl_slice value = {r->value, r->value_len};
+
+        if (!dl_kafka_sink_fits(st->snk, DL_KAFKA_SINK_TIMELINE, r->key_len, r->value_len,
+                                &limit)) {
+            dl_logf(DL_LOG_WARN, "stage",
+                    "%s[%" PRId32 "]@%" PRId64 ": timeline record (%zu bytes) too large for %s",
+                    inflight_topic(inf), rkm->partition, rkm->offset, r->value_len,
+                    dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_TIMELINE));
+            continue;
+        }
+        dl_offsets_hold(inf->ent);
+        rc = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_TIMELINE, key, value, NULL,
+                                   &inf->tickets[TICKET_TIMELINE]);
+        if (!rc)
+            continue;
+        if (st->eos && !stage_record_rejected(rc)) {
+            st->txn.failed = 1;
+            dl_offsets_release(st->ot, inf->ent);
+            return;
+        }
+        if (stage_record_rejected(rc)) {
+            dl_logf(DL_LOG_WARN, "stage", "%s[%" PRId32 "]@%" PRId64 ": timeline record: %s",
+                    inflight_topic(inf), rkm->partition, rkm->offset, rd_kafka_err2str(rc));
+            dl_offsets_release(st->ot, inf->ent);
+            continue;
+        }
+        /* Never drop: keep the hold (the offset is not stored) and stop. */
+        stage_fail(st, "cannot produce to %s for %s[%" PRId32 "]@%" PRId64 ": %s",
+                   dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_TIMELINE), inflight_topic(inf),
+                   rkm->partition, rkm->offset, rd_kafka_err2str(rc));
+        return;
+    }
+}
+
+/* Produces what a processed message gives: its enriched record (and its
+ * timeline messages) or its dead letter. Each record produced takes a hold
+ * on the entry first. */
 static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
 {
     const rd_kafka_message_t *rkm = inf->rkm;
@@ -734,8 +791,10 @@ static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
         rc = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_ENRICHED, key, value, NULL,
                                    &inf->tickets[TICKET_ENRICHED]);
     }
-    if (!rc)
+    if (!rc) {
+        stage_produce_timeline(st, inf, res);
         return; /* counted on delivery */
+    }
     if (st->eos && !stage_record_rejected(rc)) {
         /* The transaction already failed (__STATE): abort and redo it. */
         st->txn.failed = 1;
