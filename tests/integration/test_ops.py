@@ -330,6 +330,17 @@ http:
             % sorted(set(map(str, after_term))))
     log("after SIGTERM: %d answers, %d of them 503" % (len(after_term), after_term.count(503)))
 
+    # Every stderr line is a JSON log line (librdkafka's included).
+    bad = []
+    for line in st.stderr_lines():
+        try:
+            rec = json.loads(line)
+            if not all(k in rec for k in ("ts", "level", "mod", "msg")):
+                bad.append(line)
+        except ValueError:
+            bad.append(line)
+    c.check(not bad, "stderr is JSON log lines with ts, level, mod, msg: %r" % bad[:3])
+
 
 if __name__ == "__main__":
     sys.exit(main())
