@@ -16,6 +16,7 @@ struct dl_pipeline {
     const dl_config *cfg;
     dl_decoder *dec;
     dl_rules *rules;
+    int owns_rules; /* 0: borrowed from the pipeline this one was cloned from */
     dl_extractor *ex;
 };
 
@@ -28,6 +29,7 @@ dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err)
         return NULL;
     }
     pl->cfg = cfg;
+    pl->owns_rules = 1;
     if (!(pl->dec = dl_decoder_new(cfg, err)) || dl_rules_load(cfg->extract.rules, &pl->rules, err) ||
         !(pl->ex = dl_extractor_new(pl->rules, err))) {
         dl_pipeline_free(pl);
@@ -37,12 +39,31 @@ dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err)
     return pl;
 }
 
+dl_pipeline *dl_pipeline_clone(const dl_pipeline *base, dl_err *err)
+{
+    dl_pipeline *pl = calloc(1, sizeof(*pl));
+
+    if (!pl) {
+        dl_err_set(err, DL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pl->cfg = base->cfg;
+    pl->rules = base->rules; /* read-only from here on: shared, not copied */
+    if (!(pl->dec = dl_decoder_new(pl->cfg, err)) || !(pl->ex = dl_extractor_new(pl->rules, err))) {
+        dl_pipeline_free(pl);
+        return NULL;
+    }
+    dl_extractor_set_limit(pl->ex, pl->cfg->extract.max_timexes);
+    return pl;
+}
+
 void dl_pipeline_free(dl_pipeline *pl)
 {
     if (!pl)
         return;
     dl_extractor_free(pl->ex);
-    dl_rules_free(pl->rules);
+    if (pl->owns_rules)
+        dl_rules_free(pl->rules);
     dl_decoder_free(pl->dec);
     free(pl);
 }

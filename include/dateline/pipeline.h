@@ -53,11 +53,19 @@ typedef struct dl_result {
 /**
  * @brief Builds a pipeline from @p cfg: compiles the rules once.
  * @returns NULL on error with @p err set (rule errors carry file:line:col).
- * @remark One pipeline per thread; the compiled rules could be shared later.
+ * @remark One pipeline per thread; dl_pipeline_clone() shares the compiled rules.
  */
 dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err);
 
-/** Frees the pipeline. NULL is fine. */
+/**
+ * @brief A pipeline for another thread that shares @p base's compiled rules
+ *        (read-only) and has its own decoder and extractor state.
+ * @returns NULL on error with @p err set.
+ * @remark @p base must outlive the clone; free the clones first.
+ */
+dl_pipeline *dl_pipeline_clone(const dl_pipeline *base, dl_err *err);
+
+/** Frees the pipeline (not the rules a clone borrows). NULL is fine. */
 void dl_pipeline_free(dl_pipeline *pl);
 
 /**

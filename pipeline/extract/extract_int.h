@@ -64,8 +64,8 @@ typedef struct dl_desc {
 
 /* Probe caches (extract.c): subject (a byte for the one before the word,
  * then the first word, or the first two) -> which rules may match there. */
-#define DL_PROBE_SLOTS1 131072 /* powers of two */
-#define DL_PROBE_SLOTS2 65536
+#define DL_PROBE_SLOTS1 65536 /* powers of two */
+#define DL_PROBE_SLOTS2 32768
 #define DL_PROBE_KEY 42        /* longest subject cached, with its first byte */
 typedef struct dl_probe_slot {
     uint32_t hash;
