@@ -44,12 +44,15 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
         python3 -m pip install --quiet --break-system-packages jsonschema
 fi
 
-# The deploy and docs tests read YAML (rendered manifests) with PyYAML.
-if ! python3 -c 'import yaml' 2>/dev/null; then
-    echo "setup.sh: installing pyyaml for $(command -v python3)" >&2
-    python3 -m pip install --quiet pyyaml 2>/dev/null ||
-        python3 -m pip install --quiet --break-system-packages pyyaml
-fi
+# The deploy and docs tests read YAML (rendered manifests) with PyYAML; the
+# ops test parses /metrics with Prometheus' Python client as well.
+for mod in yaml:pyyaml prometheus_client:prometheus-client; do
+    if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
+        echo "setup.sh: installing ${mod#*:} for $(command -v python3)" >&2
+        python3 -m pip install --quiet "${mod#*:}" 2>/dev/null ||
+            python3 -m pip install --quiet --break-system-packages "${mod#*:}"
+    fi
+done
 
 if [ -z "${DL_SETUP_NO_KAFKA:-}" ]; then
     "$here/kafka.sh" fetch

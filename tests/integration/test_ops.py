@@ -265,6 +265,19 @@ http:
     c.check(metric(ms, "dateline_assigned_partitions") == INPUT_PARTITIONS, "assigned partitions")
     c.check(metric(ms, "dateline_rules_info", hash=rules_hash) == 1, "rules_info{hash=%s}" % rules_hash)
     c.check(any(k[0] == "dateline_build_info" for k in ms), "build_info present")
+    # The exposition parses with Prometheus' own Python parser, if installed.
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+        s, text = http_get(port, "/metrics")
+        try:
+            fams = {f.name: f.type for f in text_string_to_metric_families(text)}
+            c.check(fams.get("dateline_extract_seconds") == "histogram"
+                    and fams.get("dateline_messages_consumed") == "counter",
+                    "prometheus_client parses /metrics: %r" % fams)
+        except ValueError as e:
+            c.check(False, "prometheus_client cannot parse /metrics: %s" % e)
+    except ImportError:
+        log("prometheus_client not installed: exposition checked by this test's parser only")
 
     # 3. SIGHUP: a broken rule file keeps the old rules; a fixed one reloads.
     broken = os.path.join(rules, "zz-broken.yaml")
