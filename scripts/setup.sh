@@ -12,11 +12,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Debian packages: compiler and CMake, the four required libraries,
 # libmicrohttpd (the /metrics, /healthz, /ready endpoint), cmocka
 # for unit tests, clang for fuzzing, kcat for the integration tests, a JDK
-# and Maven for the Kafka broker, Python for the test drivers.
+# and Maven for the Kafka broker, Python for the test drivers, iso-codes for
+# the place gazetteers (config/rules/en/entities.yaml loads its JSON at start-up).
 packages=(
     build-essential cmake pkg-config
     librdkafka-dev libjansson-dev libpcre2-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
     clang kcat default-jre-headless maven python3 python3-pip
+    iso-codes
 )
 
 sudo_cmd=()
