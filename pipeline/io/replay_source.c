@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dateline/log.h"
 #include "dateline/replay_source.h"
@@ -136,13 +137,29 @@ out:
 int dl_replay_source_watermarks(dl_replay_source *src, const char *topic, int32_t partition,
                                 int timeout_ms, int64_t *lo, int64_t *hi, dl_err *err)
 {
-    rd_kafka_resp_err_t kerr =
-        rd_kafka_query_watermark_offsets(src->rk, topic, partition, lo, hi, timeout_ms);
+    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int64_t end = dl_kafka_now_ms() + timeout_ms;
 
+    /* A leader that is busy or moving may answer without offsets (-1001):
+     * ask again rather than plan an empty range. */
+    for (int attempt = 0;; attempt++) {
+        *lo = *hi = RD_KAFKA_OFFSET_INVALID;
+        kerr = rd_kafka_query_watermark_offsets(src->rk, topic, partition, lo, hi, timeout_ms);
+        if (!kerr && *lo >= 0 && *hi >= *lo)
+            return 0;
+        if (dl_kafka_now_ms() >= end || attempt >= 20)
+            break;
+        DL_LOG(DL_LOG_DEBUG, "replay",
+               "watermarks of %s[%" PRId32 "]: %s (lo %" PRId64 ", hi %" PRId64 "), retrying",
+               topic, partition, rd_kafka_err2str(kerr), *lo, *hi);
+        nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+    }
     if (kerr)
         return dl_err_set(err, DL_EKAFKA, "watermarks of %s[%" PRId32 "]: %s", topic, partition,
                           rd_kafka_err2str(kerr));
-    return 0;
+    return dl_err_set(err, DL_EKAFKA,
+                      "watermarks of %s[%" PRId32 "]: no valid offsets (%" PRId64 ", %" PRId64 ")",
+                      topic, partition, *lo, *hi);
 }
 
 int dl_replay_source_offsets_for_time(dl_replay_source *src, const char *topic,

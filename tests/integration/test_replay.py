@@ -75,8 +75,9 @@ def read_brokers(kafka_run, repo):
     raise Fatal("no broker: %s not found and DATELINE_BROKERS unset" % env_file)
 
 
-def create_topic(repo, kafka_run, name, partitions):
+def create_topic(repo, kafka_run, name, partitions, *configs):
     cmd = [os.path.join(repo, "scripts", "kafka.sh"), "create-topic", name, str(partitions)]
+    cmd += list(configs)
     if kafka_run:
         cmd.append(kafka_run)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -148,7 +149,10 @@ def main():
     env = dict(os.environ, DATELINE_BROKERS=brokers, DL_TOPIC_PREFIX=prefix, DL_GROUP=live_group,
                DL_LOG_LEVEL="info")
     topic = prefix + "articles"
-    for name, parts in [("articles", 3), ("enriched", 3), ("dlq", 1), ("timeline", 1)]:
+    # The articles are dated 2020: without retention.ms=-1 the broker's
+    # time-based retention (24 h in scripts/kafka.sh) would delete them.
+    create_topic(repo, ARGS.kafka_run, topic, 3, "retention.ms=-1")
+    for name, parts in [("enriched", 3), ("dlq", 1), ("timeline", 1)]:
         create_topic(repo, ARGS.kafka_run, prefix + name, parts)
     for out in ("bf1.", "bf2.", "bf3."):
         create_topic(repo, ARGS.kafka_run, out + prefix + "enriched", 3)
