@@ -30,6 +30,7 @@
 #define REPLAY_DR_SLICE_MS      50
 #define REPLAY_DEFAULT_INFLIGHT 1000
 #define REPLAY_META_PREFIX      "dateline-replay;"
+#define REPLAY_TXN_MS           1000 /* exactly-once: a transaction spans at most this */
 
 enum { RT_ENRICHED = 0, RT_DEAD, RT_KINDS };
 
@@ -52,6 +53,7 @@ struct rinflight {
 typedef struct rstate {
     int read_done; /* every offset of the range was consumed (or skipped) */
     int paused;
+    int64_t consumed_next; /* exactly-once: next offset after the last one consumed */
 } rstate;
 
 struct dl_replay {
@@ -77,6 +79,14 @@ struct dl_replay {
     char *buf; /* the enriched record with "replay":true */
     size_t buf_cap;
     int destroying;
+    /* delivery: exactly_once: records and checkpoint offsets (sent to the
+     * replay's group) commit in one transaction, every REPLAY_TXN_MS. */
+    int eos;
+    int txn_open;
+    int64_t txn_started;
+    char *txn_id;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    uint64_t txn_commits;
     int failed;
     char failure[512];
     dl_replay_stats stats;
@@ -185,6 +195,33 @@ static dl_replay_range *replay_range(dl_replay *rp, int32_t partition, size_t *i
 
 /* ------------------------------------------------------------ checkpoint */
 
+/* The replay group's offsets: each range's @p next (or rp->ranges[i].next)
+ * with the range and the spec's hash as commit metadata. */
+static rd_kafka_topic_partition_list_t *replay_group_offsets(dl_replay *rp, const int64_t *next)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)rp->n);
+
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < rp->n; i++) {
+        const dl_replay_range *r = &rp->ranges[i];
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_add(list, rp->topic, r->partition);
+        char meta[128];
+        int len = snprintf(meta, sizeof(meta),
+                           REPLAY_META_PREFIX "start=%" PRId64 ";end=%" PRId64 ";spec=%s", r->start,
+                           r->end, rp->spec_hash);
+
+        p->offset = next ? next[i] : r->next;
+        /* The list frees metadata with free(). */
+        if (len > 0 && (p->metadata = malloc((size_t)len))) {
+            memcpy(p->metadata, meta, (size_t)len);
+            p->metadata_size = (size_t)len;
+        }
+    }
+    return list;
+}
+
 static int replay_checkpoint_save(dl_replay *rp, dl_err *err)
 {
     if (rp->o->dry_run)
@@ -198,28 +235,12 @@ static int replay_checkpoint_save(dl_replay *rp, dl_err *err)
         if (rc)
             return rc;
     }
-    if (rp->o->checkpoint_group) {
-        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)rp->n);
+    if (rp->o->checkpoint_group && !rp->txn_open) {
+        rd_kafka_topic_partition_list_t *list = replay_group_offsets(rp, NULL);
         int rc;
 
         if (!list)
             return dl_err_set(err, DL_ENOMEM, "out of memory");
-        for (size_t i = 0; i < rp->n; i++) {
-            const dl_replay_range *r = &rp->ranges[i];
-            rd_kafka_topic_partition_t *p =
-                rd_kafka_topic_partition_list_add(list, rp->topic, r->partition);
-            char meta[128];
-            int len = snprintf(meta, sizeof(meta),
-                               REPLAY_META_PREFIX "start=%" PRId64 ";end=%" PRId64 ";spec=%s",
-                               r->start, r->end, rp->spec_hash);
-
-            p->offset = r->next;
-            /* The list frees metadata with free(). */
-            if (len > 0 && (p->metadata = malloc((size_t)len))) {
-                memcpy(p->metadata, meta, (size_t)len);
-                p->metadata_size = (size_t)len;
-            }
-        }
         rc = dl_replay_source_commit(rp->src, rp->topic, list, err);
         rd_kafka_topic_partition_list_destroy(list);
         if (rc)
@@ -639,6 +660,90 @@ static void replay_process(dl_replay *rp, rinflight *inf)
     dl_result_fini(&res);
 }
 
+/* exactly-once: opens a transaction before the first record of one. */
+static int replay_txn_begin(dl_replay *rp)
+{
+    char msg[512];
+
+    if (rp->txn_open)
+        return 0;
+    if (dl_kafka_sink_txn_begin(rp->snk, msg, sizeof(msg)) != DL_KAFKA_TXN_OK) {
+        replay_fail(rp, "%s", msg);
+        return -1;
+    }
+    rp->txn_open = 1;
+    rp->txn_started = replay_now_ms();
+    return 0;
+}
+
+/*
+ * exactly-once: commits the open transaction together with each range's
+ * consumed position (to the replay's group, with the range as metadata).
+ * Committing flushes, so every record of the transaction is delivered or
+ * none is visible. A failure aborts and stops the replay; its group still
+ * holds the last committed transaction, where a resume continues.
+ */
+static int replay_txn_commit(dl_replay *rp, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    dl_kafka_txn_result r = DL_KAFKA_TXN_FATAL;
+    int64_t *next;
+    char msg[512] = "out of memory";
+
+    if (!rp->txn_open)
+        return 0;
+    if ((next = calloc(rp->n ? rp->n : 1, sizeof(*next)))) {
+        for (size_t i = 0; i < rp->n; i++) {
+            next[i] = rp->ranges[i].next > rp->rs[i].consumed_next ? rp->ranges[i].next
+                                                                   : rp->rs[i].consumed_next;
+            if (rp->rs[i].read_done)
+                next[i] = rp->ranges[i].end;
+        }
+        list = replay_group_offsets(rp, next);
+    }
+    if (list) {
+        for (int attempt = 0; attempt < 3; attempt++)
+            if ((r = dl_kafka_sink_txn_send_offsets(rp->snk, list, rp->cgmd, timeout_ms, msg,
+                                                    sizeof(msg))) != DL_KAFKA_TXN_RETRY)
+                break;
+        for (int attempt = 0; r == DL_KAFKA_TXN_OK && attempt < 3; attempt++)
+            if ((r = dl_kafka_sink_txn_commit(rp->snk, timeout_ms, msg, sizeof(msg))) !=
+                DL_KAFKA_TXN_RETRY)
+                break;
+    }
+    rp->txn_open = 0;
+    if (r != DL_KAFKA_TXN_OK) {
+        char amsg[512];
+
+        if (r != DL_KAFKA_TXN_FATAL)
+            dl_kafka_sink_txn_abort(rp->snk, timeout_ms, amsg, sizeof(amsg));
+        replay_fail(rp,
+                    "%s: transaction aborted; group %s keeps the last committed one, run "
+                    "again to resume",
+                    msg, rp->group);
+    } else {
+        rp->txn_commits++;
+        for (size_t i = 0; i < rp->n; i++)
+            rp->ranges[i].next = next[i];
+    }
+    if (list)
+        rd_kafka_topic_partition_list_destroy(list);
+    free(next);
+    return r == DL_KAFKA_TXN_OK ? 0 : -1;
+}
+
+/* exactly-once: gives up the open transaction (after a failure). */
+static void replay_txn_abort(dl_replay *rp, int timeout_ms)
+{
+    char msg[512];
+
+    if (!rp->txn_open)
+        return;
+    rp->txn_open = 0;
+    if (dl_kafka_sink_txn_abort(rp->snk, timeout_ms, msg, sizeof(msg)) != DL_KAFKA_TXN_OK)
+        dl_logf(DL_LOG_WARN, "replay", "%s", msg);
+}
+
 static void replay_read_done(dl_replay *rp, size_t i)
 {
     if (rp->rs[i].read_done)
@@ -675,6 +780,10 @@ static void replay_consume(dl_replay *rp, rd_kafka_message_t *rkm)
         rd_kafka_message_destroy(rkm);
         return;
     }
+    if (rp->eos && replay_txn_begin(rp)) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
     if (!(inf = calloc(1, sizeof(*inf)))) {
         rd_kafka_message_destroy(rkm);
         replay_fail(rp, "out of memory");
@@ -689,6 +798,7 @@ static void replay_consume(dl_replay *rp, rd_kafka_message_t *rkm)
         return;
     }
     rp->stats.consumed++;
+    rp->rs[i].consumed_next = rkm->offset + 1;
     if (rkm->offset + 1 >= r->end)
         replay_read_done(rp, i);
     {
@@ -707,6 +817,8 @@ static void replay_advance_one(const char *topic, int32_t partition, int64_t nex
     size_t i;
 
     (void)topic;
+    if (rp->eos)
+        return; /* the transaction is the checkpoint */
     if ((r = replay_range(rp, partition, &i)) && next > r->next) {
         r->next = next < r->end ? next : r->end;
         rp->checkpoint_dirty = 1;
@@ -722,7 +834,7 @@ static void replay_advance(dl_replay *rp)
     for (size_t i = 0; i < rp->n; i++) {
         dl_replay_range *r = &rp->ranges[i];
 
-        if (rp->rs[i].read_done && r->next < r->end && !rp->failed &&
+        if (!rp->eos && rp->rs[i].read_done && r->next < r->end && !rp->failed &&
             dl_offsets_partition_len(rp->ot, rp->topic, r->partition) == 0) {
             r->next = r->end;
             rp->checkpoint_dirty = 1;
@@ -809,6 +921,8 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
             reading |= !rp->rs[i].read_done;
         now = replay_now_ms();
         if (!reading) {
+            if (rp->eos && rp->txn_open && !rp->deferred)
+                replay_txn_commit(rp, o->timeout_ms * 3);
             if (replay_all_done(rp) && !rp->deferred)
                 break;
             dl_kafka_sink_poll(rp->snk, REPLAY_DR_SLICE_MS);
@@ -835,7 +949,9 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
             replay_check_positions(rp);
             next_pos = now + REPLAY_POSITION_MS;
         }
-        if (now >= next_ckpt) {
+        if (rp->eos && rp->txn_open && now - rp->txn_started >= REPLAY_TXN_MS && !rp->deferred)
+            replay_txn_commit(rp, o->timeout_ms * 3);
+        if (now >= next_ckpt && !rp->eos) {
             if (rp->checkpoint_dirty && replay_checkpoint_save(rp, &cerr))
                 dl_logf(DL_LOG_WARN, "replay", "cannot save the checkpoint: %s", cerr.msg);
             next_ckpt = now + REPLAY_CHECKPOINT_MS;
@@ -860,7 +976,12 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
                 "%d records not acknowledged within runtime.shutdown_grace_ms; their messages "
                 "are replayed again on resume",
                 left);
-    if (replay_checkpoint_save(rp, &cerr)) {
+    if (rp->eos) {
+        if (rp->failed || left)
+            replay_txn_abort(rp, rp->cfg->runtime.shutdown_grace_ms);
+        else
+            replay_txn_commit(rp, o->timeout_ms * 3);
+    } else if (replay_checkpoint_save(rp, &cerr)) {
         dl_logf(DL_LOG_ERROR, "replay", "cannot save the checkpoint: %s", cerr.msg);
         if (!rp->failed)
             replay_fail(rp, "cannot save the checkpoint: %s", cerr.msg);
@@ -916,10 +1037,12 @@ dl_replay *dl_replay_new(const dl_config *cfg, dl_pipeline *pl, const dl_replay_
     dl_replay *rp;
     const char *prefix = o->output_prefix ? o->output_prefix : "";
 
-    if (cfg->delivery == DL_DELIVERY_EXACTLY_ONCE && !o->dry_run) {
-        dl_err_set_at(err, DL_ECONFIG, cfg->path ? cfg->path : "", 0, 0,
-                      "delivery: exactly_once is not supported by `dateline replay` yet; "
-                      "use at_least_once");
+    if (cfg->delivery == DL_DELIVERY_EXACTLY_ONCE && !o->dry_run && !o->checkpoint_group) {
+        /* The checkpoint must commit in the same transaction as the
+         * records: only a group can (a file cannot). */
+        dl_err_set(err, DL_EINVAL,
+                   "delivery: exactly_once: a replay commits its progress in the transaction, "
+                   "to a group of its own: use --checkpoint-group GROUP (not --checkpoint)");
         return NULL;
     }
     if (!o->dry_run && !pl) {
@@ -968,11 +1091,34 @@ dl_replay *dl_replay_new(const dl_config *cfg, dl_pipeline *pl, const dl_replay_
     }
     if (!(rp->src = dl_replay_source_new(cfg, rp->group, err)))
         goto fail;
+    rp->eos = cfg->delivery == DL_DELIVERY_EXACTLY_ONCE && !o->dry_run;
+    if (rp->eos) {
+        /* Our own transactional.id: never fence the live `dateline run`. */
+        if (!(rp->txn_id = replay_concat("dateline-replay-", rp->group)) ||
+            !(rp->cgmd = rd_kafka_consumer_group_metadata_new(rp->group))) {
+            dl_err_set(err, DL_ENOMEM, "out of memory");
+            goto fail;
+        }
+        rp->ocfg.kafka.transactional_id = rp->txn_id;
+    }
     if (!o->dry_run) {
         if (!(rp->snk = dl_kafka_sink_new(&rp->ocfg, replay_on_delivery, rp, err)) ||
             dl_kafka_sink_start(rp->snk, err) ||
             dl_kafka_sink_check_topics(rp->snk, o->timeout_ms, err))
             goto fail;
+    }
+    if (rp->eos) {
+        char msg[512];
+        dl_kafka_txn_result r = DL_KAFKA_TXN_RETRY;
+
+        for (int attempt = 0; r == DL_KAFKA_TXN_RETRY && attempt < 5; attempt++)
+            r = dl_kafka_sink_txn_init(rp->snk, o->timeout_ms, msg, sizeof(msg));
+        if (r != DL_KAFKA_TXN_OK) {
+            dl_err_set(err, DL_EKAFKA, "%s", msg);
+            goto fail;
+        }
+        dl_logf(DL_LOG_INFO, "replay", "exactly-once: transactional.id %s, offsets to group %s",
+                rp->txn_id, rp->group);
     }
     return rp;
 fail:
@@ -990,6 +1136,9 @@ void dl_replay_destroy(dl_replay *rp)
     /* Consumed messages must go before their consumer handle. */
     dl_offsets_free(rp->ot);
     dl_replay_source_destroy(rp->src);
+    if (rp->cgmd)
+        rd_kafka_consumer_group_metadata_destroy(rp->cgmd);
+    free(rp->txn_id);
     free(rp->ranges);
     free(rp->rs);
     free(rp->topic);

@@ -27,7 +27,9 @@ On fresh topics (a unique prefix per run):
    (--checkpoint-group) with --from-offset/--to-offset covers exactly those
    offsets and commits its end offsets to its own group; the live group is
    refused as a checkpoint group;
-7. the live group's committed offsets are unchanged.
+7. delivery: exactly_once: a replay killed with SIGKILL and resumed from its
+   group leaves every window article exactly once for read_committed readers;
+8. the live group's committed offsets are unchanged.
 """
 
 import argparse
@@ -154,7 +156,7 @@ def main():
     create_topic(repo, ARGS.kafka_run, topic, 3, "retention.ms=-1")
     for name, parts in [("enriched", 3), ("dlq", 1), ("timeline", 1)]:
         create_topic(repo, ARGS.kafka_run, prefix + name, parts)
-    for out in ("bf1.", "bf2.", "bf3."):
+    for out in ("bf1.", "bf2.", "bf3.", "bf4."):
         create_topic(repo, ARGS.kafka_run, out + prefix + "enriched", 3)
         create_topic(repo, ARGS.kafka_run, out + prefix + "dlq", 1)
 
@@ -323,6 +325,45 @@ def main():
     r = replay(env, "--from-offset", "0", "--checkpoint-group", live_group, "--dry-run")
     c.check(r.returncode != 0 and "live group" in r.stderr,
             "the live group is refused as checkpoint group (%d: %s)" % (r.returncode, r.stderr[-300:]))
+
+    # ---- 8. exactly-once: kill -9 mid-replay, resume; read_committed sees each article once
+    eos_env = dict(env, DL_DELIVERY="exactly_once")
+    r = replay(eos_env, *(window + ["--output-prefix", "bf4.", "--checkpoint",
+                                    os.path.join(work, prefix + "ck4.json")]))
+    c.check(r.returncode == 1 and "--checkpoint-group" in r.stderr,
+            "exactly_once needs --checkpoint-group (%d: %s)" % (r.returncode, r.stderr[-300:]))
+    eos_group = prefix + "replay-eos"
+    cmd = [ARGS.dateline, "replay", "-c", CONFIG] + window + [
+        "--output-prefix", "bf4.", "--checkpoint-group", eos_group, "--rate", "100",
+        "--progress", "json", "--progress-interval", "0.1"]
+    errf = open(os.path.join(work, prefix + "killed.log"), "w+")
+    proc = subprocess.Popen(cmd, env=eos_env, stdout=subprocess.DEVNULL, stderr=errf, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        errf.seek(0)
+        prog = [l for l in log_lines(errf.read()) if l.get("msg") == "progress"]
+        # past a committed transaction (1 s) and into the next one
+        if prog and int(prog[-1]["done"]) >= 150:
+            break
+    proc.kill()
+    proc.wait(timeout=30)
+    c.check(proc.returncode == -signal.SIGKILL, "exactly-once replay killed (%s)" % proc.returncode)
+    r = replay(eos_env, *(window + ["--output-prefix", "bf4.", "--checkpoint-group", eos_group,
+                                    "--progress", "none"]))
+    c.check(r.returncode == 0, "exactly-once resume exits 0 (got %d: %s)"
+            % (r.returncode, r.stderr[-500:]))
+    print(r.stdout.strip())
+    rc = subprocess.run(["kcat", "-C", "-b", brokers, "-t", "bf4." + prefix + "enriched", "-e",
+                         "-q", "-X", "isolation.level=read_committed", "-f", "%k\n"],
+                        capture_output=True, text=True, timeout=120)
+    eos_keys = rc.stdout.split()
+    c.check(set(eos_keys) == expected and len(eos_keys) == len(expected),
+            "exactly-once after kill -9 + resume: each window article once (%d records, %d keys, "
+            "%d expected)" % (len(eos_keys), len(set(eos_keys)), len(expected)))
+    got_eos = committed(brokers, eos_group, topic)
+    c.check(all(got_eos[p] == WIN_TO_I for p in range(PARTITIONS)),
+            "exactly-once group holds the end offsets: %s" % got_eos)
 
     # ---- 7. the live group
     live_after = committed(brokers, live_group, topic)
