@@ -17,7 +17,10 @@
  *      "replay":true, same keys) and dead letters to the live or the
  *      --output-prefix topics;
  *   3. at-least-once: a partition's checkpoint advances only over messages
- *      whose every output record the broker acknowledged;
+ *      whose every output record the broker acknowledged; exactly-once
+ *      (delivery: exactly_once, needs a checkpoint group): records and the
+ *      group's offsets commit in one transaction (transactional.id
+ *      "dateline-replay-<group>", never the live stage's) about every second;
  *   4. finish when every range is read and acknowledged.
  *
  * With a time window, messages whose own timestamp falls outside it (out of
