@@ -263,12 +263,14 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             from = w->open_mark > DL_CUE_BEFORE_MAX ? w->open_mark - DL_CUE_BEFORE_MAX : 0;
             if (q > 0 && ex->qwork[q - 1].close_end > from)
                 from = ex->qwork[q - 1].close_end;
-            if (from < w->open_mark &&
-                cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, 0, &subj, &cue,
-                          &mend))
-                found = 2;
-            else if (dl_entities_cue_before(ex, text, si, w->open_mark, &subj, &cue))
+            /* A speech verb of the sentence first; the patterns ("Name: “...”")
+             * only where there is none. */
+            if (dl_entities_cue_before(ex, text, si, w->open_mark, &subj, &cue))
                 found = 3;
+            else if (from < w->open_mark &&
+                     cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, 0, &subj,
+                               &cue, &mend))
+                found = 2;
         }
         /* One passage: over paragraphs, or right after the previous quote's cue
          * ("...," she wrote. "..."). */
