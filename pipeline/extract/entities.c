@@ -939,6 +939,24 @@ static int is_determiner(const char *t, const dl_tok *tk)
     return 0;
 }
 
+/* 1 if the text between word @p j and the next word holds @p c. */
+static int gap_has(const char *t, const dl_tok *tk, size_t j, char c)
+{
+    const char *g = t + tk[j].end;
+
+    return memchr(g, c, tk[j + 1].start - tk[j].end) != NULL;
+}
+
+/* The word before the parenthesis that closes after word @p j: "Warren
+ * (D-MA)" gives "Warren"; @p j itself when there is none. */
+static size_t skip_paren(const char *t, const dl_tok *tk, size_t lo, size_t j)
+{
+    for (size_t b = j + 1, n = 0; b-- > lo && n < 8; n++)
+        if (b > lo && memchr(t + tk[b - 1].end, '(', tk[b].start - tk[b - 1].end))
+            return b - 1;
+    return j;
+}
+
 int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
                            dl_span *subj, dl_span *cue)
 {
@@ -971,6 +989,42 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
     if (j == lo || (tk[j - 1].flags & T_QUOTED))
         return 1;
     j--;
+    /* "... criticized the plan and said ...": the clause's subject speaks. */
+    if ((tk[j].flags & T_GLUE) && (tok_is(text.p, &tk[j], "and") ||
+                                   tok_is(text.p, &tk[j], "but") || tok_is(text.p, &tk[j], "or")))
+        return 1;
+    /* "Warren (D-MA) said", "Kerr Putney, the police chief, said": the name
+     * before the parenthesis or the apposition. */
+    if (gap_has(text.p, tk, j, ')'))
+        j = skip_paren(text.p, tk, lo, j);
+    const dl_mention *mj = mention_covering(ex, tk[j].start);
+    if (gap_has(text.p, tk, j, ',') && !(mj && is_person(ex, mj->entity))) {
+        size_t b = j, best = (size_t)-1, any = (size_t)-1, head = (size_t)-1;
+        for (size_t n2 = 0; b-- > lo && n2 < 40 && !(tk[b].flags & T_QUOTED); n2++) {
+            size_t c = b;
+            const dl_mention *mc;
+            if (!gap_has(text.p, tk, b, ','))
+                continue;
+            if (gap_has(text.p, tk, c, ')'))
+                c = skip_paren(text.p, tk, lo, c);
+            mc = mention_covering(ex, tk[c].start);
+            if (mc && is_person(ex, mc->entity)) {
+                best = c;
+                break;
+            }
+            if (mc && mc->entity >= 0 && any == (size_t)-1)
+                any = c;
+            if ((tk[c].flags & T_CAP) && !lex(L->not_name, text.p, &tk[c]))
+                head = c;
+        }
+        if (best == (size_t)-1)
+            best = any;
+        if (best == (size_t)-1)
+            best = head; /* an unknown name: "Pantucci, at the institute, said" */
+        if (best == (size_t)-1)
+            return 1; /* an adverbial before the verb: the sentence subject */
+        j = best;
+    }
     const dl_mention *m = mention_covering(ex, tk[j].start);
     if (tok_is(text.p, &tk[j], "that") || tok_is(text.p, &tk[j], "which") ||
         tok_is(text.p, &tk[j], "who") ||
