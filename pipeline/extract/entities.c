@@ -939,6 +939,16 @@ static int is_determiner(const char *t, const dl_tok *tk)
     return 0;
 }
 
+/* The lexicon called @p name, NULL if the rules have none; a few string
+ * compares (the rules hold some tens of lexicons). */
+static const dl_lexicon *lexicon_named(const dl_rules *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_lex; i++)
+        if (!strcmp(r->lex[i].name, name))
+            return &r->lex[i];
+    return NULL;
+}
+
 /* 1 if the text between word @p j and the next word holds @p c. */
 static int gap_has(const char *t, const dl_tok *tk, size_t j, char c)
 {
@@ -957,11 +967,23 @@ static size_t skip_paren(const char *t, const dl_tok *tk, size_t lo, size_t j)
     return j;
 }
 
+static int is_preposition(const char *t, const dl_tok *tk)
+{
+    static const char *const preps[] = {"in", "of", "for", "with", "by", "on", "at", "from",
+                                        "as", "into", "about", "without", NULL};
+
+    for (int i = 0; preps[i]; i++)
+        if (tok_is(t, tk, preps[i]))
+            return 1;
+    return 0;
+}
+
 int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
                            dl_span *subj, dl_span *cue)
 {
     const dl_tok *tk = ex->toks;
     const dl_entity_lex *L = &ex->rules->elex;
+    const dl_lexicon *cue_verb;
     size_t lo = 0, hi = ex->n_toks, k, j;
 
     if (!L->speech_verb)
@@ -978,14 +1000,24 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
     for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
         if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]))
             break;
+    /* None: a verb that attributes words ("called X “...”"), the first too. */
+    if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) &&
+        (cue_verb = lexicon_named(ex->rules, "cue_verb")))
+        for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
+            if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(cue_verb, text.p, &tk[k]) &&
+                !(k > lo && (tk[k - 1].flags & T_GLUE) &&
+                  (is_determiner(text.p, &tk[k - 1]) || is_preposition(text.p, &tk[k - 1]))))
+                break;
     if (k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark)
         return 0;
     *cue = (dl_span){tk[k].start, tk[k].end};
     *subj = (dl_span){0, 0};
     j = k;
-    while (j > lo && (tk[j - 1].flags & T_GLUE) && L->cue_adverb &&
-           lex(L->cue_adverb, text.p, &tk[j - 1]))
-        j--;
+    while (j > lo && (tk[j - 1].flags & T_GLUE) &&
+           ((L->cue_adverb && lex(L->cue_adverb, text.p, &tk[j - 1])) ||
+            ((tk[j - 1].flags & T_LOWER) && tk[j - 1].end - tk[j - 1].start > 4 &&
+             !strncmp(text.p + tk[j - 1].end - 2, "ly", 2))))
+        j--; /* "Trump also said", "Fiorina routinely characterizes" */
     if (j == lo || (tk[j - 1].flags & T_QUOTED))
         return 1;
     j--;
