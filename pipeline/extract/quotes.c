@@ -256,6 +256,8 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
                 continue;
             if (cue_match(ex, text, &ex->rules->cue_after, i, to, 1, &subj, &cue, &mend) &&
                 (mend >= text.len || strchr(".!?", text.p[mend]) ||
+                 /* ", said David Wasserman, an analyst at ..." */
+                 (subj.start > cue.start && text.p[mend] == ',') ||
                  (mend < ex->sentences[si].end && ex->sentences[si].end - mend < 40)))
                 found = 1;
         }
