@@ -133,6 +133,12 @@ int dl_kafka_sink_queue_drained(const dl_kafka_sink *snk);
 /** @returns records produced but not yet reported. */
 int dl_kafka_sink_outq_len(const dl_kafka_sink *snk);
 
+/**
+ * @returns the producer handle (NULL before dl_kafka_sink_start()). Used by
+ *          the /ready probe (a metadata request from the HTTP thread).
+ */
+rd_kafka_t *dl_kafka_sink_handle(const dl_kafka_sink *snk);
+
 /** @returns 1 after a fatal producer error, with the message in @p buf. */
 int dl_kafka_sink_fatal(const dl_kafka_sink *snk, char *buf, size_t size);
 

@@ -89,10 +89,11 @@ void dl_metrics_heartbeat(dl_metrics *m);
 void dl_metrics_set_running(dl_metrics *m, int running);
 
 /**
- * @brief Registers the consumer handle whose broker connection /ready
- *        probes (a metadata request from the HTTP thread, cached for a
- *        couple of seconds). NULL unregisters; it waits for a probe in
- *        progress, so after it returns the handle may be destroyed.
+ * @brief Registers the client handle (the stage's producer) whose broker
+ *        connection /ready probes (a metadata request from the HTTP thread,
+ *        cached for a couple of seconds). NULL unregisters; it waits for
+ *        a probe in progress, so after it returns the handle may be
+ *        destroyed.
  */
 void dl_metrics_set_probe(dl_metrics *m, rd_kafka_t *rk);
 

@@ -376,6 +376,11 @@ dl_kafka_txn_result dl_kafka_sink_txn_abort(dl_kafka_sink *snk, int timeout_ms, 
                            rd_kafka_abort_transaction(snk->rk, timeout_ms), msg, size);
 }
 
+rd_kafka_t *dl_kafka_sink_handle(const dl_kafka_sink *snk)
+{
+    return snk ? snk->rk : NULL;
+}
+
 int dl_kafka_sink_outq_len(const dl_kafka_sink *snk)
 {
     return snk->rk ? rd_kafka_outq_len(snk->rk) : 0;

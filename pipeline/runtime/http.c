@@ -190,10 +190,11 @@ dl_http *dl_http_start(const char *listen, dl_metrics *m, int stall_ms, dl_err *
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* Probes and scrapes are few and small: bound what one client can hold. */
+    /* The logger first: libmicrohttpd logs option problems as it parses. */
     h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, http_handle, h,
-                            MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                            MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
+                            MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                            ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->d) {
         dl_err_set(err, DL_EIO, "http.listen: cannot listen on %s (address in use or not local?)",

@@ -1301,7 +1301,9 @@ int dl_stage_run(dl_stage *st, dl_err *err)
 
     snprintf(inflight_str, sizeof(inflight_str), "%zu", st->max_inflight);
     dl_log_write(DL_LOG_INFO, "stage", "starting", kv);
-    dl_metrics_set_probe(st->metrics, dl_kafka_source_handle(st->src));
+    /* The producer: the consumer's connections hold long-polling fetches,
+     * which would delay the probe's metadata request by fetch.wait.max.ms. */
+    dl_metrics_set_probe(st->metrics, dl_kafka_sink_handle(st->snk));
     dl_metrics_set_running(st->metrics, 1);
 
     while (!*st->stop && !st->failed) {
