@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark of `dateline run` through a real Kafka broker
+(started by bench/run.sh with scripts/kafka.sh). Prints one JSON object.
+
+  e2e.py --dateline BIN --tool DL_KAFKA_TOOL --brokers HOST:PORT --input FILE
+         [--repeat R] [--partitions P] [--latency-rate R|--latency-fraction F]
+         [--latency-seconds S]
+
+1. Throughput: produces the input file R times (N = R x its messages) to a
+   fresh topic, then starts `dateline run -c bench/bench.yaml` and polls the
+   group's committed offsets until they cover all N messages. Every output
+   topic uses LogAppendTime, so a record's timestamp is when the broker
+   acknowledged it. articles/s = N / (last commit seen - first enriched
+   record acknowledged); also given over the acknowledgement window alone.
+   VmRSS of the stage is sampled every poll (peak and steady = median of the
+   second half of the run).
+2. Latency: a fresh topic and group, the stage started first, then articles
+   produced at a fixed rate (default half the measured peak) by kcat with
+   linger.ms=0. The input topic uses LogAppendTime too: an article's latency
+   is its enriched record's append time minus its own append time (the
+   record's source.timestamp): consume, extract, produce, acknowledge.
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+KAFKA_SH = os.path.join(REPO, "scripts", "kafka.sh")
+CONFIG = os.path.join(HERE, "bench.yaml")
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def create_topics(prefix, partitions, state):
+    big = "max.message.bytes=8388608"
+    sh(KAFKA_SH, "create-topic", prefix + "articles", str(partitions), "retention.ms=-1",
+       "message.timestamp.type=LogAppendTime", big, state)
+    for t in ("enriched", "timeline", "dlq"):
+        sh(KAFKA_SH, "create-topic", prefix + t, str(partitions), "retention.ms=-1",
+           "message.timestamp.type=LogAppendTime", big, state)
+
+
+def committed(tool, brokers, group, topic, partitions):
+    out = subprocess.run([tool, "committed", brokers, group, topic, str(partitions)],
+                         capture_output=True, text=True, timeout=30).stdout
+    total = 0
+    for line in out.splitlines():
+        p, o = line.split()
+        total += max(int(o), 0)
+    return total
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def start_stage(dateline, env, log):
+    return subprocess.Popen([dateline, "run", "-c", CONFIG], env=env, stdout=subprocess.DEVNULL,
+                            stderr=log)
+
+
+def stop_stage(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def consume_records(brokers, topic, n_expected, timeout=120):
+    """(append timestamp ms, source.timestamp ms) of every enriched record."""
+    p = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q",
+                        "-X", "fetch.message.max.bytes=8388608",
+                        "-f", "%T\t%s\n"], capture_output=True, timeout=timeout)
+    out = []
+    for line in p.stdout.split(b"\n"):
+        if not line:
+            continue
+        ts, _, value = line.partition(b"\t")
+        try:
+            src = json.loads(value)["source"]["timestamp"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        out.append((int(ts), int(src)))
+    return out
+
+
+def read_messages(path):
+    with open(path, "rb") as f:
+        return [l.rstrip(b"\n") for l in f if l.strip()]
+
+
+def pct(values, q):
+    s = sorted(values)
+    if not s:
+        return None
+    k = min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def throughput(a, msgs, env, state, log):
+    prefix = env["DL_TOPIC_PREFIX"]
+    create_topics(prefix, a.partitions, state)
+    n = len(msgs) * a.repeat
+    nbytes = sum(len(m) for m in msgs) * a.repeat
+    prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    for r in range(a.repeat):
+        for i, m in enumerate(msgs):
+            k = r * len(msgs) + i
+            prod.stdin.write(b"%d\t0\tt17-%d\t%s\n" % (k % a.partitions, k, m))
+    prod.stdin.close()
+    if prod.wait() != 0:
+        sys.exit("e2e: producing failed: " + prod.stderr.read().decode()[-500:])
+    t_spawn = time.time()
+    stage = start_stage(a.dateline, env, log)
+    rss, done_at = [], None
+    try:
+        while True:
+            time.sleep(0.05)
+            if stage.poll() is not None:
+                sys.exit(f"e2e: dateline run exited ({stage.returncode}), see {log.name}")
+            r = rss_kb(stage.pid)
+            if r:
+                rss.append(r)
+            c = committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles", a.partitions)
+            if c >= n:
+                done_at = time.time()
+                break
+            if time.time() - t_spawn > a.timeout:
+                sys.exit(f"e2e: timed out with {c} of {n} committed")
+    finally:
+        rc = stop_stage(stage)
+    recs = consume_records(a.brokers, prefix + "enriched", n)
+    acks = sorted(t for t, _ in recs)
+    first_ack, last_ack = acks[0] / 1000.0, acks[-1] / 1000.0
+    window = done_at - first_ack
+    half = rss[len(rss) // 2:] or rss
+    return {
+        "articles": n, "bytes": nbytes, "enriched_records": len(recs),
+        "seconds_first_ack_to_committed": round(window, 3),
+        "articles_per_s": round(n / window, 1),
+        "mb_per_s": round(nbytes / window / 1e6, 2),
+        "articles_per_s_ack_window": round((len(acks) - 1) / max(last_ack - first_ack, 1e-3), 1),
+        "seconds_spawn_to_first_ack": round(first_ack - t_spawn, 3),
+        "rss_peak_kb": max(rss) if rss else None,
+        "rss_steady_kb": int(statistics.median(half)) if half else None,
+        "stage_exit": rc,
+    }
+
+
+def latency(a, msgs, rate, env, state, log):
+    prefix = env["DL_TOPIC_PREFIX"]
+    create_topics(prefix, a.partitions, state)
+    stage = start_stage(a.dateline, env, log)
+    n = max(1, int(rate * a.latency_seconds))
+    rss = []
+    try:
+        # Let the stage join its group before the clock starts (a fresh
+        # broker's group has no rebalance delay: well under a second).
+        time.sleep(2.0)
+        kcat = subprocess.Popen(["kcat", "-P", "-b", a.brokers, "-t", prefix + "articles",
+                                 "-K", "\t", "-X", "linger.ms=0",
+                                 "-X", "message.max.bytes=8388608"],
+                                stdin=subprocess.PIPE)
+        t0 = time.time()
+        for i in range(n):
+            due = t0 + i / rate
+            now = time.time()
+            if due > now:
+                time.sleep(due - now)
+            kcat.stdin.write(b"lat-%d\t%s\n" % (i, msgs[i % len(msgs)]))
+            kcat.stdin.flush()
+            if i % 50 == 0:
+                r = rss_kb(stage.pid)
+                if r:
+                    rss.append(r)
+        kcat.stdin.close()
+        kcat.wait(timeout=60)
+        produce_s = time.time() - t0
+        deadline = time.time() + 120
+        while committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
+                        a.partitions) < n and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        rc = stop_stage(stage)
+    recs = consume_records(a.brokers, prefix + "enriched", n)
+    lat = [t - s for t, s in recs]
+    return {
+        "rate_target": round(rate, 1), "rate_achieved": round(n / produce_s, 1),
+        "articles": n, "enriched_records": len(recs),
+        "latency_ms_p50": pct(lat, 50), "latency_ms_p99": pct(lat, 99),
+        "latency_ms_max": max(lat) if lat else None,
+        "rss_steady_kb": int(statistics.median(rss)) if rss else None,
+        "stage_exit": rc,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dateline", required=True)
+    ap.add_argument("--tool", required=True, help="tests/integration/dl_kafka_tool")
+    ap.add_argument("--brokers", required=True)
+    ap.add_argument("--state", required=True, help="scripts/kafka.sh state directory")
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--partitions", type=int, default=2)
+    ap.add_argument("--latency-rate", type=float, default=0)
+    ap.add_argument("--latency-fraction", type=float, default=0.5)
+    ap.add_argument("--latency-seconds", type=float, default=20)
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--log", default=os.devnull)
+    a = ap.parse_args()
+    msgs = read_messages(a.input)
+    base = dict(os.environ, DATELINE_BROKERS=a.brokers)
+    tag = f"bench{os.getpid()}"
+    with open(a.log, "a") as log:
+        env = dict(base, DL_TOPIC_PREFIX=tag + "t.", DL_GROUP=tag + "t")
+        tp = throughput(a, msgs, env, a.state, log)
+        rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
+        env = dict(base, DL_TOPIC_PREFIX=tag + "l.", DL_GROUP=tag + "l")
+        lt = latency(a, msgs, rate, env, a.state, log)
+    print(json.dumps({"throughput": tp, "latency": lt}))
+
+
+if __name__ == "__main__":
+    main()
