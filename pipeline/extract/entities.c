@@ -792,6 +792,60 @@ static int other_person(dl_extractor *ex, int not, size_t before)
     return best;
 }
 
+static int is_determiner(const char *t, const dl_tok *tk);
+static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos);
+
+/* 1 if the text between words @p a and @p a + 1 holds @p s. */
+static int gap_holds(const char *t, const dl_tok *tk, size_t a, const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = tk[a].end; i + n <= tk[a + 1].start; i++)
+        if (!memcmp(t + i, s, n))
+            return 1;
+    return 0;
+}
+
+/* Where the subject of the sentence [first, end) may start: after the last
+ * paragraph break in it (a heading or a time stamp without a period runs
+ * into the next paragraph), after a dateline ("WASHINGTON (AP) — "), and
+ * after an introductory phrase ("In a statement Monday, Clinton said"). */
+static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_t end)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    size_t s = first;
+
+    for (size_t k = first + 1; k < end; k++)
+        if (gap_holds(text.p, tk, k - 1, "\n") ||
+            (gap_holds(text.p, tk, k - 1, "  ") && !(tk[k - 1].flags & T_GLUE)))
+            s = k; /* not "Sanders  has": a blank run inside a sentence */
+    for (size_t k = s; k < end - 1 && k < s + 5 && (tk[k].flags & T_CAP); k++)
+        if (gap_holds(text.p, tk, k, "\xE2\x80\x94") || gap_holds(text.p, tk, k, "--")) {
+            s = k + 1;
+            break;
+        }
+    if (s < end && (tk[s].flags & T_CAP) && !is_determiner(text.p, &tk[s]) &&
+        !lex(L->pronoun, text.p, &tk[s]) &&
+        (lex(L->not_name, text.p, &tk[s]) ||
+         (tk[s].end - tk[s].start > 4 && !strncmp(text.p + tk[s].end - 3, "ing", 3)))) {
+        /* Not "Then he cut into Bush, ...", "Now Donald Trump, the ...". */
+        for (size_t k = s; k < end && k < s + 3; k++) {
+            const dl_mention *m = mention_covering(ex, tk[k].start);
+            if (lex(L->pronoun, text.p, &tk[k]) || (m && is_person(ex, m->entity)))
+                return s;
+        }
+        for (size_t k = s; k + 1 < end && k < s + 12; k++)
+            if (tk[k].flags & T_QUOTED)
+                break;
+            else if (gap_holds(text.p, tk, k, ",")) {
+                s = k + 1;
+                break;
+            }
+    }
+    return s;
+}
+
 /* Forward pass over sentences: links epithets, finds subjects. */
 static int link_sentences(dl_extractor *ex, dl_slice text)
 {
@@ -806,7 +860,7 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
                 sizeof(*ex->sent_subj_span)))
         return DL_ENOMEM;
     for (size_t si = 0; si < ex->n_sentences; si++) {
-        size_t first_tok = ti, subj_limit;
+        size_t first_tok = ti, subj_first, subj_limit;
         int subject = -1;
         ex->sent_subject[si] = -1;
         ex->sent_subj_span[si] = (dl_span){0, 0};
@@ -821,14 +875,15 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
         if (focus >= 0 && ++idle > 6)
             focus = -1;
         /* The subject is among the first words: "The Utah native, who ...". */
-        subj_limit = first_tok + 3;
+        subj_first = subject_start(ex, text, first_tok, ti);
+        subj_limit = subj_first + 3;
         for (size_t k = first_tok; k < ti; k++) {
             size_t ts, te, role;
             int who = -1;
             if ((tk[k].flags & T_QUOTED) || !(role = epithet_at(ex, text, k, &ts, &te)))
                 continue;
             dl_span span = {tk[k].start, tk[role].end};
-            int is_subject = k < subj_limit;
+            int is_subject = k >= subj_first && k < subj_limit;
             /* The title words name a work (or a place or organisation). */
             if (ts <= te) {
                 dl_span title = {tk[ts].start, tk[te].end};
@@ -864,6 +919,8 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             mi++;
         if (subject < 0) {
             for (size_t m = mi; m < n_named && ex->ments[m].sent == si; m++) {
+                if (ex->ments[m].tok < subj_first)
+                    continue;
                 if (ex->ments[m].tok < subj_limit && !ex->ments[m].quoted &&
                     ex->ments[m].entity >= 0 && !ex->sent_subj_span[si].end)
                     ex->sent_subj_span[si] = (dl_span){ex->ments[m].start, ex->ments[m].end};
@@ -877,7 +934,7 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             }
         }
         if (subject < 0) {
-            for (size_t k = first_tok; k < ti && k < subj_limit; k++) {
+            for (size_t k = subj_first; k < ti && k < subj_limit; k++) {
                 const char *g = lex(L->pronoun, text.p, &tk[k]);
                 if (g && !(tk[k].flags & T_QUOTED) && !ex->sent_subj_span[si].end)
                     ex->sent_subj_span[si] = (dl_span){tk[k].start, tk[k].end};
