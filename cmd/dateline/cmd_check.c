@@ -89,7 +89,7 @@ int dl_cmd_check(int argc, char **argv)
     dl_config cfg;
     dl_err err;
     dl_rules *rules = NULL;
-    int errors = 0, quiet = 0;
+    int errors = 0, cfg_errors, quiet = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -119,15 +119,19 @@ int dl_cmd_check(int argc, char **argv)
         return 2;
     }
 
-    /* Structure and values first: every problem, not just the first. */
-    dl_config_check(path, report, &errors);
-    if (errors == 0) {
+    /* Structure and values: every problem, not just the first. Then the
+     * librdkafka properties that were read, whatever else was wrong. */
+    cfg_errors = dl_config_check_into(path, report, &errors, &cfg);
+    check_props(&cfg, "kafka.consumer", &cfg.kafka.consumer, &errors);
+    check_props(&cfg, "kafka.producer", &cfg.kafka.producer, &errors);
+    dl_config_free(&cfg);
+    /* The rules only from a valid config: a rejected extract.rules would
+     * otherwise send us to the default directory. */
+    if (cfg_errors == 0) {
         dl_err_clear(&err);
         if (dl_config_load(path, &cfg, &err)) {
             report(&err, &errors);
         } else {
-            check_props(&cfg, "kafka.consumer", &cfg.kafka.consumer, &errors);
-            check_props(&cfg, "kafka.producer", &cfg.kafka.producer, &errors);
             dl_err_clear(&err);
             if (dl_rules_load(cfg.extract.rules, &rules, &err))
                 report(&err, &errors);

@@ -135,6 +135,18 @@ int dl_config_load(const char *path, dl_config *cfg, dl_err *err);
 int dl_config_check(const char *path, void (*report)(const dl_err *err, void *opaque),
                     void *opaque);
 
+/**
+ * @brief dl_config_check() that also hands over what it read: @p cfg holds
+ *        the defaults overlaid with every value that was valid, even when
+ *        others were not (e.g. kafka.consumer entries, with their
+ *        positions, next to an unknown key). `dateline check` uses it to
+ *        check the librdkafka properties in the same run.
+ * @remark @p cfg is overwritten, not freed first; the caller frees it with
+ *         dl_config_free() whatever the count.
+ */
+int dl_config_check_into(const char *path, void (*report)(const dl_err *err, void *opaque),
+                         void *opaque, dl_config *cfg);
+
 /** Frees everything @p cfg owns and zeroes it. NULL is fine. */
 void dl_config_free(dl_config *cfg);
 

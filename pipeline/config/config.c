@@ -1189,14 +1189,22 @@ int dl_config_load(const char *path, dl_config *cfg, dl_err *err)
     return 0;
 }
 
-int dl_config_check(const char *path, void (*report)(const dl_err *err, void *opaque), void *opaque)
+int dl_config_check_into(const char *path, void (*report)(const dl_err *err, void *opaque),
+                         void *opaque, dl_config *cfg)
 {
     cfg_walk w = {.report = report, .opaque = opaque};
-    dl_config cfg;
 
-    config_walk_file(&w, path, &cfg);
-    dl_config_free(&cfg);
+    config_walk_file(&w, path, cfg);
     return w.n_err;
+}
+
+int dl_config_check(const char *path, void (*report)(const dl_err *err, void *opaque), void *opaque)
+{
+    dl_config cfg;
+    int n = dl_config_check_into(path, report, opaque, &cfg);
+
+    dl_config_free(&cfg);
+    return n;
 }
 
 void dl_config_free(dl_config *cfg)
