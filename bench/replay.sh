@@ -44,6 +44,7 @@ for t in enriched:3 dlq:1 timeline:1; do
 done
 scripts/kafka.sh create-topic "bf.${prefix}enriched" 3 "$kdir" >/dev/null
 scripts/kafka.sh create-topic "bf.${prefix}dlq" 1 "$kdir" >/dev/null
+scripts/kafka.sh create-topic "bf.${prefix}timeline" 1 "$kdir" >/dev/null
 
 python3 - "$n" samples/articles.msgs <<'EOF' | "$tool" produce "$DATELINE_BROKERS" "${prefix}articles" 2>/dev/null
 import sys

@@ -54,9 +54,9 @@ static void replay_usage(FILE *fp)
             "                           the partitions named by --from-offset/--to-offset)\n"
             "\n"
             "output and pacing:\n"
-            "  --output-prefix PREFIX   produce to PREFIX<topics.enriched> and\n"
-            "                           PREFIX<topics.dead_letter> (must exist) instead of\n"
-            "                           the live output topics\n"
+            "  --output-prefix PREFIX   produce to PREFIX + each output topic's name\n"
+            "                           (topics.enriched, .timeline, .dead_letter; they must\n"
+            "                           exist) instead of the live output topics\n"
             "  --rate N                 at most N messages per second\n"
             "  --dry-run                print the ranges and counts; process nothing\n"
             "  --progress MODE          bar (terminal), json (log lines), none; default auto:\n"
@@ -296,11 +296,12 @@ int dl_cmd_replay(int argc, char **argv)
         goto out;
     }
     printf("replay %s: %llu messages read (%llu enriched, %llu dead letters, %llu outside the "
-           "window), %lld of %lld done, %.1f s, %.0f msg/s\n",
+           "window; %llu timeline messages), %lld of %lld done, %.1f s, %.0f msg/s\n",
            stats.complete ? "complete" : "stopped", (unsigned long long)stats.consumed,
            (unsigned long long)stats.enriched, (unsigned long long)stats.dead,
-           (unsigned long long)stats.skipped, (long long)stats.done, (long long)stats.total,
-           stats.seconds, stats.seconds > 0 ? (double)stats.consumed / stats.seconds : 0.0);
+           (unsigned long long)stats.skipped, (unsigned long long)stats.timeline,
+           (long long)stats.done, (long long)stats.total, stats.seconds,
+           stats.seconds > 0 ? (double)stats.consumed / stats.seconds : 0.0);
     fflush(stdout);
     status = stats.complete ? 0 : 4;
 out:

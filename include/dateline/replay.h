@@ -14,8 +14,8 @@
  *   2. read with manual assignment (never joining or committing to
  *      kafka.group_id), stop each partition at its end, process every
  *      message with dl_pipeline_process(), produce enriched records (with
- *      "replay":true, same keys) and dead letters to the live or the
- *      --output-prefix topics;
+ *      "replay":true, same keys), timeline messages and dead letters to the
+ *      live or the --output-prefix topics;
  *   3. at-least-once: a partition's checkpoint advances only over messages
  *      whose every output record the broker acknowledged; exactly-once
  *      (delivery: exactly_once, needs a checkpoint group): records and the
@@ -150,6 +150,7 @@ typedef struct dl_replay_stats {
     int64_t done;      /* of them, checkpointed (acknowledged or skipped) */
     uint64_t consumed; /* messages read in this run */
     uint64_t enriched; /* enriched records acknowledged */
+    uint64_t timeline; /* timeline messages acknowledged */
     uint64_t dead;     /* dead letters acknowledged */
     uint64_t skipped;  /* outside the time window */
     double seconds;    /* of this run */

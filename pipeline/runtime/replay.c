@@ -32,7 +32,7 @@
 #define REPLAY_META_PREFIX      "dateline-replay;"
 #define REPLAY_TXN_MS           1000 /* exactly-once: a transaction spans at most this */
 
-enum { RT_ENRICHED = 0, RT_DEAD, RT_KINDS };
+enum { RT_ENRICHED = 0, RT_DEAD, RT_TIMELINE, RT_KINDS };
 
 typedef struct rinflight rinflight;
 
@@ -59,7 +59,7 @@ typedef struct rstate {
 struct dl_replay {
     const dl_config *cfg;
     dl_config ocfg; /* shallow copy with the output topic names; owns nothing but below */
-    char *out_enriched, *out_dead;
+    char *out_enriched, *out_dead, *out_timeline;
     dl_pipeline *pl;
     const dl_replay_opts *o;
     const volatile sig_atomic_t *stop;
@@ -474,8 +474,8 @@ void dl_replay_print_plan(const dl_replay *rp, FILE *fp)
             fprintf(fp, "  (resume at %" PRId64 ": %" PRId64 " left)", r->next, r->end - r->next);
         fputc('\n', fp);
     }
-    fprintf(fp, "  output      %s (enriched), %s (dead letters)\n", rp->ocfg.topics.enriched,
-            rp->ocfg.topics.dead_letter);
+    fprintf(fp, "  output      %s (enriched), %s (timeline), %s (dead letters)\n",
+            rp->ocfg.topics.enriched, rp->ocfg.topics.timeline, rp->ocfg.topics.dead_letter);
     if (o->checkpoint_path)
         fprintf(fp, "  checkpoint  %s\n", o->checkpoint_path);
     if (o->checkpoint_group)
@@ -495,6 +495,8 @@ static void replay_on_delivery(const rd_kafka_message_t *rkm, void *arg)
     if (!rkm->err) {
         if (t->kind == RT_ENRICHED)
             rp->stats.enriched++;
+        else if (t->kind == RT_TIMELINE)
+            rp->stats.timeline++;
         else
             rp->stats.dead++;
         dl_offsets_release(rp->ot, inf->ent);
@@ -502,6 +504,14 @@ static void replay_on_delivery(const rd_kafka_message_t *rkm, void *arg)
     }
     if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
         return; /* never acknowledged: never checkpointed */
+    if (t->kind == RT_TIMELINE && replay_record_rejected(rkm->err) && !rp->eos) {
+        /* As in `run`: the article's enriched record carries its events. */
+        dl_logf(DL_LOG_WARN, "replay", "%s[%" PRId32 "]@%" PRId64 ": timeline record rejected: %s",
+                rd_kafka_topic_name(inf->rkm->rkt), inf->rkm->partition, inf->rkm->offset,
+                rd_kafka_err2str(rkm->err));
+        dl_offsets_release(rp->ot, inf->ent);
+        return;
+    }
     if (t->kind == RT_ENRICHED && replay_record_rejected(rkm->err) && !inf->deferred) {
         /* The hold passes to its produce_failed dead letter. */
         snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected: %s",
@@ -606,6 +616,52 @@ static void replay_message(const dl_replay *rp, const rd_kafka_message_t *rkm, d
     msg->offset = rkm->offset;
 }
 
+/* The article's timeline messages, one hold each; one that cannot fit the
+ * topic is skipped with a warning, as in `run`. */
+static void replay_timeline(dl_replay *rp, rinflight *inf, const dl_result *res)
+{
+    const rd_kafka_message_t *rkm = inf->rkm;
+    size_t limit;
+    int rc;
+
+    for (size_t i = 0; i < res->n_timeline && !rp->failed; i++) {
+        const dl_record *r = &res->timeline[i];
+        dl_slice key = {r->key, r->key_len}, value = {r->value, r->value_len};
+        rd_kafka_headers_t *hdrs;
+
+        if (!dl_kafka_sink_fits(rp->snk, DL_KAFKA_SINK_TIMELINE, r->key_len, r->value_len,
+                                &limit)) {
+            dl_logf(DL_LOG_WARN, "replay",
+                    "%s[%" PRId32 "]@%" PRId64 ": timeline record (%zu bytes) too large for %s",
+                    rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset, r->value_len,
+                    rp->ocfg.topics.timeline);
+            continue;
+        }
+        if (!(hdrs = rd_kafka_headers_new(1))) {
+            replay_fail(rp, "out of memory");
+            return;
+        }
+        rd_kafka_header_add(hdrs, "dateline.replay", -1, "true", -1);
+        dl_offsets_hold(inf->ent);
+        rc = dl_kafka_sink_produce(rp->snk, DL_KAFKA_SINK_TIMELINE, key, value, hdrs,
+                                   &inf->tickets[RT_TIMELINE]);
+        if (!rc)
+            continue;
+        if (replay_record_rejected(rc) && !rp->eos) {
+            dl_logf(DL_LOG_WARN, "replay", "%s[%" PRId32 "]@%" PRId64 ": timeline record: %s",
+                    rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset,
+                    rd_kafka_err2str(rc));
+            dl_offsets_release(rp->ot, inf->ent);
+            continue;
+        }
+        /* Keep the hold: never checkpointed. */
+        replay_fail(rp, "cannot produce to %s for %s[%" PRId32 "]@%" PRId64 ": %s",
+                    rp->ocfg.topics.timeline, rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                    rkm->offset, rd_kafka_err2str(rc));
+        return;
+    }
+}
+
 static void replay_process(dl_replay *rp, rinflight *inf)
 {
     const rd_kafka_message_t *rkm = inf->rkm;
@@ -643,7 +699,9 @@ static void replay_process(dl_replay *rp, rinflight *inf)
         rd_kafka_header_add(hdrs, "dateline.rules_hash", -1, dl_pipeline_rules_hash(rp->pl), -1);
         rc = dl_kafka_sink_produce(rp->snk, DL_KAFKA_SINK_ENRICHED, key, value, hdrs,
                                    &inf->tickets[RT_ENRICHED]);
-        if (rc && replay_record_rejected(rc)) {
+        if (!rc) {
+            replay_timeline(rp, inf, &res);
+        } else if (replay_record_rejected(rc)) {
             snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected: %s",
                      value.len, rd_kafka_err2str(rc));
             replay_dead_letter(rp, inf, "produce", "produce_failed", inf->detail);
@@ -993,9 +1051,11 @@ out:
     rp->stats.complete = replay_all_done(rp) && !rp->failed;
     rp->stats.seconds = (double)(replay_now_ms() - t0) / 1000.0;
     {
-        char c[24], e[24], d[24], s[24], dn[24], tt[24], secs[24];
+        char c[24], e[24], d[24], s[24], dn[24], tt[24], secs[24], tl[24];
         const char *kv[] = {"consumed",
                             c,
+                            "timeline",
+                            tl,
                             "enriched",
                             e,
                             "dead_lettered",
@@ -1014,6 +1074,7 @@ out:
 
         snprintf(c, sizeof(c), "%" PRIu64, rp->stats.consumed);
         snprintf(e, sizeof(e), "%" PRIu64, rp->stats.enriched);
+        snprintf(tl, sizeof(tl), "%" PRIu64, rp->stats.timeline);
         snprintf(d, sizeof(d), "%" PRIu64, rp->stats.dead);
         snprintf(s, sizeof(s), "%" PRIu64, rp->stats.skipped);
         snprintf(dn, sizeof(dn), "%" PRId64, rp->stats.done);
@@ -1063,14 +1124,17 @@ dl_replay *dl_replay_new(const dl_config *cfg, dl_pipeline *pl, const dl_replay_
     if (!(rp->topic = replay_strdup(o->topic ? o->topic : cfg->topics.input)) ||
         !(rp->out_enriched = replay_concat(prefix, cfg->topics.enriched)) ||
         !(rp->out_dead = replay_concat(prefix, cfg->topics.dead_letter)) ||
+        !(rp->out_timeline = replay_concat(prefix, cfg->topics.timeline)) ||
         !(rp->spec = dl_replay_spec(o, rp->topic)) || !(rp->ot = dl_offsets_new(rinflight_free))) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
         goto fail;
     }
     rp->ocfg.topics.enriched = rp->out_enriched;
     rp->ocfg.topics.dead_letter = rp->out_dead;
+    rp->ocfg.topics.timeline = rp->out_timeline;
     replay_hash(rp->spec, rp->spec_hash, sizeof(rp->spec_hash));
-    if (!strcmp(rp->topic, rp->out_enriched) || !strcmp(rp->topic, rp->out_dead)) {
+    if (!strcmp(rp->topic, rp->out_enriched) || !strcmp(rp->topic, rp->out_dead) ||
+        !strcmp(rp->topic, rp->out_timeline)) {
         dl_err_set(err, DL_EINVAL, "replaying %s into itself: choose another --output-prefix",
                    rp->topic);
         goto fail;
@@ -1145,6 +1209,7 @@ void dl_replay_destroy(dl_replay *rp)
     free(rp->spec);
     free(rp->out_enriched);
     free(rp->out_dead);
+    free(rp->out_timeline);
     free(rp->buf);
     free(rp);
 }

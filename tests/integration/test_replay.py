@@ -159,6 +159,7 @@ def main():
     for out in ("bf1.", "bf2.", "bf3.", "bf4."):
         create_topic(repo, ARGS.kafka_run, out + prefix + "enriched", 3)
         create_topic(repo, ARGS.kafka_run, out + prefix + "dlq", 1)
+        create_topic(repo, ARGS.kafka_run, out + prefix + "timeline", 1)
 
     # ---- 1. messages with known timestamps
     win_from = BASE_TS + WIN_FROM_I * STEP_MS * PARTITIONS
@@ -247,6 +248,11 @@ def main():
             "one rules hash, in record and header: %s" % hashes)
     c.check(bad_schema == 0, "records valid against schema/enriched.v1.json (%d invalid)"
             % bad_schema)
+    tl = consume(brokers, "bf1." + prefix + "timeline")
+    c.check(len(tl) >= len(expected) and all(m["headers"].get("dateline.replay") == "true"
+                                             for m in tl),
+            "timeline messages (one per dated event) with the replay header: %d" % len(tl))
+    c.check(not consume(brokers, prefix + "timeline"), "nothing on the live timeline topic")
     dead = consume(brokers, "bf1." + prefix + "dlq")
     c.check([m["key"] for m in dead] == ["bad-utf8"], "one dead letter: %s"
             % [m["key"] for m in dead])
