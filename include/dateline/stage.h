@@ -47,6 +47,7 @@ typedef struct dl_stage_stats {
     uint64_t consumed;
     uint64_t enriched;     /* records acknowledged on topics.enriched */
     uint64_t dead_letters; /* records acknowledged on topics.dead_letter */
+    uint64_t timeline;     /* records acknowledged on topics.timeline */
     uint64_t failed_deliveries;
     uint64_t rebalances;
     uint64_t pauses; /* times backpressure paused the consumer */

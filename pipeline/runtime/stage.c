@@ -258,6 +258,7 @@ static void stats_merge(stage_stats *to, const stage_stats *from)
 {
     to->enriched += from->enriched;
     to->dead_letters += from->dead_letters;
+    to->timeline += from->timeline;
     for (size_t i = 0; i < from->n_reasons; i++)
         stats_count_reason(to, from->reasons[i].reason, from->reasons[i].n);
 }
@@ -267,7 +268,7 @@ static void stats_delivered(stage_stats *stats, int kind, const char *reason)
     if (kind == TICKET_ENRICHED) {
         stats->enriched++;
     } else if (kind == TICKET_TIMELINE) {
-        return; /* counted with its article's enriched record */
+        stats->timeline++; /* not a message of its own: only for metrics */
     } else {
         stats->dead_letters++;
         stats_count_reason(stats, reason, 1);

@@ -206,7 +206,8 @@ http:
 
     enriched = TopicReader(brokers, topics["enriched"])
     dlq = TopicReader(brokers, topics["dlq"])
-    readers += [enriched, dlq]
+    timeline = TopicReader(brokers, topics["timeline"])
+    readers += [enriched, dlq, timeline]
 
     env = dict(os.environ)
     st = Stage(a.dateline, cfg, env, work, "ops")
@@ -264,6 +265,11 @@ http:
                 metric(ms, "dateline_records_produced_total", topic=topics["enriched"]), GOOD))
     c.check(metric(ms, "dateline_records_produced_total", topic=topics["dlq"]) == NO_DATE + BAD_UTF8,
             "records_produced_total{dlq} == %d" % (NO_DATE + BAD_UTF8))
+    # Timeline messages: as many as reached the topic (its reader may lag).
+    n_tl = metric(ms, "dateline_records_produced_total", topic=topics["timeline"])
+    timeline.wait_for(int(n_tl or 0), 30)
+    c.check(n_tl is not None and n_tl == timeline.count(),
+            "records_produced_total{timeline} %r == %d on the topic" % (n_tl, timeline.count()))
     dead = series(ms, "dateline_dead_letters_total")
     c.check(dead == {"no_date": NO_DATE, "invalid_utf8": BAD_UTF8}, "dead_letters_total by reason: %r" % dead)
     c.check(metric(ms, "dateline_extract_seconds_count") == total,
