@@ -118,8 +118,12 @@ def write_input(path, items):
 
 
 def produce_file(brokers, topic, path):
+    # Idempotent, and patient enough to ride out a broker restart without
+    # failing or duplicating the input.
     r = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-K", "\t", "-l",
-                        "-X", "message.max.bytes=2000000", "-X", "linger.ms=20", path],
+                        "-X", "message.max.bytes=2000000", "-X", "linger.ms=20",
+                        "-X", "enable.idempotence=true", "-X", "message.timeout.ms=120000",
+                        path],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
     if r.returncode != 0:
         raise RuntimeError("kcat produce failed: %s" % r.stderr.decode(errors="replace"))
@@ -133,6 +137,9 @@ class Producer(threading.Thread):
         self.brokers, self.topic, self.items = brokers, topic, items
         self.work_dir, self.chunks, self.pause = work_dir, chunks, pause
         self.error = None
+        # Held while a chunk is produced: a broker restart waits for it, so
+        # the input itself is never lost or duplicated by the restart.
+        self.lock = threading.Lock()
 
     def run(self):
         try:
@@ -141,7 +148,8 @@ class Producer(threading.Thread):
                 part = self.items[c * n // self.chunks:(c + 1) * n // self.chunks]
                 path = os.path.join(self.work_dir, "input-%d.txt" % c)
                 write_input(path, part)
-                produce_file(self.brokers, self.topic, path)
+                with self.lock:
+                    produce_file(self.brokers, self.topic, path)
                 os.unlink(path)
                 time.sleep(self.pause)
         except Exception as e:  # reported by the main thread
@@ -222,11 +230,13 @@ def stage_env(args, brokers, prefix, group, txn_id, extra=None):
     return env
 
 
-def wait_output(brokers, topic, want, timeout, committed, work_dir, stages):
+def wait_output(brokers, topic, want, timeout, committed, work_dir, stages, prod=None):
     """Polls the output until it holds `want` distinct keys or time runs out."""
     end = time.time() + timeout
     keys = set()
     while time.time() < end:
+        if prod is not None and prod.error:
+            return
         msgs = consume_all(brokers, topic, committed, work_dir)
         keys = {m.get("key") for m in msgs if "key" in m}
         if len(keys & want) >= len(want):
@@ -398,7 +408,7 @@ def run(c, args, rnd, stages):
             log("cycle %d: killed with SIGKILL after %.1fs" % (cycle, time.time() - t0))
         last = start("last", "a")
         prod.join()
-        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [last])
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [last], prod)
         rc = last.term()
         c.check(rc == 0, "last instance exits 0 on SIGTERM", "rc %s: %s" % (rc, last.tail()))
     elif args.scenario == "broker":
@@ -406,12 +416,13 @@ def run(c, args, rnd, stages):
         prod.start()
         for r in range(2):
             time.sleep(rnd.uniform(2.0, 4.0))
-            log("restarting the broker (%d)" % r)
-            subprocess.run([os.path.join(repo, "scripts", "kafka.sh"), "restart", args.kafka_run],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           timeout=180)
+            with prod.lock:
+                log("restarting the broker (%d)" % r)
+                subprocess.run([os.path.join(repo, "scripts", "kafka.sh"), "restart",
+                                args.kafka_run], check=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=180)
         prod.join()
-        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s])
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s], prod)
         rc = s.term()
         c.check(rc == 0, "stage survives broker restarts and exits 0", "rc %s: %s" % (rc, s.tail()))
     elif args.scenario == "group":
@@ -423,7 +434,7 @@ def run(c, args, rnd, stages):
         log("A killed with SIGKILL; C joins")
         cc = start("C", "c")
         prod.join()
-        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [b, cc])
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [b, cc], prod)
         for s in (b, cc):
             rc = s.term()
             c.check(rc == 0, "%s exits 0 on SIGTERM" % s.name, "rc %s: %s" % (rc, s.tail()))
