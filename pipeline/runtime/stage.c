@@ -79,6 +79,7 @@ struct inflight {
     ticket tickets[TICKETS];
     inflight *next_deferred;
     int deferred;     /* queued for its produce_failed dead letter */
+    int no_timeline;  /* exactly_once: its timeline record was rejected before */
     char reason[48];  /* of its dead letter, counted on delivery */
     char detail[256]; /* why the enriched record was rejected */
 };
@@ -92,6 +93,7 @@ typedef struct stage_reject {
     char topic[250];
     int32_t partition;
     int64_t offset;
+    int kind; /* TICKET_ENRICHED: dead-letter it; TICKET_TIMELINE: skip its timeline */
     char detail[256];
 } stage_reject;
 
@@ -401,7 +403,8 @@ static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_ka
     const rd_kafka_message_t *orig = inf->rkm;
 
     st->txn.failed = 1;
-    if (t->kind == TICKET_ENRICHED && stage_record_rejected(rkm->err) &&
+    if ((t->kind == TICKET_ENRICHED || t->kind == TICKET_TIMELINE) &&
+        stage_record_rejected(rkm->err) &&
         !stage_reject_find(st, inflight_topic(inf), orig->partition, orig->offset)) {
         stage_reject *rj;
 
@@ -413,13 +416,18 @@ static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_ka
         snprintf(rj->topic, sizeof(rj->topic), "%s", inflight_topic(inf));
         rj->partition = orig->partition;
         rj->offset = orig->offset;
-        snprintf(rj->detail, sizeof(rj->detail), "enriched record (%zu bytes) rejected by %s: %s",
-                 rkm->len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
+        rj->kind = t->kind;
+        snprintf(rj->detail, sizeof(rj->detail), "%s record (%zu bytes) rejected by %s: %s",
+                 ticket_names[t->kind], rkm->len,
+                 dl_kafka_sink_topic_name(st->snk, t->kind == TICKET_ENRICHED
+                                                       ? DL_KAFKA_SINK_ENRICHED
+                                                       : DL_KAFKA_SINK_TIMELINE),
                  rd_kafka_err2str(rkm->err));
         dl_logf(DL_LOG_WARN, "stage",
-                "%s[%" PRId32 "]@%" PRId64 ": %s; the transaction is aborted and the message "
-                "dead-lettered when consumed again",
-                inflight_topic(inf), orig->partition, orig->offset, rj->detail);
+                "%s[%" PRId32 "]@%" PRId64 ": %s; the transaction is aborted and redone %s",
+                inflight_topic(inf), orig->partition, orig->offset, rj->detail,
+                t->kind == TICKET_ENRICHED ? "with the message dead-lettered"
+                                           : "without its timeline records");
         return;
     }
     if (t->kind == TICKET_DEAD && stage_record_rejected(rkm->err)) {
@@ -721,7 +729,7 @@ static void stage_produce_timeline(dl_stage *st, inflight *inf, const dl_result 
     size_t limit;
     int rc;
 
-    for (size_t i = 0; i < res->n_timeline && !st->failed; i++) {
+    for (size_t i = 0; i < res->n_timeline && !st->failed && !inf->no_timeline; i++) {
         const dl_record *r = &res->timeline[i];
         dl_slice key = {r->key, r->key_len};
         dl_slice value = {r->value, r->value_len};
@@ -875,7 +883,12 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         if (!st->txn.open && stage_txn_begin(st))
             return; /* failed: the processing hold stays, nothing is committed */
         stage_txn_track(st, rkm);
-        if ((rj = stage_reject_find(st, inflight_topic(inf), rkm->partition, rkm->offset))) {
+        if ((rj = stage_reject_find(st, inflight_topic(inf), rkm->partition, rkm->offset)) &&
+            rj->kind == TICKET_TIMELINE) {
+            /* Its timeline failed the last transaction: enrich it without. */
+            inf->no_timeline = 1;
+            *rj = st->txn.rejects[--st->txn.n_rejects];
+        } else if (rj) {
             /* Its record failed the last transaction: dead-letter it now. */
             snprintf(inf->detail, sizeof(inf->detail), "%s", rj->detail);
             *rj = st->txn.rejects[--st->txn.n_rejects];
