@@ -87,6 +87,8 @@ def find_renderer(src):
     cands.append(cache_bin)
     for exe in cands:
         if os.path.exists(exe) and (ver := try_kustomize(exe)):
+            if exe == cache_bin and ver == "(devel)":
+                ver = "%s@%s, installed by go install earlier" % (KUSTOMIZE_MODULE, KUSTOMIZE_VERSION)
             return "kustomize %s (%s)" % (ver, exe), kustomize(exe)
 
     go = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
@@ -103,7 +105,8 @@ def find_renderer(src):
         except subprocess.TimeoutExpired:
             log("go install timed out")
         if os.path.exists(cache_bin) and (ver := try_kustomize(cache_bin)):
-            return "kustomize %s (%s, just installed)" % (ver, cache_bin), kustomize(cache_bin)
+            return "kustomize %s@%s (%s, just installed with go install)" % (
+                KUSTOMIZE_MODULE, KUSTOMIZE_VERSION, cache_bin), kustomize(cache_bin)
 
     kubectl = shutil.which("kubectl")
     if kubectl:
