@@ -199,6 +199,9 @@ int dl_json_unescape(dl_slice j, size_t at, dl_buf *out, struct dl_offset_map *m
     }
     if (i >= j.len)
         return DL_EINVAL;
+    /* An empty string ("") never entered the loop: no buffer yet. */
+    if (dl_buf_reserve(out, 0))
+        return DL_ENOMEM;
     out->p[out->len] = '\0';
     return 0;
 }
