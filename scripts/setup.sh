@@ -31,6 +31,16 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# libFuzzer for clang (scripts/fuzz.sh): Debian ships it in libclang-rt-N-dev,
+# N being clang's major version.
+if command -v clang >/dev/null || [[ " ${missing[*]} " == *" clang "* ]]; then
+    clang_major="$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)"
+    clang_major="${clang_major:-14}"
+    if ! dpkg-query -W -f='${Status}' "libclang-rt-$clang_major-dev" 2>/dev/null |
+        grep -q "install ok installed"; then
+        missing+=("libclang-rt-$clang_major-dev")
+    fi
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup.sh: installing ${missing[*]}" >&2
     "${sudo_cmd[@]}" apt-get update -qq

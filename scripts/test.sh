@@ -5,7 +5,8 @@
 # that ctest starts and stops (label kafka).
 #
 #   scripts/test.sh                 everything
-#   DL_TEST_LABEL=unit scripts/test.sh   only tests with that ctest label
+#   DL_TEST_LABEL=unit scripts/test.sh   only tests with that ctest label (no fuzz run)
+#   DL_FUZZ_SECONDS=0 scripts/test.sh    skip the libFuzzer run (default 60 s per target)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,5 +27,20 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDL_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan ==" >&2
 # detect_leaks: every test must free what it allocates.
+# The fault suite (label fault) runs in the normal build only: it checks
+# delivery guarantees against a real broker (kills, restarts, rebalances),
+# not memory, and under ASan its timing-driven scenarios would double CI time.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure "${label[@]}"
+    ctest --test-dir build-asan --output-on-failure -LE fault "${label[@]}"
+
+# Short libFuzzer run of every fuzz target (60 s each; DL_FUZZ_SECONDS to
+# change, 0 to skip) when clang can link libFuzzer.
+fuzz_secs="${DL_FUZZ_SECONDS:-60}"
+if [ -z "${DL_TEST_LABEL:-}" ] && [ "$fuzz_secs" != 0 ]; then
+    echo "== fuzz (${fuzz_secs}s per target) ==" >&2
+    if command -v clang >/dev/null; then
+        scripts/fuzz.sh "$fuzz_secs"
+    else
+        echo "test.sh: clang not found, fuzzing skipped" >&2
+    fi
+fi
