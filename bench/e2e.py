@@ -15,8 +15,9 @@
    VmRSS of the stage is sampled every poll (peak and steady = median of the
    second half of the run).
 2. Latency: a fresh topic and group, the stage started first, then articles
-   produced at a fixed rate (default half the measured peak) by kcat with
-   linger.ms=0. The input topic uses LogAppendTime too: an article's latency
+   produced at a fixed rate (default half the measured peak), one by one
+   (tests/integration/dl_kafka_tool produce), after one warm-up article
+   whose record must be out first (the group join is not counted). The input topic uses LogAppendTime too: an article's latency
    is its enriched record's append time minus its own append time (the
    record's source.timestamp): consume, extract, produce, acknowledge.
 """
@@ -57,6 +58,14 @@ def committed(tool, brokers, group, topic, partitions):
         p, o = line.split()
         total += max(int(o), 0)
     return total
+
+
+def end_offsets(brokers, topic, partitions):
+    args = ["kcat", "-Q", "-b", brokers]
+    for p in range(partitions):
+        args += ["-t", f"{topic}:{p}:-1"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout
+    return sum(int(line.split()[-1]) for line in out.splitlines() if line.strip())
 
 
 def rss_kb(pid):
@@ -175,35 +184,42 @@ def latency(a, msgs, rate, env, state, log):
     n = max(1, int(rate * a.latency_seconds))
     rss = []
     try:
-        # Let the stage join its group before the clock starts (a fresh
-        # broker's group has no rebalance delay: well under a second).
-        time.sleep(2.0)
-        kcat = subprocess.Popen(["kcat", "-P", "-b", a.brokers, "-t", prefix + "articles",
-                                 "-K", "\t", "-X", "linger.ms=0",
-                                 "-X", "message.max.bytes=8388608"],
-                                stdin=subprocess.PIPE)
+        # dl_kafka_tool sends each line as it comes (kcat -P buffers its
+        # input); its linger.ms does not matter: latency starts at append.
+        prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles"],
+                                stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # Warm-up: one article, and the clock starts only once its record is
+        # out, so the group join (seconds on a loaded machine) is not counted.
+        prod.stdin.write(b"0\t0\twarm-up\t%s\n" % msgs[0])
+        prod.stdin.flush()
+        deadline = time.time() + 60
+        while end_offsets(a.brokers, prefix + "enriched", a.partitions) < 1:
+            if time.time() > deadline or stage.poll() is not None:
+                sys.exit("e2e: the stage did not start consuming")
+            time.sleep(0.05)
         t0 = time.time()
         for i in range(n):
             due = t0 + i / rate
             now = time.time()
             if due > now:
                 time.sleep(due - now)
-            kcat.stdin.write(b"lat-%d\t%s\n" % (i, msgs[i % len(msgs)]))
-            kcat.stdin.flush()
+            prod.stdin.write(b"%d\t0\tlat-%d\t%s\n" % (i % a.partitions, i, msgs[i % len(msgs)]))
+            prod.stdin.flush()
             if i % 50 == 0:
                 r = rss_kb(stage.pid)
                 if r:
                     rss.append(r)
-        kcat.stdin.close()
-        kcat.wait(timeout=60)
+        prod.stdin.close()
+        prod.wait(timeout=120)
         produce_s = time.time() - t0
         deadline = time.time() + 120
         while committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
-                        a.partitions) < n and time.time() < deadline:
+                        a.partitions) < n + 1 and time.time() < deadline:
             time.sleep(0.1)
     finally:
         rc = stop_stage(stage)
-    recs = consume_records(a.brokers, prefix + "enriched", n)
+    recs = [r for r in consume_records(a.brokers, prefix + "enriched", n + 1)
+            if r[1] >= int(t0 * 1000) - 5]  # the warm-up article left out
     lat = [t - s for t, s in recs]
     return {
         "rate_target": round(rate, 1), "rate_achieved": round(n / produce_s, 1),
