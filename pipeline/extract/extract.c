@@ -68,6 +68,8 @@ static int build_plan(dl_extractor *ex)
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
+        !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
+        !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         !(ex->probe1.slots = calloc(DL_PROBE_SLOTS1, sizeof(*ex->probe1.slots))) ||
         !(ex->probe1.bits = calloc(DL_PROBE_SLOTS1 * 2 * w, sizeof(*ex->probe1.bits))) ||
         !(ex->probe2.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2.slots))) ||
@@ -153,6 +155,8 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->first);
     free(ex->noprobe);
     free(ex->mask);
+    free(ex->pairs);
+    free(ex->pair_done);
     free(ex->probe1.slots);
     free(ex->probe1.bits);
     free(ex->probe2.slots);
@@ -316,6 +320,41 @@ static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned ch
     }
 }
 
+/*
+ * Narrows @p mask (the rules whose first byte is @p c1) to those whose probe
+ * allows a word starting with bytes @p c1 @p c2 (after a non-word byte, or
+ * '_' when @p under). The answers never change: each pair is probed once
+ * per extractor, on first sight, and kept.
+ */
+static void pair_filter(dl_extractor *ex, int under, unsigned char c1, unsigned char c2,
+                        uint64_t *mask)
+{
+    size_t w = ex->words, i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
+    uint64_t *possible = ex->pairs + i * w;
+
+    if (!(ex->pair_done[i / 64] & (1ull << (i % 64)))) {
+        unsigned char subj[3] = {under ? '_' : ' ', c1, c2};
+        for (size_t k = 0; k < w; k++) {
+            uint64_t todo = ex->first[c1 * w + k] & ~ex->noprobe[k];
+            possible[k] = ex->first[c1 * w + k] & ex->noprobe[k];
+            while (todo) {
+                int b = __builtin_ctzll(todo);
+                const pcre2_code *re = ex->rules->rules[k * 64 + (size_t)b].re_probe;
+                int rc = ex->probe_jit ? pcre2_jit_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD,
+                                                         ex->md, ex->mctx)
+                                       : pcre2_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
+                                                     ex->mctx);
+                todo &= todo - 1;
+                if (rc != PCRE2_ERROR_NOMATCH)
+                    possible[k] |= 1ull << b;
+            }
+        }
+        ex->pair_done[i / 64] |= 1ull << (i % 64);
+    }
+    for (size_t k = 0; k < w; k++)
+        mask[k] &= possible[k];
+}
+
 /* Tries rule @p ri anchored at @p p; a match becomes a candidate. */
 static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
 {
@@ -385,6 +424,15 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         /* The probes see the byte before the word only through \b: one
          * byte stands for all the non-word ones (and the text's start). */
         subj[0] = p > 0 && t[p - 1] == '_' ? '_' : ' ';
+        /* Level 0: the first two bytes, settled once per process. */
+        if (p + 1 < text.len) {
+            any = 0;
+            pair_filter(ex, subj[0] == '_', t[p], t[p + 1], mask);
+            for (size_t k = 0; k < w; k++)
+                any |= mask[k];
+            if (!any)
+                continue;
+        }
         if (q - p < DL_PROBE_KEY) {
             /* Level 1: the word. */
             memcpy(subj + 1, t + p, q - p);

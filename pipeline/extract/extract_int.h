@@ -66,6 +66,7 @@ typedef struct dl_desc {
  * then the first word, or the first two) -> which rules may match there. */
 #define DL_PROBE_SLOTS1 65536 /* powers of two */
 #define DL_PROBE_SLOTS2 32768
+#define DL_PAIRS (2 * 256 * 256) /* pair filter entries */
 #define DL_PROBE_KEY 42        /* longest subject cached, with its first byte */
 typedef struct dl_probe_slot {
     uint32_t hash;
@@ -94,6 +95,9 @@ struct dl_extractor {
     size_t *resume;
     dl_probe_cache probe1, probe2; /* one word, two words */
     uint64_t *mask;                /* scratch rule set */
+    /* Pair filter (extract.c): for ('_' before?, first byte, second byte),
+     * the rules a word starting so may begin; pair_done marks pairs probed. */
+    uint64_t *pairs, *pair_done;
     unsigned char subj[DL_PROBE_KEY + 1]; /* scratch probe subject */
     int probe_jit;                 /* every probe has JIT code for partial matching */
 
