@@ -261,9 +261,20 @@ static int match_rule(dl_extractor *ex, int ri, dl_slice text)
     return 0;
 }
 
+/* [A-Za-z0-9], the word bytes of the whole-word wrapper. */
+static const unsigned char alnum_tab[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
+
 static int is_alnum(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    return alnum_tab[c];
 }
 
 /* FNV-1a over the probe key. */
@@ -406,21 +417,26 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
             return rc;
     }
-    for (size_t p = 0; p < text.len; p++) {
+    for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
         size_t q = p + 1, q2;
         uint64_t any = 0, *mask = ex->mask;
 
-        if (p > 0 && is_alnum(t[p - 1]))
-            continue;
+        /* p is a word start (no letter or digit before it). After a word
+         * the next one is a byte further: the byte right after a word has
+         * a letter or digit before it. */
+        if (is_alnum(t[p])) {
+            while (q < text.len && is_alnum(t[q]))
+                q++;
+            next = q + 1;
+        } else {
+            next = q;
+        }
         for (size_t k = 0; k < w; k++)
             any |= (mask[k] = first[k]);
         if (!any)
             continue;
-        if (is_alnum(t[p]))
-            while (q < text.len && is_alnum(t[q]))
-                q++;
         /* The probes see the byte before the word only through \b: one
          * byte stands for all the non-word ones (and the text's start). */
         subj[0] = p > 0 && t[p - 1] == '_' ? '_' : ' ';
