@@ -54,7 +54,7 @@ POM
         echo "heideltime.sh: mvn failed (see .cache/heideltime/mvn.log)" >&2
         exit 1
     fi
-    rm -rf "$cache/lib"
+    rm -rf "${cache:?}/lib"
     mv "$cache/lib.tmp" "$cache/lib"
     echo "heideltime $version" >"$cache/lib/.complete"
 fi

@@ -9,7 +9,8 @@
 #   other options go to bench/bench.py (--runs N, --ht-articles N, --e2e-repeat N)
 #
 # Needs what scripts/setup.sh installs, plus valgrind for the instruction
-# counts (installed here when missing). Builds build-bench (RelWithDebInfo,
+# counts and a JDK for HeidelTime's driver (both installed here when
+# missing). Builds build-bench (RelWithDebInfo,
 # or $DL_BENCH_BUILD), fetches HeidelTime into .cache/heideltime and starts a
 # broker of its own (scripts/kafka.sh, state in .cache/bench-kafka), stopped
 # at the end. Reads ../shared/data/news/raw/t17.msgs where it is.
@@ -30,12 +31,22 @@ want() { # is step $1 not in --skip?
     return 0
 }
 
+# What scripts/setup.sh does not install: valgrind (instruction counts) and
+# a JDK (javac, to compile the HeidelTime driver).
+missing=()
 if want callgrind && ! command -v valgrind >/dev/null; then
-    echo "bench/run.sh: installing valgrind" >&2
+    missing+=(valgrind)
+fi
+if { want heideltime || want tempeval; } && ! command -v javac >/dev/null; then
+    missing+=(default-jdk-headless)
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "bench/run.sh: installing ${missing[*]}" >&2
     sudo_cmd=()
     [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
-    "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null ||
-        { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null; }
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+        { "${sudo_cmd[@]}" apt-get update -qq &&
+          "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
