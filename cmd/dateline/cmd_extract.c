@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,9 @@
 #include "dateline/pipeline.h"
 
 #define DL_MAX_THREADS 64
-/* Lines per batch and thread in --threads mode: enough work per hand-off,
- * little memory (T17 articles are ~6.5 kB). */
-#define DL_BATCH_PER_THREAD 64
+/* Ring slots per thread in --threads mode: room for the workers to go on
+ * past a slow article, little memory (T17 articles are ~6.5 kB). */
+#define DL_RING_PER_THREAD 128
 
 typedef struct extract_ctx {
     dl_pipeline *pl;
@@ -89,113 +88,103 @@ static int process(extract_ctx *ctx, const char *value, size_t len, const char *
     return 0;
 }
 
-/* ---- --threads: batches of lines, processed in parallel, written in order */
+/*
+ * ---- --threads: an ordered pipeline. The main thread reads lines into a
+ * ring of slots and writes the results out in input order; N workers, each
+ * with its own pipeline (sharing the compiled rules), take slots in order
+ * and process them. A slow article holds back only the output, not the
+ * workers, as long as the ring has room.
+ */
 
-typedef struct batch_item {
+typedef struct slot {
     char *line;          /* malloc'd, without its newline */
     size_t len;
     unsigned long lineno;
     dl_result res;
     int rc;
-} batch_item;
+    int done;            /* set by the worker, under ring.mu */
+} slot;
 
-typedef struct pool {
+typedef struct ring {
     pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    batch_item *items;
-    size_t n;
-    atomic_size_t next;    /* next item to take */
-    unsigned long gen;     /* batch generation; workers wait for a new one */
-    int busy;              /* workers still on the current batch */
-    int stop;
-} pool;
+    pthread_cond_t work, done;
+    slot *slots;
+    size_t cap;
+    size_t filled;       /* slots [0, filled) were handed to the workers */
+    size_t taken;        /* slots [0, taken) were taken by a worker */
+    int eof;             /* no more slots will be filled */
+} ring;
 
 typedef struct worker {
-    pool *pool;
+    ring *ring;
     dl_pipeline *pl;
     pthread_t tid;
     int started;
 } worker;
 
-/* Takes items of the current batch until none is left. */
-static void work(pool *pp, dl_pipeline *pl)
-{
-    size_t i;
-
-    while ((i = atomic_fetch_add(&pp->next, 1)) < pp->n) {
-        batch_item *it = &pp->items[i];
-        dl_message msg = {{it->line, it->len}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
-        it->rc = dl_pipeline_process(pl, &msg, &it->res);
-    }
-}
-
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    pool *pp = w->pool;
-    unsigned long seen = 0;
+    ring *rg = w->ring;
 
     for (;;) {
-        pthread_mutex_lock(&pp->mu);
-        while (!pp->stop && pp->gen == seen)
-            pthread_cond_wait(&pp->go, &pp->mu);
-        if (pp->stop) {
-            pthread_mutex_unlock(&pp->mu);
+        slot *sl;
+        pthread_mutex_lock(&rg->mu);
+        while (rg->taken == rg->filled && !rg->eof)
+            pthread_cond_wait(&rg->work, &rg->mu);
+        if (rg->taken == rg->filled) {
+            pthread_mutex_unlock(&rg->mu);
             return NULL;
         }
-        seen = pp->gen;
-        pthread_mutex_unlock(&pp->mu);
-        work(pp, w->pl);
-        pthread_mutex_lock(&pp->mu);
-        if (--pp->busy == 0)
-            pthread_cond_signal(&pp->done);
-        pthread_mutex_unlock(&pp->mu);
+        sl = &rg->slots[rg->taken++ % rg->cap];
+        pthread_mutex_unlock(&rg->mu);
+        dl_message msg = {{sl->line, sl->len}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
+        sl->rc = dl_pipeline_process(w->pl, &msg, &sl->res);
+        pthread_mutex_lock(&rg->mu);
+        sl->done = 1;
+        pthread_cond_signal(&rg->done);
+        pthread_mutex_unlock(&rg->mu);
     }
 }
 
-/* Processes pp->items[0..n) on every worker and the calling thread. */
-static void run_batch(pool *pp, worker *ws, int n_workers)
+/* No more input: workers finish what is filled, then exit. */
+static void ring_close(ring *rg)
 {
-    atomic_store(&pp->next, 0);
-    pthread_mutex_lock(&pp->mu);
-    pp->gen++;
-    pp->busy = n_workers;
-    pthread_cond_broadcast(&pp->go);
-    pthread_mutex_unlock(&pp->mu);
-    work(pp, ws[0].pl);
-    pthread_mutex_lock(&pp->mu);
-    while (pp->busy > 0)
-        pthread_cond_wait(&pp->done, &pp->mu);
-    pthread_mutex_unlock(&pp->mu);
+    pthread_mutex_lock(&rg->mu);
+    rg->eof = 1;
+    pthread_cond_broadcast(&rg->work);
+    pthread_mutex_unlock(&rg->mu);
 }
 
 static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin)
 {
-    int nt = ctx->threads, n_started = 0, rc = 0, eof = 0;
-    size_t cap_batch = (size_t)nt * DL_BATCH_PER_THREAD;
+    int nt = ctx->threads, rc = 0, eof = 0;
     unsigned long lineno = 0;
+    size_t tail = 0;
     worker ws[DL_MAX_THREADS];
-    pool pp;
+    ring rg;
     dl_err err = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
 
     memset(ws, 0, sizeof(ws));
-    memset(&pp, 0, sizeof(pp));
-    pthread_mutex_init(&pp.mu, NULL);
-    pthread_cond_init(&pp.go, NULL);
-    pthread_cond_init(&pp.done, NULL);
-    if (!(pp.items = calloc(cap_batch, sizeof(*pp.items)))) {
+    memset(&rg, 0, sizeof(rg));
+    pthread_mutex_init(&rg.mu, NULL);
+    pthread_cond_init(&rg.work, NULL);
+    pthread_cond_init(&rg.done, NULL);
+    rg.cap = (size_t)nt * DL_RING_PER_THREAD;
+    if (!(rg.slots = calloc(rg.cap, sizeof(*rg.slots)))) {
         rc = DL_ENOMEM;
         goto out;
     }
-    /* Worker 0 is this thread with the main pipeline; the others get clones. */
-    ws[0].pl = ctx->pl;
-    for (int i = 1; i < nt; i++) {
+    /* Worker 0 uses the main pipeline; the others get clones. */
+    for (int i = 0; i < nt; i++) {
         char msg[600];
-        ws[i].pool = &pp;
-        if (!(ws[i].pl = dl_pipeline_clone(ctx->pl, &err))) {
+        ws[i].ring = &rg;
+        if (i == 0) {
+            ws[i].pl = ctx->pl;
+        } else if (!(ws[i].pl = dl_pipeline_clone(ctx->pl, &err))) {
             dl_logf(DL_LOG_ERROR, "extract", "%s", dl_err_str(&err, msg, sizeof(msg)));
             rc = err.code ? err.code : DL_ENOMEM;
             goto out;
@@ -206,13 +195,14 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
             goto out;
         }
         ws[i].started = 1;
-        n_started++;
     }
-    while (!eof && !rc) {
-        pp.n = 0;
-        while (pp.n < cap_batch) {
+    for (;;) {
+        /* Fill free slots (only this thread fills; workers see a slot once
+         * `filled` passes it, under the lock). */
+        while (!eof && rg.filled - tail < rg.cap) {
             if ((n = getline(&line, &cap, fp)) < 0) {
                 eof = 1;
+                ring_close(&rg);
                 break;
             }
             lineno++;
@@ -220,27 +210,45 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
                 n--;
             if (n == 0)
                 continue;
-            batch_item *it = &pp.items[pp.n++];
-            memset(it, 0, sizeof(*it));
-            it->line = line; /* the item takes the buffer; getline allocates anew */
-            it->len = (size_t)n;
-            it->lineno = lineno;
+            slot *sl = &rg.slots[rg.filled % rg.cap];
+            memset(sl, 0, sizeof(*sl));
+            sl->line = line; /* the slot takes the buffer; getline allocates anew */
+            sl->len = (size_t)n;
+            sl->lineno = lineno;
             line = NULL;
             cap = 0;
+            pthread_mutex_lock(&rg.mu);
+            rg.filled++;
+            pthread_cond_signal(&rg.work);
+            pthread_mutex_unlock(&rg.mu);
+            if (rg.filled - tail >= 2 * (size_t)nt)
+                break; /* enough work queued: write out what is done */
         }
-        if (pp.n)
-            run_batch(&pp, ws, n_started);
-        for (size_t i = 0; i < pp.n; i++) {
-            batch_item *it = &pp.items[i];
-            if (it->rc && !rc) {
-                dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
-                rc = it->rc;
-            }
-            if (!rc)
-                emit(ctx, &it->res, origin, it->lineno);
-            dl_result_fini(&it->res);
-            free(it->line);
-            it->line = NULL;
+        if (eof && tail == rg.filled)
+            break;
+        /* Write the oldest slot once it is done, in input order. */
+        slot *sl = &rg.slots[tail % rg.cap];
+        pthread_mutex_lock(&rg.mu);
+        if (!sl->done && !(eof || rg.filled - tail >= rg.cap)) {
+            pthread_mutex_unlock(&rg.mu);
+            continue; /* room left: read more first */
+        }
+        while (!sl->done)
+            pthread_cond_wait(&rg.done, &rg.mu);
+        pthread_mutex_unlock(&rg.mu);
+        if (sl->rc && !rc) {
+            dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
+            rc = sl->rc;
+        }
+        if (!rc)
+            emit(ctx, &sl->res, origin, sl->lineno);
+        dl_result_fini(&sl->res);
+        free(sl->line);
+        sl->line = NULL;
+        tail++;
+        if (rc && !eof) {
+            eof = 1; /* stop reading; drain what was handed out */
+            ring_close(&rg);
         }
     }
     if (!rc && ferror(fp)) {
@@ -248,20 +256,21 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
         rc = DL_EIO;
     }
 out:
-    pthread_mutex_lock(&pp.mu);
-    pp.stop = 1;
-    pthread_cond_broadcast(&pp.go);
-    pthread_mutex_unlock(&pp.mu);
-    for (int i = 1; i < nt; i++) {
+    ring_close(&rg);
+    for (int i = 0; i < nt; i++)
         if (ws[i].started)
             pthread_join(ws[i].tid, NULL);
-        dl_pipeline_free(ws[i].pl);
+    for (size_t i = tail; i < rg.filled; i++) { /* only after an early error */
+        dl_result_fini(&rg.slots[i % rg.cap].res);
+        free(rg.slots[i % rg.cap].line);
     }
-    free(pp.items);
+    for (int i = 1; i < nt; i++)
+        dl_pipeline_free(ws[i].pl);
+    free(rg.slots);
     free(line);
-    pthread_cond_destroy(&pp.done);
-    pthread_cond_destroy(&pp.go);
-    pthread_mutex_destroy(&pp.mu);
+    pthread_cond_destroy(&rg.done);
+    pthread_cond_destroy(&rg.work);
+    pthread_mutex_destroy(&rg.mu);
     return rc;
 }
 
