@@ -65,6 +65,7 @@ static int build_plan(dl_extractor *ex)
         w = 1;
     ex->probe1.mask = DL_PROBE_SLOTS1 - 1;
     ex->probe2.mask = DL_PROBE_SLOTS2 - 1;
+    ex->probe2a.mask = DL_PROBE_SLOTS2 - 1;
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
@@ -72,6 +73,8 @@ static int build_plan(dl_extractor *ex)
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         !(ex->probe1.slots = calloc(DL_PROBE_SLOTS1, sizeof(*ex->probe1.slots))) ||
         !(ex->probe1.bits = calloc(DL_PROBE_SLOTS1 * 2 * w, sizeof(*ex->probe1.bits))) ||
+        !(ex->probe2a.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2a.slots))) ||
+        !(ex->probe2a.bits = calloc(DL_PROBE_SLOTS2 * 2 * w, sizeof(*ex->probe2a.bits))) ||
         !(ex->probe2.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2.slots))) ||
         !(ex->probe2.bits = calloc(DL_PROBE_SLOTS2 * 2 * w, sizeof(*ex->probe2.bits))))
         return DL_ENOMEM;
@@ -160,6 +163,8 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->probe1.slots);
     free(ex->probe1.bits);
     free(ex->probe2.slots);
+    free(ex->probe2a.slots);
+    free(ex->probe2a.bits);
     free(ex->probe2.bits);
     free(ex->resume);
     free(ex->sentences);
@@ -467,14 +472,23 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         }
         if (!any)
             continue;
-        /* Level 2: up to the end of the next word, when one follows closely
-         * ("the same month", "Tuesday, October"). */
+        /* Level 2: into the next word, when one follows closely ("the same
+         * month", "Tuesday, October"): its first three bytes (few distinct
+         * subjects, so the cache answers), then all of it. */
         for (q2 = q; q2 < text.len && q2 < q + 3 && !is_alnum(t[q2]); q2++)
             ;
         if (q2 > q && q2 < text.len && is_alnum(t[q2]) && is_alnum(t[p])) {
+            size_t w2 = q2;
             while (q2 < text.len && is_alnum(t[q2]))
                 q2++;
-            if (q2 - p < DL_PROBE_KEY) {
+            if (w2 + 3 < q2 && w2 + 3 - p < DL_PROBE_KEY) {
+                memcpy(subj + 1, t + p, w2 + 3 - p);
+                probe_filter(ex, &ex->probe2a, subj, w2 + 3 - p + 1, mask);
+                any = 0;
+                for (size_t k = 0; k < w; k++)
+                    any |= mask[k];
+            }
+            if (any && q2 - p < DL_PROBE_KEY) {
                 memcpy(subj + 1, t + p, q2 - p);
                 probe_filter(ex, &ex->probe2, subj, q2 - p + 1, mask);
             }

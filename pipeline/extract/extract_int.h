@@ -93,7 +93,7 @@ struct dl_extractor {
     size_t words;
     uint64_t *first, *noprobe;
     size_t *resume;
-    dl_probe_cache probe1, probe2; /* one word, two words */
+    dl_probe_cache probe1, probe2a, probe2; /* one word, + 3 bytes, + the next word */
     uint64_t *mask;                /* scratch rule set */
     /* Pair filter (extract.c): for ('_' before?, first byte, second byte),
      * the rules a word starting so may begin; pair_done marks pairs probed. */
