@@ -8,6 +8,9 @@
 
 #include "extract_int.h"
 
+/* Bytes that may end a sentence: a line break or terminal punctuation. */
+static const unsigned char ender[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1};
+
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -96,7 +99,9 @@ int dl_sentences_split(dl_extractor *ex, dl_slice text)
                 continue;
             }
         } else {
-            i++;
+            /* Most bytes end nothing: skip to the next that may. */
+            for (i++; i < n && !ender[(unsigned char)t[i]]; i++)
+                ;
             continue;
         }
         /* Trim trailing blanks; skip empty sentences (blank lines). */
