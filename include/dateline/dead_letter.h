@@ -4,8 +4,8 @@
  * of an earlier failure, plus dateline.error.{stage,reason,message,topic,
  * partition,offset,ts}.
  *
- * Used by `dateline replay`; `dateline run` builds the same headers in
- * stage.c (this module can replace that copy).
+ * Used by `dateline run` and `dateline replay`, so both write the same
+ * dead letters.
  */
 #ifndef DATELINE_DEAD_LETTER_H
 #define DATELINE_DEAD_LETTER_H

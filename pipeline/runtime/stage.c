@@ -37,6 +37,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "dateline/dead_letter.h"
 #include "dateline/log.h"
 #include "dateline/metrics.h"
 #include "dateline/offsets.h"
@@ -160,19 +161,6 @@ static int stage_left(int64_t end, int floor)
     return left > floor ? (int)left : floor;
 }
 
-/* RFC 3339 UTC with milliseconds: the dateline.error.ts header. */
-static void utc_timestamp(char *buf, size_t size)
-{
-    struct timespec ts;
-    struct tm tm;
-    size_t n;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, size - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
-}
-
 static void stage_fail(dl_stage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Records the first fatal error (the loop then stops in order). */
@@ -226,18 +214,6 @@ static int stage_record_rejected(int err)
     }
 }
 
-/* Which part of the pipeline gave up on a message. The decoder owns every
- * "this is not an article" reason (encoding, date, size, JSON); extraction
- * and encoding failures use reasons prefixed with their stage. */
-static const char *stage_of_reason(const char *reason)
-{
-    if (!strncmp(reason, "extract", 7))
-        return "extract";
-    if (!strncmp(reason, "encode", 6))
-        return "encode";
-    return "decode";
-}
-
 static void stats_count_reason(stage_stats *stats, const char *reason, uint64_t n)
 {
     size_t i;
@@ -277,41 +253,6 @@ static void stats_delivered(stage_stats *stats, int kind, const char *reason)
     }
 }
 
-static rd_kafka_headers_t *stage_dead_headers(const inflight *inf, const char *stage,
-                                              const char *reason, const char *detail)
-{
-    static const char *const ours[] = {
-        "dateline.error.stage", "dateline.error.reason",    "dateline.error.message",
-        "dateline.error.topic", "dateline.error.partition", "dateline.error.offset",
-        "dateline.error.ts",
-    };
-    rd_kafka_headers_t *orig = NULL, *hdrs;
-    char partition[16], offset[24], ts[40];
-
-    /* Keep the original headers (the date header, tracing...) so that the
-     * dead letter can be replayed as it came; drop the error headers of an
-     * earlier failure when a dead letter is itself reprocessed. */
-    if (!rd_kafka_message_headers(inf->rkm, &orig) && orig)
-        hdrs = rd_kafka_headers_copy(orig);
-    else
-        hdrs = rd_kafka_headers_new(8);
-    if (!hdrs)
-        return NULL;
-    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-        rd_kafka_header_remove(hdrs, ours[i]);
-    snprintf(partition, sizeof(partition), "%" PRId32, inf->rkm->partition);
-    snprintf(offset, sizeof(offset), "%" PRId64, inf->rkm->offset);
-    utc_timestamp(ts, sizeof(ts));
-    rd_kafka_header_add(hdrs, "dateline.error.stage", -1, stage, -1);
-    rd_kafka_header_add(hdrs, "dateline.error.reason", -1, reason, -1);
-    rd_kafka_header_add(hdrs, "dateline.error.message", -1, detail, -1);
-    rd_kafka_header_add(hdrs, "dateline.error.topic", -1, inflight_topic(inf), -1);
-    rd_kafka_header_add(hdrs, "dateline.error.partition", -1, partition, -1);
-    rd_kafka_header_add(hdrs, "dateline.error.offset", -1, offset, -1);
-    rd_kafka_header_add(hdrs, "dateline.error.ts", -1, ts, -1);
-    return hdrs;
-}
-
 /* Produces the original message to the dead-letter topic. The caller has
  * taken the hold this record releases on delivery; on failure the hold is
  * kept so the offset is never stored, and the stage stops. */
@@ -319,7 +260,9 @@ static void stage_dead_letter(dl_stage *st, inflight *inf, const char *stage, co
                               const char *detail)
 {
     const rd_kafka_message_t *rkm = inf->rkm;
-    rd_kafka_headers_t *hdrs = stage_dead_headers(inf, stage, reason, detail);
+    /* The original headers are kept (so the dead letter can be replayed as
+     * it came), plus the dateline.error.* headers. */
+    rd_kafka_headers_t *hdrs = dl_dead_letter_headers(inf->rkm, stage, reason, detail);
     dl_slice key = {rkm->key, rkm->key_len};
     dl_slice value = {rkm->payload, rkm->len};
     int err;
@@ -779,7 +722,7 @@ static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
     if (res->dead) {
         const char *reason = res->reason && res->reason[0] ? res->reason : "unknown";
 
-        stage_dead_letter(st, inf, stage_of_reason(reason), reason, res->detail);
+        stage_dead_letter(st, inf, dl_dead_letter_stage(reason), reason, res->detail);
         return;
     }
     if (!dl_kafka_sink_fits(st->snk, DL_KAFKA_SINK_ENRICHED, res->key_len, res->record_len,
