@@ -18,6 +18,7 @@
 
 #include "dateline/common.h"
 #include "dateline/config.h"
+#include "dateline/pipeline.h"
 
 typedef struct dl_kafka_source dl_kafka_source;
 
@@ -128,5 +129,15 @@ int dl_kafka_source_assigned(dl_kafka_source *src, const char *topic, int32_t pa
 
 /** @returns the consumer handle (NULL before dl_kafka_source_start()). */
 rd_kafka_t *dl_kafka_source_handle(const dl_kafka_source *src);
+
+/**
+ * @brief Fills @p msg, the pipeline's view of consumed message @p rkm:
+ *        value, key, the @p date_header header (NULL or "" for none),
+ *        timestamp, topic, partition and offset. Slices are borrowed from
+ *        @p rkm; a null value (tombstone) is an empty article.
+ * @remark Shared by `dateline run` and `dateline replay`.
+ */
+void dl_kafka_message_view(const rd_kafka_message_t *rkm, const char *date_header,
+                           dl_message *msg);
 
 #endif

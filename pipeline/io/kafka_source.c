@@ -532,3 +532,31 @@ rd_kafka_t *dl_kafka_source_handle(const dl_kafka_source *src)
 {
     return src->rk;
 }
+
+void dl_kafka_message_view(const rd_kafka_message_t *rkm, const char *date_header,
+                           dl_message *msg)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    rd_kafka_timestamp_type_t tstype;
+    const void *val;
+    size_t size;
+    int64_t ts;
+
+    memset(msg, 0, sizeof(*msg));
+    msg->value.p = rkm->payload ? rkm->payload : "";
+    msg->value.len = rkm->len;
+    if (rkm->key) {
+        msg->key.p = rkm->key;
+        msg->key.len = rkm->key_len;
+    }
+    if (date_header && date_header[0] && !rd_kafka_message_headers(rkm, &hdrs) &&
+        !rd_kafka_header_get_last(hdrs, date_header, &val, &size) && val) {
+        msg->date_header.p = val;
+        msg->date_header.len = size;
+    }
+    ts = rd_kafka_message_timestamp(rkm, &tstype);
+    msg->timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts;
+    msg->topic = rd_kafka_topic_name(rkm->rkt);
+    msg->partition = rkm->partition;
+    msg->offset = rkm->offset;
+}

@@ -20,6 +20,7 @@
 
 #include "dateline/dead_letter.h"
 #include "dateline/kafka_sink.h"
+#include "dateline/kafka_source.h"
 #include "dateline/log.h"
 #include "dateline/offsets.h"
 #include "dateline/replay.h"
@@ -588,34 +589,6 @@ static int replay_mark(dl_replay *rp, const char *rec, size_t len, dl_slice *out
     return 0;
 }
 
-static void replay_message(const dl_replay *rp, const rd_kafka_message_t *rkm, dl_message *msg)
-{
-    rd_kafka_headers_t *hdrs = NULL;
-    rd_kafka_timestamp_type_t tstype;
-    const void *val;
-    size_t size;
-    int64_t ts;
-
-    memset(msg, 0, sizeof(*msg));
-    msg->value.p = rkm->payload ? rkm->payload : "";
-    msg->value.len = rkm->len;
-    if (rkm->key) {
-        msg->key.p = rkm->key;
-        msg->key.len = rkm->key_len;
-    }
-    if (rp->cfg->input.date_header && rp->cfg->input.date_header[0] &&
-        !rd_kafka_message_headers(rkm, &hdrs) &&
-        !rd_kafka_header_get_last(hdrs, rp->cfg->input.date_header, &val, &size) && val) {
-        msg->date_header.p = val;
-        msg->date_header.len = size;
-    }
-    ts = rd_kafka_message_timestamp(rkm, &tstype);
-    msg->timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts;
-    msg->topic = rd_kafka_topic_name(rkm->rkt);
-    msg->partition = rkm->partition;
-    msg->offset = rkm->offset;
-}
-
 /* The article's timeline messages, one hold each; one that cannot fit the
  * topic is skipped with a warning, as in `run`. */
 static void replay_timeline(dl_replay *rp, rinflight *inf, const dl_result *res)
@@ -669,7 +642,7 @@ static void replay_process(dl_replay *rp, rinflight *inf)
     dl_result res;
     int rc;
 
-    replay_message(rp, rkm, &msg);
+    dl_kafka_message_view(rkm, rp->cfg->input.date_header, &msg);
     if ((rp->o->from_ms >= 0 && msg.timestamp_ms < rp->o->from_ms) ||
         (rp->o->to_ms >= 0 && msg.timestamp_ms >= rp->o->to_ms)) {
         rp->stats.skipped++; /* in the offset range, outside the window */

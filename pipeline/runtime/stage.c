@@ -455,37 +455,6 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
                rd_kafka_err2str(rkm->err));
 }
 
-/* Fills the pipeline's view of a consumed message (slices borrowed). */
-static void stage_message(const dl_stage *st, const inflight *inf, dl_message *msg)
-{
-    const rd_kafka_message_t *rkm = inf->rkm;
-    rd_kafka_headers_t *hdrs = NULL;
-    rd_kafka_timestamp_type_t tstype;
-    const void *val;
-    size_t size;
-    int64_t ts;
-
-    memset(msg, 0, sizeof(*msg));
-    /* A null value (tombstone) is an empty article to the pipeline. */
-    msg->value.p = rkm->payload ? rkm->payload : "";
-    msg->value.len = rkm->len;
-    if (rkm->key) {
-        msg->key.p = rkm->key;
-        msg->key.len = rkm->key_len;
-    }
-    if (st->cfg->input.date_header && st->cfg->input.date_header[0] &&
-        !rd_kafka_message_headers(rkm, &hdrs) &&
-        !rd_kafka_header_get_last(hdrs, st->cfg->input.date_header, &val, &size) && val) {
-        msg->date_header.p = val;
-        msg->date_header.len = size;
-    }
-    ts = rd_kafka_message_timestamp(rkm, &tstype);
-    msg->timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts;
-    msg->topic = inflight_topic(inf);
-    msg->partition = rkm->partition;
-    msg->offset = rkm->offset;
-}
-
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -847,7 +816,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         dl_offsets_release(st->ot, ent);
         return;
     }
-    stage_message(st, inf, &msg);
+    dl_kafka_message_view(inf->rkm, st->cfg->input.date_header, &msg);
     memset(&res, 0, sizeof(res));
     t0 = now_us();
     rc = dl_pipeline_process(st->pl, &msg, &res);
