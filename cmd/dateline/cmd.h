@@ -7,4 +7,13 @@ int dl_cmd_run(int argc, char **argv);
 int dl_cmd_replay(int argc, char **argv);
 int dl_cmd_check(int argc, char **argv);
 
+/**
+ * @brief Matches argv[*i] against "--lng VALUE", "--lng=VALUE" or "shrt VALUE"
+ *        (@p shrt may be NULL) and advances *i past a separate value.
+ * @returns 1 with @p value set, 0 when argv[*i] is another option, -1 when
+ *          the value is missing (reported on stderr as "dateline CMD: ...").
+ */
+int dl_cmd_opt(const char *cmd, int argc, char **argv, int *i, const char *shrt, const char *lng,
+               const char **value);
+
 #endif

@@ -80,28 +80,6 @@ static void replay_usage(FILE *fp)
             "1 for configuration, rules and Kafka errors; 2 for usage errors.\n");
 }
 
-/* Matches "--name VALUE", "--name=VALUE" or "-s VALUE"; advances *i. */
-static int replay_opt(int argc, char **argv, int *i, const char *shrt, const char *lng,
-                      const char **value)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(lng);
-
-    if (!strncmp(arg, lng, n) && arg[n] == '=') {
-        *value = arg + n + 1;
-        return 1;
-    }
-    if (strcmp(arg, lng) && (!shrt || strcmp(arg, shrt)))
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "dateline replay: %s needs a value\n", arg);
-        *value = NULL;
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
 static int replay_number(const char *name, const char *s, double *out)
 {
     char *end;
@@ -134,7 +112,7 @@ static int replay_args(int argc, char **argv, dl_replay_opts *o, const char **pa
             o->dry_run = 1;
             continue;
         }
-#define REPLAY_TRY(shrt, lng) ((rc = replay_opt(argc, argv, &i, shrt, lng, &v)) != 0)
+#define REPLAY_TRY(shrt, lng) ((rc = dl_cmd_opt("replay", argc, argv, &i, shrt, lng, &v)) != 0)
         if (REPLAY_TRY("-c", "--config")) {
             if (rc < 0)
                 return 2;

@@ -70,28 +70,6 @@ static void run_usage(FILE *fp)
                 "and fatal Kafka errors; 2 for usage errors.\n");
 }
 
-/* Matches "--name VALUE", "--name=VALUE" or "-s VALUE"; advances *i. */
-static int run_opt(int argc, char **argv, int *i, const char *shrt, const char *lng,
-                   const char **value)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(lng);
-
-    if (!strncmp(arg, lng, n) && arg[n] == '=') {
-        *value = arg + n + 1;
-        return 1;
-    }
-    if (strcmp(arg, lng) && (!shrt || strcmp(arg, shrt)))
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "dateline run: %s needs a value\n", arg);
-        *value = NULL;
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
 static void run_install_signals(void)
 {
     struct sigaction sa;
@@ -175,11 +153,11 @@ int dl_cmd_run(int argc, char **argv)
             run_usage(stdout);
             return 0;
         }
-        if ((rc = run_opt(argc, argv, &i, "-c", "--config", &value)) != 0) {
+        if ((rc = dl_cmd_opt("run", argc, argv, &i, "-c", "--config", &value)) != 0) {
             if (rc < 0)
                 return 2;
             path = value;
-        } else if ((rc = run_opt(argc, argv, &i, NULL, "--log-level", &value)) != 0) {
+        } else if ((rc = dl_cmd_opt("run", argc, argv, &i, NULL, "--log-level", &value)) != 0) {
             if (rc < 0)
                 return 2;
             level_name = value;
