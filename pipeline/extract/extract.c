@@ -522,29 +522,80 @@ static int cand_cmp(const void *a, const void *b)
     return x->rule - y->rule;
 }
 
-/* Tense cues this close to an expression (same sentence) decide its direction. */
-#define DL_CUE_BEFORE 40
-#define DL_CUE_AFTER 15
+/* Tense cues this close to an expression (same sentence) decide its
+ * direction: far enough back to reach the verb of a clause like "who
+ * stepped down as chairman and chief executive in March". */
+#define DL_CUE_BEFORE 64
+#define DL_CUE_AFTER 24
 
-/* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none. */
+/* A double quotation mark at @p i: ", `` or '' (ASCII news), or the last
+ * byte of a curly one. */
+static int is_quote_mark(const char *t, size_t i, size_t len)
+{
+    unsigned char c = (unsigned char)t[i];
+
+    if (c == '"')
+        return 1;
+    if ((c == '\'' || c == '`') && i + 1 < len && t[i + 1] == t[i])
+        return 1;
+    return (c == 0x9C || c == 0x9D) && i >= 2 && (unsigned char)t[i - 2] == 0xE2 &&
+           (unsigned char)t[i - 1] == 0x80;
+}
+
+/* Distance from [start,end) to the cue of @p re nearest to it within
+ * [from,to), counting cues after the expression double (the verb usually
+ * comes first); -1 when there is none. */
+static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, size_t from,
+                        size_t to, size_t start, size_t end)
+{
+    long best = -1;
+    size_t at = from;
+
+    while (at < to &&
+           pcre2_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md, ex->mctx) >= 0) {
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
+        long d = ov[1] <= start ? (long)(start - ov[1])
+                 : ov[0] >= end ? 2 * (long)(ov[0] - end)
+                                : 0;
+        if (best < 0 || d < best)
+            best = d;
+        at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+    return best;
+}
+
+/* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none.
+ * The nearer cue wins ("would be ready to leave as soon as Tuesday,
+ * Castro said" is future); at equal distance the future one. */
 static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
 {
     const dl_rules *r = ex->rules;
     const dl_sentence *s = &ex->sentences[si];
     size_t from = start > s->start + DL_CUE_BEFORE ? start - DL_CUE_BEFORE : s->start;
     size_t to = end + DL_CUE_AFTER < s->end ? end + DL_CUE_AFTER : s->end;
+    long fut, past;
 
     if (from > start)
         from = start;
     if (to < end)
         to = end;
-    if (r->future_cue &&
-        pcre2_match(r->future_cue, (PCRE2_SPTR)text.p, to, from, 0, ex->md, ex->mctx) >= 0)
+    /* A quotation mark ends the clause: in "will leave at 4 a.m. Thursday,''
+     * Castro said" the reporting verb says nothing of the date's tense. */
+    for (size_t i = start; i > from; i--)
+        if (is_quote_mark(text.p, i - 1, text.len)) {
+            from = i;
+            break;
+        }
+    for (size_t i = end; i < to; i++)
+        if (is_quote_mark(text.p, i, text.len)) {
+            to = i;
+            break;
+        }
+    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end) : -1;
+    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end) : -1;
+    if (fut >= 0 && (past < 0 || fut <= past))
         return 1;
-    if (r->past_cue &&
-        pcre2_match(r->past_cue, (PCRE2_SPTR)text.p, to, from, 0, ex->md, ex->mctx) >= 0)
-        return -1;
-    return 0;
+    return past >= 0 ? -1 : 0;
 }
 
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)

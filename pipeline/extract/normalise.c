@@ -471,6 +471,11 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
     if (rule->base_anchor && anchor && parse_anchor(anchor, &z, &anchor_unit, &suffix)) {
         z = dl_days_from_civil(dct->year, dct->month, dct->day);
         suffix = "";
+    } else if (rule->base_anchor == DL_BASE_PERIOD && anchor && k < 0) {
+        int y, m, d;
+        dl_civil_from_days(z, &y, &m, &d);
+        if (y < dct->year)
+            k = 0;
     }
     if (f->unit == DL_UNIT_DECADE && f->n != NONE) {
         /* "a decade ago" moves ten years. */

@@ -456,9 +456,11 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if (parse_int(val, &rule->rel))
                 return node_err(ld, f, v, "rel must be an integer");
         } else if (!strcmp(key, "base")) {
-            if (strcmp(val, "dct") && strcmp(val, "anchor"))
-                return node_err(ld, f, v, "base must be dct or anchor");
-            rule->base_anchor = !strcmp(val, "anchor");
+            if (strcmp(val, "dct") && strcmp(val, "anchor") && strcmp(val, "period"))
+                return node_err(ld, f, v, "base must be dct, anchor or period");
+            rule->base_anchor = !strcmp(val, "anchor")   ? DL_BASE_ANCHOR
+                                : !strcmp(val, "period") ? DL_BASE_PERIOD
+                                                         : 0;
         } else if (!strcmp(key, "tense")) {
             static const char *const tenses[] = {"past", "nearest", "future", "cues"};
             if ((e = parse_enum(val, tenses, 4)) < 0)

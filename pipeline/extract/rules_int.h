@@ -74,6 +74,11 @@ extern const char *const dl_unit_names[DL_UNIT__COUNT];
 /* How a rule decides past or future for a date without a year. */
 enum { DL_TENSE_CUES = 2, DL_TENSE_PAST = -1, DL_TENSE_NEAREST = 0, DL_TENSE_FUTURE = 1 };
 
+/* What a relative rule moves when it is not the DCT. PERIOD is the
+ * reporting period of a financial comparison ("year-earlier"): an anchor
+ * already before the DCT's year is that earlier period itself. */
+enum { DL_BASE_ANCHOR = 1, DL_BASE_PERIOD = 2 };
+
 typedef struct dl_rule {
     char *name;
     dl_timex_type type;
@@ -82,7 +87,7 @@ typedef struct dl_rule {
     char mod[16];   /* fixed mod */
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
-    int base_anchor; /* relative: move the previous anchor, not the DCT */
+    int base_anchor; /* relative: 0 moves the DCT, else the previous anchor (DL_BASE_*) */
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
     int priority;
     pcre2_code *re;
