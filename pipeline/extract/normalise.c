@@ -24,6 +24,7 @@ typedef struct fields {
     int rel, has_rel;
     int unit; /* dl_unit or NONE */
     int plural;
+    int half; /* "2 1/2 years", "an hour and a half" */
     char mod[16], season[4], part[4], ampm[4], decade[4], holiday[16];
 } fields;
 
@@ -192,6 +193,7 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
         f->year += f->year < 50 ? 2000 : 1900;
     if (span(c, text, DL_CAP_N, &p, &len) && count(rules, p, len, &f->n))
         return -1;
+    f->half = span(c, text, DL_CAP_HALF, &p, &len);
     if ((v = lookup(rule, c, text, DL_CAP_REL, buf, sizeof(buf)))) {
         f->rel = atoi(v);
         f->has_rel = 1;
@@ -509,6 +511,24 @@ static int norm_duration(const fields *f, dl_timex *tx)
         n = f->plural ? UNKNOWN : 1;
     if (n == 0)
         return -1;
+    /* A half goes into the next smaller unit: P2Y6M, P3DT12H, PT5H30M. */
+    if (f->half && n > 0) {
+        static const struct {
+            int unit, size;
+            const char *pre, *big, *mid, *small;
+        } halves[] = {{DL_UNIT_YEAR, 6, "P", "Y", "", "M"},    {DL_UNIT_MONTH, 15, "P", "M", "", "D"},
+                      {DL_UNIT_DAY, 12, "P", "D", "T", "H"},   {DL_UNIT_HOUR, 30, "PT", "H", "", "M"},
+                      {DL_UNIT_MINUTE, 30, "PT", "M", "", "S"}, {DL_UNIT_DECADE, 5, "P", "", "", "Y"}};
+        for (size_t i = 0; i < sizeof(halves) / sizeof(halves[0]); i++)
+            if (halves[i].unit == f->unit) {
+                if (f->unit == DL_UNIT_DECADE) /* 2 1/2 decades: 25 years */
+                    snprintf(tx->value, sizeof(tx->value), "P%dY", n * 10 + halves[i].size);
+                else
+                    snprintf(tx->value, sizeof(tx->value), "%s%d%s%s%d%s", halves[i].pre, n,
+                             halves[i].big, halves[i].mid, halves[i].size, halves[i].small);
+                return 0;
+            }
+    }
     /* Decades and centuries are counted in years, as TimeBank does. */
     if (f->unit == DL_UNIT_DECADE || f->unit == DL_UNIT_CENTURY) {
         if (n == UNKNOWN)
