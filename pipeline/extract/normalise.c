@@ -338,6 +338,14 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         /* A template: the year is given, moved by rel, or the DCT's. */
         if (year < 0)
             year = dct->year + (f->has_rel || rule->rel ? f->rel : 0);
+        /* A quarter that has not begun yet, told in the past tense (or far
+         * ahead: "the fourth quarter" in January) is last year's. */
+        if (f->year < 0 && !f->has_rel && !rule->rel && f->quarter > 0 &&
+            strstr(rule->value, "Q{quarter}")) {
+            int ahead = f->quarter - (dct->month - 1) / 3 - 1;
+            if (ahead > 0 && (ctx->tense < 0 || (ctx->tense == 0 && ahead >= 3)))
+                year--;
+        }
         return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
     }
     if (f->day > 0 || (f->weekday > 0 && f->month < 0)) {
