@@ -555,7 +555,7 @@ static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, s
            pcre2_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md, ex->mctx) >= 0) {
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
         long d = ov[1] <= start ? (long)(start - ov[1])
-                 : ov[0] >= end ? 2 * (long)(ov[0] - end)
+                 : ov[0] >= end ? 4 * (long)(ov[0] - end)
                                 : 0;
         if (best < 0 || d < best)
             best = d;
@@ -579,15 +579,17 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         from = start;
     if (to < end)
         to = end;
-    /* A quotation mark ends the clause: in "will leave at 4 a.m. Thursday,''
-     * Castro said" the reporting verb says nothing of the date's tense. */
+    /* A quotation mark ends the clause, and so does a comma after the
+     * expression: in "will leave at 4 a.m. Thursday,'' Castro said" and
+     * "is scheduled to depart on Saturday, said a spokeswoman" the reporting
+     * verb says nothing of the date's tense. */
     for (size_t i = start; i > from; i--)
         if (is_quote_mark(text.p, i - 1, text.len)) {
             from = i;
             break;
         }
     for (size_t i = end; i < to; i++)
-        if (is_quote_mark(text.p, i, text.len)) {
+        if (is_quote_mark(text.p, i, text.len) || text.p[i] == ',' || text.p[i] == ';') {
             to = i;
             break;
         }
