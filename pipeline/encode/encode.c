@@ -1,245 +1,332 @@
 /*
- * Facts -> enriched record. Jansson builds the tree (json_object_set_new
- * steals each fresh value); only the root is decref'd.
+ * Facts -> enriched record, timeline messages and the scorer's JSONL.
+ *
+ * Written front to back with the small JSON writer (jsonw.h) rather than
+ * through a Jansson tree: the tree cost more than the extraction (see
+ * BENCHMARKS.md). Field order and text are what the tree printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "dateline/encode.h"
+#include "jsonw.h"
 
-static json_t *span_text(const dl_article *art, size_t start, size_t end)
+static void span_text(dl_jsonw *w, const dl_article *art, size_t start, size_t end)
 {
-    return json_stringn(art->text.p + start, end - start);
+    dl_jsonw_strn(w, art->text.p + start, end - start);
 }
 
-static json_t *value_offset(const dl_article *art, size_t off)
+static void value_offset(dl_jsonw *w, const dl_article *art, size_t off)
 {
-    return json_integer((json_int_t)dl_article_value_offset(art, off));
+    dl_jsonw_int(w, (long long)dl_article_value_offset(art, off));
 }
 
-static json_t *nullable_string(const char *s)
+static void nullable_string(dl_jsonw *w, const char *s)
 {
-    return s && *s ? json_string(s) : json_null();
+    if (s && *s)
+        dl_jsonw_str(w, s);
+    else
+        dl_jsonw_null(w);
 }
 
-static json_t *encode_source(const dl_source *src)
-{
-    json_t *o = json_object();
-
-    json_object_set_new(o, "topic", src->topic ? json_string(src->topic) : json_null());
-    json_object_set_new(o, "partition",
-                        src->topic ? json_integer(src->partition) : json_null());
-    json_object_set_new(o, "offset", src->topic ? json_integer(src->offset) : json_null());
-    json_object_set_new(o, "timestamp",
-                        src->timestamp_ms >= 0 ? json_integer(src->timestamp_ms) : json_null());
-    return o;
-}
-
-static json_t *encode_timexes(const dl_article *art, const dl_facts *facts)
-{
-    json_t *arr = json_array();
-
-    for (size_t i = 0; i < facts->n_timexes; i++) {
-        const dl_timex *tx = &facts->timexes[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "text", span_text(art, tx->start, tx->end));
-        json_object_set_new(o, "start", value_offset(art, tx->start));
-        json_object_set_new(o, "end", value_offset(art, tx->end));
-        json_object_set_new(o, "type", json_string(dl_timex_type_name(tx->type)));
-        json_object_set_new(o, "value", json_string(tx->value));
-        json_object_set_new(o, "mod", nullable_string(tx->mod));
-        json_object_set_new(o, "anchored", json_boolean(tx->anchored));
-        json_object_set_new(o, "sentence", json_integer((json_int_t)tx->sentence));
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-static json_t *entity_id(size_t i)
+static void entity_id(dl_jsonw *w, size_t i)
 {
     char id[24];
+    int n = snprintf(id, sizeof(id), "e%zu", i);
 
-    snprintf(id, sizeof(id), "e%zu", i);
-    return json_string(id);
+    dl_jsonw_strn(w, id, (size_t)n);
 }
 
-static json_t *span_pair(const dl_article *art, dl_span s)
+static void span_pair(dl_jsonw *w, const dl_article *art, dl_span s)
 {
-    json_t *a = json_array();
-
-    json_array_append_new(a, value_offset(art, s.start));
-    json_array_append_new(a, value_offset(art, s.end));
-    return a;
+    dl_jsonw_arr_begin(w);
+    value_offset(w, art, s.start);
+    value_offset(w, art, s.end);
+    dl_jsonw_arr_end(w);
 }
 
-/* A descriptor as a phrase: "The Cravings author" -> "the Cravings author". */
-static json_t *descriptor_text(const dl_article *art, dl_span s)
+static void published_date(dl_jsonw *w, const dl_article *art)
 {
-    char buf[256];
-    size_t n = s.end - s.start;
+    char date[16];
+    int n = snprintf(date, sizeof(date), "%04d-%02d-%02d", art->published.year,
+                     art->published.month, art->published.day);
 
-    if (n >= sizeof(buf))
-        return span_text(art, s.start, s.end);
-    memcpy(buf, art->text.p + s.start, n);
-    if ((n > 4 && !memcmp(buf, "The ", 4)) || (n > 2 && !memcmp(buf, "A ", 2)) ||
-        (n > 3 && !memcmp(buf, "An ", 3)))
-        buf[0] = (char)(buf[0] - 'A' + 'a');
-    return json_stringn(buf, n);
+    dl_jsonw_strn(w, date, (size_t)n);
 }
 
-/* Appends the text of spans[from, from + n) to @p arr, each distinct text once. */
-static void append_texts(json_t *arr, const dl_article *art, const dl_facts *facts, size_t from,
+static void title(dl_jsonw *w, const dl_article *art)
+{
+    if (art->title.p)
+        dl_jsonw_strn(w, art->title.p, art->title.len);
+    else
+        dl_jsonw_null(w);
+}
+
+static void encode_source(dl_jsonw *w, const dl_source *src)
+{
+    dl_jsonw_obj_begin(w);
+    dl_jsonw_key(w, "topic");
+    dl_jsonw_str(w, src->topic);
+    dl_jsonw_key(w, "partition");
+    if (src->topic)
+        dl_jsonw_int(w, src->partition);
+    else
+        dl_jsonw_null(w);
+    dl_jsonw_key(w, "offset");
+    if (src->topic)
+        dl_jsonw_int(w, src->offset);
+    else
+        dl_jsonw_null(w);
+    dl_jsonw_key(w, "timestamp");
+    if (src->timestamp_ms >= 0)
+        dl_jsonw_int(w, src->timestamp_ms);
+    else
+        dl_jsonw_null(w);
+    dl_jsonw_obj_end(w);
+}
+
+static void encode_timexes(dl_jsonw *w, const dl_article *art, const dl_facts *facts)
+{
+    dl_jsonw_arr_begin(w);
+    for (size_t i = 0; i < facts->n_timexes; i++) {
+        const dl_timex *tx = &facts->timexes[i];
+        dl_jsonw_obj_begin(w);
+        dl_jsonw_key(w, "text");
+        span_text(w, art, tx->start, tx->end);
+        dl_jsonw_key(w, "start");
+        value_offset(w, art, tx->start);
+        dl_jsonw_key(w, "end");
+        value_offset(w, art, tx->end);
+        dl_jsonw_key(w, "type");
+        dl_jsonw_str(w, dl_timex_type_name(tx->type));
+        dl_jsonw_key(w, "value");
+        dl_jsonw_str(w, tx->value);
+        dl_jsonw_key(w, "mod");
+        nullable_string(w, tx->mod);
+        dl_jsonw_key(w, "anchored");
+        dl_jsonw_bool(w, tx->anchored);
+        dl_jsonw_key(w, "sentence");
+        dl_jsonw_int(w, (long long)tx->sentence);
+        dl_jsonw_obj_end(w);
+    }
+    dl_jsonw_arr_end(w);
+}
+
+/* The text a span prints as; a descriptor is a phrase: "The Cravings
+ * author" -> "the Cravings author" (*lower: the first byte is lowered). */
+static dl_slice item_text(const dl_article *art, dl_span s, int descriptor, int *lower)
+{
+    dl_slice t = {art->text.p + s.start, s.end - s.start};
+
+    *lower = descriptor && t.len < 256 &&
+             ((t.len > 4 && !memcmp(t.p, "The ", 4)) || (t.len > 2 && !memcmp(t.p, "A ", 2)) ||
+              (t.len > 3 && !memcmp(t.p, "An ", 3)));
+    return t;
+}
+
+static int same_text(dl_slice a, int lower_a, dl_slice b, int lower_b)
+{
+    if (a.len != b.len || !a.len)
+        return a.len == b.len;
+    if ((lower_a ? a.p[0] | 0x20 : a.p[0]) != (lower_b ? b.p[0] | 0x20 : b.p[0]))
+        return 0;
+    return !memcmp(a.p + 1, b.p + 1, a.len - 1);
+}
+
+/* An array of the texts of spans[from, from + n), each distinct text once. */
+static void encode_texts(dl_jsonw *w, const dl_article *art, const dl_facts *facts, size_t from,
                          size_t n, int descriptor)
 {
+    dl_jsonw_arr_begin(w);
     for (size_t k = from; k < from + n; k++) {
-        const dl_span *s = &facts->spans[k];
-        json_t *v = descriptor ? descriptor_text(art, *s) : span_text(art, s->start, s->end);
-        size_t i;
-        json_t *have;
-        int dup = 0;
-        json_array_foreach(arr, i, have)
-        {
-            if (json_equal(have, v))
-                dup = 1;
+        int lower, dup = 0;
+        dl_slice t = item_text(art, facts->spans[k], descriptor, &lower);
+        for (size_t j = from; j < k && !dup; j++) {
+            int lower_j;
+            dl_slice u = item_text(art, facts->spans[j], descriptor, &lower_j);
+            dup = same_text(t, lower, u, lower_j);
         }
         if (dup)
-            json_decref(v);
-        else
-            json_array_append_new(arr, v);
+            continue;
+        if (lower) {
+            char first = (char)(t.p[0] - 'A' + 'a');
+            char buf[256];
+            memcpy(buf, t.p, t.len);
+            buf[0] = first;
+            dl_jsonw_strn(w, buf, t.len);
+        } else {
+            dl_jsonw_strn(w, t.p, t.len);
+        }
     }
+    dl_jsonw_arr_end(w);
 }
 
-static json_t *encode_entities(const dl_article *art, const dl_facts *facts)
+/* id, name, kind? (PERSON-only contexts leave it out), aliases, age, descriptors */
+static void encode_person_fields(dl_jsonw *w, const dl_article *art, const dl_facts *facts,
+                                 size_t i, int with_kind)
 {
-    json_t *arr = json_array();
+    const dl_entity *e = &facts->entities[i];
 
+    dl_jsonw_key(w, "id");
+    entity_id(w, i);
+    dl_jsonw_key(w, "name");
+    span_text(w, art, e->name.start, e->name.end);
+    if (with_kind) {
+        dl_jsonw_key(w, "kind");
+        dl_jsonw_str(w, dl_entity_kind_name(e->kind));
+    }
+    dl_jsonw_key(w, "aliases");
+    encode_texts(w, art, facts, e->aliases, e->n_aliases, 0);
+    dl_jsonw_key(w, "age");
+    if (e->age >= 0)
+        dl_jsonw_int(w, e->age);
+    else
+        dl_jsonw_null(w);
+    dl_jsonw_key(w, "descriptors");
+    encode_texts(w, art, facts, e->descriptors, e->n_descriptors, 1);
+}
+
+static void encode_entities(dl_jsonw *w, const dl_article *art, const dl_facts *facts)
+{
+    dl_jsonw_arr_begin(w);
     for (size_t i = 0; i < facts->n_entities; i++) {
         const dl_entity *e = &facts->entities[i];
-        json_t *o = json_object(), *a = json_array(), *m = json_array(), *d = json_array();
-        json_t *name = span_text(art, e->name.start, e->name.end);
-        json_object_set_new(o, "id", entity_id(i));
-        json_object_set_new(o, "name", name);
-        json_object_set_new(o, "kind", json_string(dl_entity_kind_name(e->kind)));
-        append_texts(a, art, facts, e->aliases, e->n_aliases, 0);
-        json_object_set_new(o, "aliases", a);
-        json_object_set_new(o, "age", e->age >= 0 ? json_integer(e->age) : json_null());
-        append_texts(d, art, facts, e->descriptors, e->n_descriptors, 1);
-        json_object_set_new(o, "descriptors", d);
+        dl_jsonw_obj_begin(w);
+        encode_person_fields(w, art, facts, i, 1);
+        dl_jsonw_key(w, "mentions");
+        dl_jsonw_arr_begin(w);
         for (size_t k = e->mentions; k < e->mentions + e->n_mentions; k++)
-            json_array_append_new(m, span_pair(art, facts->spans[k]));
-        json_object_set_new(o, "mentions", m);
-        json_array_append_new(arr, o);
+            span_pair(w, art, facts->spans[k]);
+        dl_jsonw_arr_end(w);
+        dl_jsonw_obj_end(w);
     }
-    return arr;
+    dl_jsonw_arr_end(w);
 }
 
-static json_t *encode_quotes(const dl_article *art, const dl_facts *facts)
+static void encode_quotes(dl_jsonw *w, const dl_article *art, const dl_facts *facts)
 {
-    json_t *arr = json_array();
-
+    dl_jsonw_arr_begin(w);
     for (size_t i = 0; i < facts->n_quotes; i++) {
         const dl_quote *q = &facts->quotes[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "text", span_text(art, q->start, q->end));
-        json_object_set_new(o, "start", value_offset(art, q->start));
-        json_object_set_new(o, "end", value_offset(art, q->end));
-        json_object_set_new(o, "speaker",
-                            q->speaker >= 0 ? entity_id((size_t)q->speaker) : json_null());
-        json_object_set_new(o, "speaker_mention",
-                            q->speaker_mention.end > q->speaker_mention.start
-                                ? span_pair(art, q->speaker_mention)
-                                : json_null());
-        json_object_set_new(o, "cue", q->cue.end > q->cue.start
-                                          ? span_text(art, q->cue.start, q->cue.end)
-                                          : json_null());
-        json_object_set_new(o, "passage", json_integer((json_int_t)q->passage));
-        json_array_append_new(arr, o);
+        dl_jsonw_obj_begin(w);
+        dl_jsonw_key(w, "text");
+        span_text(w, art, q->start, q->end);
+        dl_jsonw_key(w, "start");
+        value_offset(w, art, q->start);
+        dl_jsonw_key(w, "end");
+        value_offset(w, art, q->end);
+        dl_jsonw_key(w, "speaker");
+        if (q->speaker >= 0)
+            entity_id(w, (size_t)q->speaker);
+        else
+            dl_jsonw_null(w);
+        dl_jsonw_key(w, "speaker_mention");
+        if (q->speaker_mention.end > q->speaker_mention.start)
+            span_pair(w, art, q->speaker_mention);
+        else
+            dl_jsonw_null(w);
+        dl_jsonw_key(w, "cue");
+        if (q->cue.end > q->cue.start)
+            span_text(w, art, q->cue.start, q->cue.end);
+        else
+            dl_jsonw_null(w);
+        dl_jsonw_key(w, "passage");
+        dl_jsonw_int(w, (long long)q->passage);
+        dl_jsonw_obj_end(w);
     }
-    return arr;
+    dl_jsonw_arr_end(w);
 }
 
-static json_t *encode_events(const dl_article *art, const dl_facts *facts)
+static void encode_events(dl_jsonw *w, const dl_article *art, const dl_facts *facts)
 {
-    json_t *arr = json_array();
-
+    dl_jsonw_arr_begin(w);
     for (size_t i = 0; i < facts->n_events; i++) {
         const dl_event *ev = &facts->events[i];
         const dl_sentence *s = &facts->sentences[ev->sentence];
-        json_t *o = json_object(), *sent = json_array();
-        json_object_set_new(o, "date", json_string(ev->date));
-        json_object_set_new(o, "resolution", json_string(dl_resolution_name(ev->resolution)));
-        json_object_set_new(o, "summary", span_text(art, ev->summary_start, ev->summary_end));
-        json_array_append_new(sent, value_offset(art, s->start));
-        json_array_append_new(sent, value_offset(art, s->end));
-        json_object_set_new(o, "sentence", sent);
-        json_object_set_new(o, "timex", json_integer((json_int_t)ev->timex));
-        json_t *ents = json_array();
+        dl_jsonw_obj_begin(w);
+        dl_jsonw_key(w, "date");
+        dl_jsonw_str(w, ev->date);
+        dl_jsonw_key(w, "resolution");
+        dl_jsonw_str(w, dl_resolution_name(ev->resolution));
+        dl_jsonw_key(w, "summary");
+        span_text(w, art, ev->summary_start, ev->summary_end);
+        dl_jsonw_key(w, "sentence");
+        span_pair(w, art, (dl_span){s->start, s->end});
+        dl_jsonw_key(w, "timex");
+        dl_jsonw_int(w, (long long)ev->timex);
+        dl_jsonw_key(w, "entities");
+        dl_jsonw_arr_begin(w);
         for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++)
-            json_array_append_new(ents, entity_id(facts->event_entities[k]));
-        json_object_set_new(o, "entities", ents);
-        json_array_append_new(arr, o);
+            entity_id(w, facts->event_entities[k]);
+        dl_jsonw_arr_end(w);
+        dl_jsonw_obj_end(w);
     }
-    return arr;
+    dl_jsonw_arr_end(w);
+}
+
+static void encode_extractor(dl_jsonw *w, const dl_encode_info *info)
+{
+    dl_jsonw_key(w, "extractor");
+    dl_jsonw_obj_begin(w);
+    dl_jsonw_key(w, "version");
+    dl_jsonw_str(w, DL_VERSION);
+    dl_jsonw_key(w, "rules_hash");
+    dl_jsonw_str(w, info->rules_hash);
+    dl_jsonw_obj_end(w);
 }
 
 char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_source *src,
                        const dl_encode_info *info, size_t *len)
 {
-    json_t *root = json_object(), *o;
-    char date[16];
-    char *out;
+    dl_jsonw w;
 
-    if (!root)
-        return NULL;
-    json_object_set_new(root, "id", json_stringn(art->id.p, art->id.len));
-    json_object_set_new(root, "source", encode_source(src));
+    /* Records run to about the text's size; quotes are copied out again. */
+    dl_jsonw_init(&w, art->text.len + art->text.len / 2 + 1024);
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "id");
+    dl_jsonw_strn(&w, art->id.p, art->id.len);
+    dl_jsonw_key(&w, "source");
+    encode_source(&w, src);
+    dl_jsonw_key(&w, "published");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "value");
+    published_date(&w, art);
+    dl_jsonw_key(&w, "from");
+    dl_jsonw_str(&w, dl_date_from_name(art->from));
+    dl_jsonw_obj_end(&w);
+    dl_jsonw_key(&w, "title");
+    title(&w, art);
+    dl_jsonw_key(&w, "timexes");
+    encode_timexes(&w, art, facts);
+    dl_jsonw_key(&w, "entities");
+    encode_entities(&w, art, facts);
+    dl_jsonw_key(&w, "quotes");
+    encode_quotes(&w, art, facts);
+    dl_jsonw_key(&w, "events");
+    encode_events(&w, art, facts);
 
-    o = json_object();
-    snprintf(date, sizeof(date), "%04d-%02d-%02d", art->published.year, art->published.month,
-             art->published.day);
-    json_object_set_new(o, "value", json_string(date));
-    json_object_set_new(o, "from", json_string(dl_date_from_name(art->from)));
-    json_object_set_new(root, "published", o);
+    dl_jsonw_key(&w, "stats");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "bytes");
+    dl_jsonw_int(&w, (long long)art->text.len);
+    dl_jsonw_key(&w, "sentences");
+    dl_jsonw_int(&w, (long long)facts->n_sentences);
+    dl_jsonw_key(&w, "timexes");
+    dl_jsonw_int(&w, (long long)facts->n_timexes);
+    dl_jsonw_key(&w, "events");
+    dl_jsonw_int(&w, (long long)facts->n_events);
+    dl_jsonw_key(&w, "entities");
+    dl_jsonw_int(&w, (long long)facts->n_entities);
+    dl_jsonw_key(&w, "quotes");
+    dl_jsonw_int(&w, (long long)facts->n_quotes);
+    dl_jsonw_key(&w, "extract_us");
+    dl_jsonw_int(&w, (long long)info->extract_us);
+    dl_jsonw_obj_end(&w);
 
-    json_object_set_new(root, "title",
-                        art->title.p ? json_stringn(art->title.p, art->title.len) : json_null());
-    json_object_set_new(root, "timexes", encode_timexes(art, facts));
-    json_object_set_new(root, "entities", encode_entities(art, facts));
-    json_object_set_new(root, "quotes", encode_quotes(art, facts));
-    json_object_set_new(root, "events", encode_events(art, facts));
-
-    o = json_object();
-    json_object_set_new(o, "bytes", json_integer((json_int_t)art->text.len));
-    json_object_set_new(o, "sentences", json_integer((json_int_t)facts->n_sentences));
-    json_object_set_new(o, "timexes", json_integer((json_int_t)facts->n_timexes));
-    json_object_set_new(o, "events", json_integer((json_int_t)facts->n_events));
-    json_object_set_new(o, "entities", json_integer((json_int_t)facts->n_entities));
-    json_object_set_new(o, "quotes", json_integer((json_int_t)facts->n_quotes));
-    json_object_set_new(o, "extract_us", json_integer((json_int_t)info->extract_us));
-    json_object_set_new(root, "stats", o);
-
-    o = json_object();
-    json_object_set_new(o, "version", json_string(DL_VERSION));
-    json_object_set_new(o, "rules_hash", json_string(info->rules_hash));
-    json_object_set_new(root, "extractor", o);
-
-    out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (out && len)
-        *len = strlen(out);
-    return out;
-}
-
-static json_t *encode_published(const dl_article *art)
-{
-    char date[16];
-
-    snprintf(date, sizeof(date), "%04d-%02d-%02d", art->published.year, art->published.month,
-             art->published.day);
-    return json_string(date);
+    encode_extractor(&w, info);
+    dl_jsonw_obj_end(&w);
+    return dl_jsonw_finish(&w, len);
 }
 
 char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_source *src,
@@ -249,94 +336,108 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
     const dl_event *ev = &facts->events[event];
     const dl_timex *tx = &facts->timexes[ev->timex];
     const dl_sentence *s = &facts->sentences[ev->sentence];
-    json_t *root = json_object(), *o, *ents = json_array();
-    char *out;
+    dl_jsonw w;
 
-    if (!root)
-        return NULL;
-    json_object_set_new(root, "key", json_string(key));
+    dl_jsonw_init(&w, 1024 + (ev->summary_end - ev->summary_start) + art->title.len);
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "key");
+    dl_jsonw_str(&w, key);
+    dl_jsonw_key(&w, "person");
     if (person >= 0) {
-        const dl_entity *e = &facts->entities[person];
-        json_t *a = json_array(), *d = json_array();
-        o = json_object();
-        json_object_set_new(o, "id", entity_id((size_t)person));
-        json_object_set_new(o, "name", span_text(art, e->name.start, e->name.end));
-        append_texts(a, art, facts, e->aliases, e->n_aliases, 0);
-        json_object_set_new(o, "aliases", a);
-        json_object_set_new(o, "age", e->age >= 0 ? json_integer(e->age) : json_null());
-        append_texts(d, art, facts, e->descriptors, e->n_descriptors, 1);
-        json_object_set_new(o, "descriptors", d);
-        json_object_set_new(root, "person", o);
+        dl_jsonw_obj_begin(&w);
+        encode_person_fields(&w, art, facts, (size_t)person, 0);
+        dl_jsonw_obj_end(&w);
     } else {
-        json_object_set_new(root, "person", json_null());
+        dl_jsonw_null(&w);
     }
 
-    o = json_object();
-    json_object_set_new(o, "id", json_stringn(art->id.p, art->id.len));
-    json_object_set_new(o, "published", encode_published(art));
-    json_object_set_new(o, "title",
-                        art->title.p ? json_stringn(art->title.p, art->title.len) : json_null());
-    json_object_set_new(o, "source", encode_source(src));
-    json_object_set_new(root, "article", o);
+    dl_jsonw_key(&w, "article");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "id");
+    dl_jsonw_strn(&w, art->id.p, art->id.len);
+    dl_jsonw_key(&w, "published");
+    published_date(&w, art);
+    dl_jsonw_key(&w, "title");
+    title(&w, art);
+    dl_jsonw_key(&w, "source");
+    encode_source(&w, src);
+    dl_jsonw_obj_end(&w);
 
-    o = json_object();
-    json_object_set_new(o, "index", json_integer((json_int_t)event));
-    json_object_set_new(o, "date", json_string(ev->date));
-    json_object_set_new(o, "resolution", json_string(dl_resolution_name(ev->resolution)));
-    json_object_set_new(o, "summary", span_text(art, ev->summary_start, ev->summary_end));
-    json_object_set_new(o, "sentence", span_pair(art, (dl_span){s->start, s->end}));
-    json_t *t = json_object();
-    json_object_set_new(t, "text", span_text(art, tx->start, tx->end));
-    json_object_set_new(t, "value", json_string(tx->value));
-    json_object_set_new(t, "start", value_offset(art, tx->start));
-    json_object_set_new(t, "end", value_offset(art, tx->end));
-    json_object_set_new(o, "timex", t);
+    dl_jsonw_key(&w, "event");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "index");
+    dl_jsonw_int(&w, (long long)event);
+    dl_jsonw_key(&w, "date");
+    dl_jsonw_str(&w, ev->date);
+    dl_jsonw_key(&w, "resolution");
+    dl_jsonw_str(&w, dl_resolution_name(ev->resolution));
+    dl_jsonw_key(&w, "summary");
+    span_text(&w, art, ev->summary_start, ev->summary_end);
+    dl_jsonw_key(&w, "sentence");
+    span_pair(&w, art, (dl_span){s->start, s->end});
+    dl_jsonw_key(&w, "timex");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "text");
+    span_text(&w, art, tx->start, tx->end);
+    dl_jsonw_key(&w, "value");
+    dl_jsonw_str(&w, tx->value);
+    dl_jsonw_key(&w, "start");
+    value_offset(&w, art, tx->start);
+    dl_jsonw_key(&w, "end");
+    value_offset(&w, art, tx->end);
+    dl_jsonw_obj_end(&w);
+    dl_jsonw_key(&w, "entities");
+    dl_jsonw_arr_begin(&w);
     for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++) {
         size_t id = facts->event_entities[k];
         const dl_entity *e = &facts->entities[id];
-        json_t *eo = json_object();
-        json_object_set_new(eo, "id", entity_id(id));
-        json_object_set_new(eo, "name", span_text(art, e->name.start, e->name.end));
-        json_object_set_new(eo, "kind", json_string(dl_entity_kind_name(e->kind)));
-        json_array_append_new(ents, eo);
+        dl_jsonw_obj_begin(&w);
+        dl_jsonw_key(&w, "id");
+        entity_id(&w, id);
+        dl_jsonw_key(&w, "name");
+        span_text(&w, art, e->name.start, e->name.end);
+        dl_jsonw_key(&w, "kind");
+        dl_jsonw_str(&w, dl_entity_kind_name(e->kind));
+        dl_jsonw_obj_end(&w);
     }
-    json_object_set_new(o, "entities", ents);
-    json_object_set_new(root, "event", o);
+    dl_jsonw_arr_end(&w);
+    dl_jsonw_obj_end(&w);
 
-    o = json_object();
-    json_object_set_new(o, "version", json_string(DL_VERSION));
-    json_object_set_new(o, "rules_hash", json_string(info->rules_hash));
-    json_object_set_new(root, "extractor", o);
-
-    out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (out && len)
-        *len = strlen(out);
-    return out;
+    encode_extractor(&w, info);
+    dl_jsonw_obj_end(&w);
+    return dl_jsonw_finish(&w, len);
 }
 
 char *dl_encode_eval(const char *doc, dl_slice text, const dl_facts *facts, size_t *len)
 {
-    json_t *root = json_object(), *arr = json_array();
-    char *out;
+    dl_jsonw w;
 
-    json_object_set_new(root, "doc", json_string(doc));
+    dl_jsonw_init(&w, 256 + facts->n_timexes * 128);
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "doc");
+    dl_jsonw_str(&w, doc);
+    dl_jsonw_key(&w, "timexes");
+    dl_jsonw_arr_begin(&w);
     for (size_t i = 0; i < facts->n_timexes; i++) {
         const dl_timex *tx = &facts->timexes[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "start", json_integer((json_int_t)tx->start));
-        json_object_set_new(o, "end", json_integer((json_int_t)tx->end));
-        json_object_set_new(o, "text", json_stringn(text.p + tx->start, tx->end - tx->start));
-        json_object_set_new(o, "type", json_string(dl_timex_type_name(tx->type)));
-        json_object_set_new(o, "value", json_string(tx->value));
-        if (tx->mod[0])
-            json_object_set_new(o, "mod", json_string(tx->mod));
-        json_array_append_new(arr, o);
+        dl_jsonw_obj_begin(&w);
+        dl_jsonw_key(&w, "start");
+        dl_jsonw_int(&w, (long long)tx->start);
+        dl_jsonw_key(&w, "end");
+        dl_jsonw_int(&w, (long long)tx->end);
+        dl_jsonw_key(&w, "text");
+        dl_jsonw_strn(&w, text.p + tx->start, tx->end - tx->start);
+        dl_jsonw_key(&w, "type");
+        dl_jsonw_str(&w, dl_timex_type_name(tx->type));
+        dl_jsonw_key(&w, "value");
+        dl_jsonw_str(&w, tx->value);
+        if (tx->mod[0]) {
+            dl_jsonw_key(&w, "mod");
+            dl_jsonw_str(&w, tx->mod);
+        }
+        dl_jsonw_obj_end(&w);
     }
-    json_object_set_new(root, "timexes", arr);
-    out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (out && len)
-        *len = strlen(out);
-    return out;
+    dl_jsonw_arr_end(&w);
+    dl_jsonw_obj_end(&w);
+    return dl_jsonw_finish(&w, len);
 }

@@ -34,9 +34,8 @@ static void test_empty_facts_have_every_field(void **state)
     dl_facts facts = {0};
     dl_source src = {NULL, -1, -1, -1};
     json_t *r;
-    static const char *const keys[] = {"id",     "source", "published", "title",
-                                       "timexes", "entities", "quotes", "events",
-                                       "stats",  "extractor"};
+    static const char *const keys[] = {"id",       "source", "published", "title", "timexes",
+                                       "entities", "quotes", "events",    "stats", "extractor"};
 
     (void)state;
     art.id = (dl_slice){"abc", 3};
@@ -49,11 +48,11 @@ static void test_empty_facts_have_every_field(void **state)
     assert_true(json_is_null(json_object_get(json_object_get(r, "source"), "timestamp")));
     assert_int_equal(json_array_size(json_object_get(r, "timexes")), 0);
     assert_int_equal(json_array_size(json_object_get(r, "events")), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "published"), "value")),
-                        "2020-01-02");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "extractor"),
-                                                          "rules_hash")),
-                        "0123456789abcdef");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "published"), "value")), "2020-01-02");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "extractor"), "rules_hash")),
+        "0123456789abcdef");
     json_decref(r);
 }
 
@@ -86,11 +85,40 @@ static void test_timex_and_event_fields(void **state)
     json_decref(r);
 }
 
+/* The writer escapes as Jansson's json_dumps did (records stay byte-identical). */
+static void test_strings_escape_like_jansson(void **state)
+{
+    static const char title[] = "a\"b\\c/d\b\f\n\r\t\x01\x1f\x7f \xC3\xA9 \xE2\x80\x9C";
+    dl_article art = {0};
+    dl_facts facts = {0};
+    dl_source src = {NULL, -1, -1, -1};
+    dl_encode_info info = {"0123456789abcdef", 12};
+    json_t *t = json_stringn(title, sizeof(title) - 1);
+    char *want = json_dumps(t, JSON_COMPACT | JSON_ENCODE_ANY), *got, *at;
+    size_t len;
+
+    (void)state;
+    art.id = (dl_slice){"abc", 3};
+    art.published = (dl_date){2020, 1, 2};
+    art.text = (dl_slice){"x", 1};
+    art.title = (dl_slice){title, sizeof(title) - 1};
+    got = dl_encode_record(&art, &facts, &src, &info, &len);
+    assert_non_null(want);
+    assert_non_null(got);
+    at = strstr(got, "\"title\":");
+    assert_non_null(at);
+    assert_memory_equal(at + 8, want, strlen(want));
+    free(want);
+    free(got);
+    json_decref(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_facts_have_every_field),
         cmocka_unit_test(test_timex_and_event_fields),
+        cmocka_unit_test(test_strings_escape_like_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

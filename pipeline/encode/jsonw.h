@@ -1,0 +1,54 @@
+/*
+ * A small JSON writer for the encoder: appends compact JSON text to one
+ * growing buffer, without building a tree.
+ *
+ * Building a Jansson tree per record, dumping it and freeing it cost more
+ * than the extraction it reports on (a tree node, a hash-table insert and
+ * a free per value). The records are written once, front to back, so a
+ * writer is enough. Its output is what json_dumps(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) printed for the same values: the escapes are
+ * Jansson's (\" \\ \b \f \n \r \t, other control bytes \u00XX, nothing
+ * else escaped).
+ *
+ * Commas are placed from the last byte written: a value or key that does
+ * not follow '{', '[' or ':' is preceded by ','. Strings must be valid
+ * UTF-8 (text is validated once, in decode/).
+ *
+ * Errors stick: after an allocation failure every call is a no-op and
+ * dl_jsonw_finish() returns NULL.
+ */
+#ifndef DATELINE_ENCODE_JSONW_H
+#define DATELINE_ENCODE_JSONW_H
+
+#include <stddef.h>
+
+typedef struct dl_jsonw {
+    char *p;
+    size_t len, cap;
+    int oom;
+} dl_jsonw;
+
+/** Starts an empty writer with room for about @p hint bytes. */
+void dl_jsonw_init(dl_jsonw *w, size_t hint);
+
+/** Hands the NUL-terminated text (malloc'd, caller frees) and its length
+ *  over, or NULL after an allocation failure; the writer is left empty. */
+char *dl_jsonw_finish(dl_jsonw *w, size_t *len);
+
+void dl_jsonw_obj_begin(dl_jsonw *w);
+void dl_jsonw_obj_end(dl_jsonw *w);
+void dl_jsonw_arr_begin(dl_jsonw *w);
+void dl_jsonw_arr_end(dl_jsonw *w);
+
+/** An object key (a literal without characters to escape). */
+void dl_jsonw_key(dl_jsonw *w, const char *key);
+
+/** A string value: @p len bytes of UTF-8, escaped. */
+void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len);
+/** A NUL-terminated string value; NULL writes null. */
+void dl_jsonw_str(dl_jsonw *w, const char *s);
+void dl_jsonw_int(dl_jsonw *w, long long v);
+void dl_jsonw_bool(dl_jsonw *w, int v);
+void dl_jsonw_null(dl_jsonw *w);
+
+#endif
