@@ -163,9 +163,7 @@ static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, s
 
     for (size_t k = 0; k < aps->n; k++) {
         const dl_apattern *ap = &aps->v[k];
-        int rc = pcre2_match(ap->re, (PCRE2_SPTR)text.p, to, from,
-                             PCRE2_NO_UTF_CHECK | (anchored ? PCRE2_ANCHORED : 0), ex->amd,
-                             ex->mctx);
+        int rc = dl_apattern_match(ap, text.p, to, from, anchored, ex->amd, ex->mctx);
         if (rc < 0)
             continue;
         *subject = (dl_span){0, 0};

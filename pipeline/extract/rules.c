@@ -595,6 +595,8 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         if ((rc = compile(ld, f, v, scalar(v), 0, 0, &ap->re)))
             return rc;
         out->n++;
+        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, &ap->re_at, NULL)))
+            return rc;
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
         ap->g_subject = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "subject");
         ap->g_cue = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "cue");
@@ -603,6 +605,13 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         ap->g_cue = ap->g_cue > 0 ? ap->g_cue : 0;
     }
     return 0;
+}
+
+int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
+                      int anchored, pcre2_match_data *md, pcre2_match_context *mctx)
+{
+    return pcre2_match(anchored ? ap->re_at : ap->re, (PCRE2_SPTR)text, to, from,
+                       PCRE2_NO_UTF_CHECK, md, mctx);
 }
 
 static int parse_kind(const char *s)
@@ -990,8 +999,10 @@ void dl_rules_free(dl_rules *r)
     free(r->abbrev);
     dl_apatterns *aps[] = {&r->age_after, &r->age_before, &r->cue_after, &r->cue_before};
     for (size_t k = 0; k < sizeof(aps) / sizeof(aps[0]); k++) {
-        for (size_t i = 0; i < aps[k]->n; i++)
+        for (size_t i = 0; i < aps[k]->n; i++) {
             pcre2_code_free(aps[k]->v[i].re);
+            pcre2_code_free(aps[k]->v[i].re_at);
+        }
         free(aps[k]->v);
     }
     dl_gaz_fini(&r->gaz);

@@ -106,6 +106,9 @@ typedef struct dl_rule {
  * numbers of its named groups (0: absent). */
 typedef struct dl_apattern {
     pcre2_code *re;
+    /* The same pattern compiled with PCRE2_ANCHORED: passing that flag at
+     * match time instead would make PCRE2 skip the JIT code. */
+    pcre2_code *re_at;
     int g_age, g_subject, g_cue;
 } dl_apattern;
 
@@ -168,6 +171,14 @@ int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
 int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
 
 void dl_gaz_fini(dl_gazetteer *gaz);
+
+/**
+ * @brief Matches @p ap on text[0, @p to) from @p from: anchored there
+ *        (@p anchored 1, the JIT-compiled anchored copy) or searching.
+ * @returns pcre2_match()'s result; the groups are in @p md.
+ */
+int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
+                      int anchored, pcre2_match_data *md, pcre2_match_context *mctx);
 
 /** 1 if @p word (any case) is a configured abbreviation. */
 int dl_rules_is_abbrev(const dl_rules *rules, const char *word, size_t len);
