@@ -91,18 +91,54 @@ static dl_lexicon *lexicon_find(const dl_rules *r, const char *name, size_t len)
     return NULL;
 }
 
+/* Lexicons are looked up for most words of every article (entities,
+ * quotes), so they get a hash of their words rather than a binary search. */
+static uint32_t lex_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int lex_index(dl_lexicon *lex)
+{
+    size_t cap = 16;
+
+    while (cap < 2 * lex->n)
+        cap *= 2;
+    if (!(lex->slots = calloc(cap, sizeof(*lex->slots))))
+        return DL_ENOMEM;
+    lex->mask = cap - 1;
+    for (size_t i = 0; i < lex->n; i++) {
+        const char *w = lex->entries[i].word;
+        size_t len = strlen(w), at = lex_hash(w, len) & lex->mask;
+        while (lex->slots[at].entry)
+            at = (at + 1) & lex->mask;
+        lex->slots[at] = (struct dl_lex_slot){(uint32_t)(i + 1), (uint32_t)len};
+    }
+    return 0;
+}
+
 const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
 {
     char buf[64];
-    dl_lex_entry key = {buf, NULL}, *hit;
+    size_t at;
 
-    if (len >= sizeof(buf))
+    if (len >= sizeof(buf) || !lex->slots)
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (char)tolower((unsigned char)word[i]);
-    buf[len] = '\0';
-    hit = bsearch(&key, lex->entries, lex->n, sizeof(*lex->entries), lex_cmp);
-    return hit ? hit->value : NULL;
+    /* ASCII folding, as tolower() in the C locale the words were lowered in. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)word[i];
+        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    for (at = lex_hash(buf, len) & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
+        const struct dl_lex_slot *sl = &lex->slots[at];
+        if (sl->len == len && !memcmp(lex->entries[sl->entry - 1].word, buf, len))
+            return lex->entries[sl->entry - 1].value;
+    }
+    return NULL;
 }
 
 /* A lexicon is a mapping word -> value, or a sequence of words (value "1"). */
@@ -151,6 +187,8 @@ static int load_lexicon(loader *ld, rule_file *f, const char *name, yaml_node_t 
         if (!strcmp(lex->entries[i].word, lex->entries[i - 1].word))
             return node_err(ld, f, def, "lexicon '%s': '%s' appears twice", name,
                             lex->entries[i].word);
+    if (lex_index(lex))
+        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -982,6 +1020,7 @@ void dl_rules_free(dl_rules *r)
             free(r->lex[i].entries[k].value);
         }
         free(r->lex[i].entries);
+        free(r->lex[i].slots);
         free(r->lex[i].name);
     }
     free(r->lex);

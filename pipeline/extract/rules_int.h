@@ -16,6 +16,13 @@ typedef struct dl_lexicon {
     char *name;
     dl_lex_entry *entries; /* sorted by word */
     size_t n;
+    /* Open-addressing hash of the words for dl_lexicon_get(): mask + 1
+     * slots (a power of two, at least 2n), entry index + 1 (0 = empty) and
+     * the word's length. */
+    struct dl_lex_slot {
+        uint32_t entry, len;
+    } *slots;
+    size_t mask;
 } dl_lexicon;
 
 /* How a rule's value is computed (see config/rules/en/timex.yaml). */
