@@ -698,6 +698,35 @@ int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
     return any;
 }
 
+int dl_entities_antecedent(dl_extractor *ex, size_t pos)
+{
+    size_t lo = 0, hi = ex->n_ments, sent;
+    int any = -1;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ex->ments[mid].start < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    sent = ex->ments[lo - 1].sent;
+    /* The nearest mention before @p pos in its sentence; a person if one of
+     * the two nearest is ("the senator from Ohio, who"). */
+    for (size_t k = lo, n = 0; k-- > 0 && n < 2; n++) {
+        const dl_mention *m = &ex->ments[k];
+        if (m->sent != sent || m->quoted || m->entity < 0)
+            break;
+        if (is_person(ex, m->entity))
+            return m->entity;
+        if (any < 0)
+            any = m->entity;
+    }
+    return any;
+}
+
 int dl_entities_at(dl_extractor *ex, size_t start, size_t end)
 {
     size_t lo = 0, hi = ex->n_ments;
@@ -1115,8 +1144,23 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
         j = best;
     }
     const dl_mention *m = mention_covering(ex, tk[j].start);
-    if (tok_is(text.p, &tk[j], "that") || tok_is(text.p, &tk[j], "which") ||
-        tok_is(text.p, &tk[j], "who") ||
+    /* "McConnell, who in 2010 said": a short adverbial after the pronoun. */
+    if (!m && !(tk[j].flags & T_CAP) && !lex(L->pronoun, text.p, &tk[j]))
+        for (size_t b = j, n2 = 0; b > lo && n2 < 3 && (tk[b - 1].flags & T_GLUE); n2++) {
+            b--;
+            if (tok_is(text.p, &tk[b], "who") || tok_is(text.p, &tk[b], "which")) {
+                j = b;
+                break;
+            }
+        }
+    if (tok_is(text.p, &tk[j], "who") || tok_is(text.p, &tk[j], "which")) {
+        /* "Scott Reed, the Chamber's strategist, who added that ...": the
+         * relative pronoun speaks for its antecedent (dl_entities_antecedent). */
+        if (!(tk[k].end - tk[k].start > 4 && !strncmp(text.p + tk[k].end - 3, "ing", 3)))
+            *subj = (dl_span){tk[j].start, tk[j].end};
+        return 1;
+    }
+    if (tok_is(text.p, &tk[j], "that") ||
         (tk[k].end - tk[k].start > 4 && !strncmp(text.p + tk[k].end - 3, "ing", 3)))
         return 1; /* a relative clause or a participle: the sentence subject speaks */
     if (lex(L->pronoun, text.p, &tk[j])) {

@@ -149,6 +149,10 @@ int dl_entities_link(dl_extractor *ex, dl_slice text);
 /** Resolves a pronoun at @p pos ('m', 'f' or 0 for either) to an entity, -1 if unclear. */
 int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender);
 
+/** The entity a relative pronoun at @p pos stands for: the nearest mention
+ *  before it in its sentence (a person first), -1 if none. */
+int dl_entities_antecedent(dl_extractor *ex, size_t pos);
+
 /** The entity a mention covering [start,end) refers to, -1 if none. */
 int dl_entities_at(dl_extractor *ex, size_t start, size_t end);
 

@@ -23,6 +23,8 @@
 /* How far a cue may lie from its quote, in bytes. */
 #define DL_CUE_AFTER_MAX 250
 #define DL_CUE_BEFORE_MAX 250
+/* How long the rest of a cue's clause may be ("..., she told reporters."). */
+#define DL_CLAUSE_MAX 160
 
 typedef enum { MARK_NONE = 0, MARK_OPEN, MARK_CLOSE } mark_dir;
 
@@ -155,7 +157,8 @@ static const char *pronoun_gender(const dl_extractor *ex, const char *t, dl_span
     return l ? dl_lexicon_get(l, t + s.start, s.end - s.start) : NULL;
 }
 
-/* Runs the anchored patterns @p aps; on a match sets subject and cue spans. */
+/* Runs the patterns @p aps on [from, to), anchored at @p from or searching;
+ * on a match sets subject and cue spans. */
 static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, size_t from,
                      size_t to, int anchored, dl_span *subject, dl_span *cue, size_t *mend)
 {
@@ -164,7 +167,7 @@ static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, s
     for (size_t k = 0; k < aps->n; k++) {
         const dl_apattern *ap = &aps->v[k];
         int rc = dl_apattern_match(ap, text.p, to, from, anchored, ex->amd, ex->mctx);
-        if (rc < 0)
+        if (rc <= 0) /* 0: more groups than the match data holds */
             continue;
         *subject = (dl_span){0, 0};
         *cue = (dl_span){0, 0};
@@ -187,6 +190,9 @@ static long speaker_entity(dl_extractor *ex, dl_slice text, dl_span s)
 
     if (s.end <= s.start)
         return -1;
+    if ((s.end - s.start == 3 && !strncasecmp(text.p + s.start, "who", 3)) ||
+        (s.end - s.start == 5 && !strncasecmp(text.p + s.start, "which", 5)))
+        return dl_entities_antecedent(ex, s.start);
     if ((g = pronoun_gender(ex, text.p, s)))
         return g[0] == 'm' || g[0] == 'f' ? dl_entities_resolve_pronoun(ex, s.start, g[0]) : -1;
     /* Only the head of the phrase: not the people an apposition names. */
@@ -226,9 +232,39 @@ void dl_quotes_mark_mentions(dl_extractor *ex)
     }
 }
 
+/* 1 if [a, b) holds only blanks and clause punctuation. */
+static int only_punct(dl_slice text, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (!is_blank(text.p[i]) && text.p[i] != '.' && text.p[i] != ',' && text.p[i] != ':' &&
+            text.p[i] != ';')
+            return 0;
+    return 1;
+}
+
+/* Where the attribution clause that ends at @p mend ends: “...,” he told
+ * reporters on Monday. “...” is one passage; a clause that runs on into
+ * other words (or another quotation) is not stretched. */
+static size_t clause_end(const dl_extractor *ex, dl_slice text, size_t mend)
+{
+    size_t se;
+
+    if (!ex->n_sentences || mend >= text.len)
+        return mend;
+    se = ex->sentences[sentence_of(ex, mend)].end;
+    if (se <= mend || se - mend > DL_CLAUSE_MAX)
+        return mend;
+    for (size_t i = mend; i < se; i++) {
+        size_t mlen;
+        if (text.p[i] == '\n' || mark_at(text.p, text.len, i, &mlen) != MARK_NONE)
+            return mend;
+    }
+    return se;
+}
+
 int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
 {
-    size_t passage = 0, prev_cue_end = 0;
+    size_t passage = 0, prev_cue_end = 0, prev_clause_end = 0;
 
     for (size_t q = 0; q < ex->n_quotes; q++) {
         dl_quote *qt = &ex->quotes[q];
@@ -277,12 +313,18 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
         if (q > 0) {
             size_t k = prev_cue_end ? prev_cue_end : ex->qwork[q - 1].close_end;
             int near = w->cont;
-            if (!near && !found && k <= w->open_mark) {
-                near = 1;
-                for (size_t i = k; i < w->open_mark && near; i++)
-                    if (!is_blank(text.p[i]) && text.p[i] != '.' && text.p[i] != ',' &&
-                        text.p[i] != ':' && text.p[i] != ';')
-                        near = 0;
+            if (!near && !found && k <= w->open_mark)
+                near = only_punct(text, k, w->open_mark);
+            /* “...,” he told reporters. “...”: a new quotation (PolNeAR
+             * attributes each sentence), the same speaker. */
+            if (!near && !found && prev_clause_end > k && prev_clause_end <= w->open_mark &&
+                only_punct(text, prev_clause_end, w->open_mark)) {
+                qt->passage = ++passage;
+                qt->speaker = ex->quotes[q - 1].speaker;
+                qt->speaker_mention = ex->quotes[q - 1].speaker_mention;
+                qt->cue = ex->quotes[q - 1].cue;
+                prev_cue_end = prev_clause_end = 0;
+                continue;
             }
             if (near && !found) {
                 qt->passage = ex->quotes[q - 1].passage;
@@ -295,6 +337,7 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             qt->passage = near ? ex->quotes[q - 1].passage : ++passage;
         }
         prev_cue_end = found == 1 ? mend : 0;
+        prev_clause_end = found == 1 ? clause_end(ex, text, mend) : 0;
         /* A cue without its own subject ("..., saying “...”"), or an
          * embedded quote: the sentence's subject speaks. */
         if (found && !(subj.end > subj.start) && ex->sent_subj_span[si].end > 0 &&

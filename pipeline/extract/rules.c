@@ -792,11 +792,15 @@ static int load_entities(loader *ld, rule_file *f, yaml_node_t *def, int quotes)
         } else if (quotes && !strcmp(key, "cue_before")) {
             if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_before)))
                 return rc;
+        } else if (quotes && !strcmp(key, "cue_source")) {
+            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_source)))
+                return rc;
         } else {
             return node_err(ld, f, k,
-                            quotes ? "unknown key '%s' in quotes (cue_after or cue_before)"
-                                   : "unknown key '%s' in entities (gazetteers, age_after or "
-                                     "age_before)",
+                            quotes
+                                ? "unknown key '%s' in quotes (cue_after, cue_before or cue_source)"
+                                : "unknown key '%s' in entities (gazetteers, age_after or "
+                                  "age_before)",
                             key);
         }
     }
@@ -1036,7 +1040,8 @@ void dl_rules_free(dl_rules *r)
     for (size_t i = 0; i < r->n_abbrev; i++)
         free(r->abbrev[i]);
     free(r->abbrev);
-    dl_apatterns *aps[] = {&r->age_after, &r->age_before, &r->cue_after, &r->cue_before};
+    dl_apatterns *aps[] = {&r->age_after, &r->age_before, &r->cue_after, &r->cue_before,
+                           &r->cue_source};
     for (size_t k = 0; k < sizeof(aps) / sizeof(aps[0]); k++) {
         for (size_t i = 0; i < aps[k]->n; i++) {
             pcre2_code_free(aps[k]->v[i].re);

@@ -159,6 +159,7 @@ struct dl_rules {
     char hash[17];
     dl_apatterns age_after, age_before; /* anchored after / ending before a mention */
     dl_apatterns cue_after, cue_before; /* anchored after a closing / before an opening quote */
+    dl_apatterns cue_source;            /* anywhere in a quote's sentence ("according to X") */
     dl_gazetteer gaz;
     dl_entity_lex elex;
 };

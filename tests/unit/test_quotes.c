@@ -144,6 +144,49 @@ static void test_embedded(void **state)
     expect_quote(f, 1, "reject it.", "Maria Lopez");
 }
 
+/* The words the text names quote @p i's speaker with must be @p words. */
+static void expect_mention(fixture *f, size_t i, const char *words)
+{
+    dl_span m;
+
+    assert_true(i < f->facts.n_quotes);
+    m = f->facts.quotes[i].speaker_mention;
+    if (m.end - m.start != strlen(words) || strncmp(f->text + m.start, words, strlen(words)))
+        fail_msg("quote %zu: speaker mention '%.*s', want '%s'", i, (int)(m.end - m.start),
+                 f->text + m.start, words);
+}
+
+/* A quotation right after a cue's whole clause is the same speaker's, as a
+ * new passage (PolNeAR attributes each sentence on its own). */
+static void test_after_cue_clause(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Aaron Sharock runs the website.\n\n"
+           "\xe2\x80\x9c"
+           "We are not just validating numbers,\xe2\x80\x9d he told InsideSources "
+           "on Monday. \xe2\x80\x9c"
+           "We are trying to provide context.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "We are not just", "Aaron Sharock");
+    expect_quote(f, 1, "We are trying", "Aaron Sharock");
+    expect_mention(f, 1, "he");
+    assert_int_not_equal(f->facts.quotes[1].passage, f->facts.quotes[0].passage);
+}
+
+/* "X, ..., who added that “...”": the relative pronoun names the speaker,
+ * who is its antecedent (not the sentence's subject). */
+static void test_relative_pronoun(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Barack Obama has had a frosty relationship with Mitch McConnell, who in 2010 said "
+           "the goal was to make Obama a \"one-term president.\"");
+    assert_int_equal(f->facts.n_quotes, 1);
+    expect_quote(f, 0, "one-term president", "Mitch McConnell");
+    expect_mention(f, 0, "who");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -186,6 +229,8 @@ int main(void)
         cmocka_unit_test(test_cue_after_and_before),
         cmocka_unit_test(test_split_and_multi_paragraph),
         cmocka_unit_test(test_embedded),
+        cmocka_unit_test(test_after_cue_clause),
+        cmocka_unit_test(test_relative_pronoun),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
