@@ -181,6 +181,23 @@ static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, s
     return 0;
 }
 
+/* A cue_source phrase in the sentence of the quote [open_mark, close_end)
+ * ("According to X, ..."): before the quote, else after it. */
+static int source_match(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
+                        size_t close_end, dl_span *subj, dl_span *cue)
+{
+    const dl_sentence *st = &ex->sentences[si];
+    size_t mend;
+
+    if (!ex->rules->cue_source.n)
+        return 0;
+    if (st->start < open_mark &&
+        cue_match(ex, text, &ex->rules->cue_source, st->start, open_mark, 0, subj, cue, &mend))
+        return 1;
+    return close_end < st->end &&
+           cue_match(ex, text, &ex->rules->cue_source, close_end, st->end, 0, subj, cue, &mend);
+}
+
 /* The entity a speaker phrase stands for: a pronoun is resolved, a name,
  * alias or linked epithet is looked up. */
 static long speaker_entity(dl_extractor *ex, dl_slice text, dl_span s)
@@ -284,6 +301,9 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             subj.start < cue.start && (mend >= text.len || !strchr(".,:;", text.p[mend])))
             found = 0;
         si = sentence_of(ex, w->open_mark);
+        /* "According to X, ...": the sentence's source, over any cue. */
+        if (source_match(ex, text, si, w->open_mark, w->close_end, &subj, &cue))
+            found = 5;
         /* "“...” to drive up the stock, she said.": a cue closing the sentence. */
         for (size_t i = w->close_end; !found && i < to && i < ex->sentences[si].end; i++) {
             if (text.p[i] != ',')

@@ -187,6 +187,26 @@ static void test_relative_pronoun(void **state)
     expect_mention(f, 0, "who");
 }
 
+/* "According to X" in the quotation's sentence names its source, over a
+ * speech verb there (PolNeAR's reading of nested attributions). */
+static void test_according_to(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Mary Limbaugh spoke on Monday. According to Limbaugh, the move reeks of "
+           "\xe2\x80\x9c"
+           "fear\xe2\x80\x9d and desperation.\n\n"
+           "According to Yahoo News, spokesman Jesse Lehrich said Friday that she "
+           "\xe2\x80\x9c"
+           "would sign this legislation.\xe2\x80\x9d\n\n"
+           "Voters were \"angry,\" according to a poll released by Gallup.");
+    assert_int_equal(f->facts.n_quotes, 3);
+    expect_quote(f, 0, "fear", "Mary Limbaugh");
+    expect_mention(f, 0, "Limbaugh");
+    expect_mention(f, 1, "Yahoo News");
+    expect_mention(f, 2, "a poll released by Gallup");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -231,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_embedded),
         cmocka_unit_test(test_after_cue_clause),
         cmocka_unit_test(test_relative_pronoun),
+        cmocka_unit_test(test_according_to),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
