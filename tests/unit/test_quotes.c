@@ -207,6 +207,21 @@ static void test_according_to(void **state)
     expect_mention(f, 2, "a poll released by Gallup");
 }
 
+/* A quotation signed by a dash and a name, also after a no-break space. */
+static void test_dash_signature(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Readers wrote in.\n"
+           "\xe2\x80\x9c"
+           "I just hope they vote.\xe2\x80\x9d \xe2\x80\x95\xc2\xa0Jorge Falcon\n"
+           "\xe2\x80\x9c"
+           "Maybe we can build a wall.\xe2\x80\x9d \xe2\x80\x95\xc2\xa0Steve Quinlan.\n");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "I just hope", "Jorge Falcon");
+    expect_quote(f, 1, "Maybe we can", "Steve Quinlan");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -252,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_after_cue_clause),
         cmocka_unit_test(test_relative_pronoun),
         cmocka_unit_test(test_according_to),
+        cmocka_unit_test(test_dash_signature),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
