@@ -1064,6 +1064,38 @@ static int is_preposition(const char *t, const dl_tok *tk)
     return 0;
 }
 
+/* 1 if speech verb word @p k of a sentence starting at word @p lo is used
+ * as a noun: after a possessive, a determiner or a preposition. */
+static int speech_noun(const char *t, const dl_tok *tk, size_t lo, size_t k)
+{
+    return k > lo && (tk[k - 1].flags & T_GLUE) &&
+           ((tk[k - 1].flags & T_POSS) || is_determiner(t, &tk[k - 1]) ||
+            is_preposition(t, &tk[k - 1]));
+}
+
+/* 1 if word @p k lies in an introductory clause of the sentence starting
+ * at word @p lo ("When asked ..., he said", "Although in September she
+ * said ..., at the town hall she said"): the sentence opens with a
+ * subordinator and a comma comes between @p k and the quote. */
+static int in_intro_clause(const dl_extractor *ex, const char *t, size_t lo, size_t k,
+                           size_t open_mark)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_lexicon *sub = ex->rules->elex.subordinator;
+
+    if (!sub || !lex(sub, t, &tk[lo]))
+        return 0;
+    for (size_t j = lo; j < k; j++)
+        if (!(tk[j].flags & T_GLUE))
+            return 0; /* the clause ended before the verb */
+    for (size_t j = k; j < ex->n_toks && tk[j].end <= open_mark; j++) {
+        size_t ge = j + 1 < ex->n_toks && tk[j + 1].start < open_mark ? tk[j + 1].start : open_mark;
+        if (!(tk[j].flags & T_GLUE) && memchr(t + tk[j].end, ',', ge - tk[j].end))
+            return 1;
+    }
+    return 0;
+}
+
 int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t open_mark,
                            dl_span *subj, dl_span *cue)
 {
@@ -1082,9 +1114,12 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
             hi = mid;
     }
     /* The first speech verb of the sentence before the quote: the main
-     * clause's ("Trump said at a rally that Clinton described ..."). */
+     * clause's ("Trump said at a rally that Clinton described ..."); not a
+     * noun ("Obama's remarks were"), nor the verb of an introductory clause
+     * ("When asked about it, Tyler said"). */
     for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
-        if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]))
+        if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]) &&
+            !speech_noun(text.p, tk, lo, k) && !in_intro_clause(ex, text.p, lo, k, open_mark))
             break;
     /* None: a verb that attributes words ("called X “...”"), the first too. */
     if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) &&

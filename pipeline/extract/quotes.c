@@ -198,6 +198,21 @@ static int source_match(dl_extractor *ex, dl_slice text, size_t si, size_t open_
            cue_match(ex, text, &ex->rules->cue_source, close_end, st->end, 0, subj, cue, &mend);
 }
 
+/* 1 if the word after @p at goes on an attribution (lexicon cue_tail). */
+static int tail_word(const dl_extractor *ex, dl_slice text, size_t at)
+{
+    const dl_lexicon *l = ex->rules->elex.cue_tail;
+    size_t b, e;
+
+    if (!l)
+        return 0;
+    for (b = at; b < text.len && text.p[b] == ' '; b++)
+        ;
+    for (e = b; e < text.len && ((text.p[e] | 0x20) >= 'a' && (text.p[e] | 0x20) <= 'z'); e++)
+        ;
+    return e > b && at < b && dl_lexicon_get(l, text.p + b, e - b) != NULL;
+}
+
 /* The entity a speaker phrase stands for: a pronoun is resolved, a name,
  * alias or linked epithet is looked up. */
 static long speaker_entity(dl_extractor *ex, dl_slice text, dl_span s)
@@ -298,7 +313,8 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
          * unless it only attributes (“...” Smith said.). */
         if (found && qt->end > qt->start && strchr(".?!", text.p[qt->end - 1]) &&
             subj.end > subj.start && text.p[subj.start] >= 'A' && text.p[subj.start] <= 'Z' &&
-            subj.start < cue.start && (mend >= text.len || !strchr(".,:;", text.p[mend])))
+            subj.start < cue.start && (mend >= text.len || !strchr(".,:;", text.p[mend])) &&
+            !tail_word(ex, text, mend))
             found = 0;
         si = sentence_of(ex, w->open_mark);
         /* "According to X, ...": the sentence's source, over any cue. */

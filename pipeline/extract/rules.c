@@ -828,6 +828,8 @@ static void bind_entity_lexicons(dl_rules *r)
     e->cue_adverb = lexicon_find(r, "cue_adverb", 10);
     e->org_name = lexicon_find(r, "org_name", 8);
     e->work_name = lexicon_find(r, "work_name", 9);
+    e->cue_tail = lexicon_find(r, "cue_tail", 8);
+    e->subordinator = lexicon_find(r, "subordinator", 12);
 }
 
 /* ---- files ------------------------------------------------------------- */

@@ -145,6 +145,10 @@ typedef struct dl_gazetteer {
 typedef struct dl_entity_lex {
     const dl_lexicon *given_name, *surname, *title, *particle, *connector, *org_word,
         *role_noun, *role_modifier, *kinship, *not_name, *pronoun, *speech_verb, *cue_adverb, *org_name, *work_name;
+    /* quotes.yaml: words that go on an attribution after its verb ("said
+     * in", "said Tuesday"); words that open an introductory clause ("When
+     * asked ..., Tyler said"). */
+    const dl_lexicon *cue_tail, *subordinator;
 } dl_entity_lex;
 
 struct dl_rules {

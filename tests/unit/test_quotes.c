@@ -222,6 +222,44 @@ static void test_dash_signature(void **state)
     expect_quote(f, 1, "Maybe we can", "Steve Quinlan");
 }
 
+/* “...!” X said as ...: words that go on an attribution keep the cue;
+ * “... ended.” X explained that ...: a new sentence is not one. */
+static void test_cue_tail(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Mary Smith opened the vote. \xe2\x80\x9c"
+           "Alabama is proud!\xe2\x80\x9d "
+           "Jeff Sessions said as he launched the process.\n\n"
+           "Mary Smith spoke first. \xe2\x80\x9c"
+           "The hearing ended.\xe2\x80\x9d Paul Jones "
+           "explained that the plan was new.");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "Alabama is proud", "Jeff Sessions");
+    expect_quote(f, 1, "The hearing ended", "Mary Smith");
+}
+
+/* The speech verb before a quotation is not a noun ("Obama's remarks")
+ * nor the verb of an introductory clause ("When asked ..., Tyler said"). */
+static void test_cue_before_verb(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Barack Obama's remarks were aimed at critics including, he said, "
+           "\xe2\x80\x9c"
+           "politicians who tweet.\xe2\x80\x9d\n\n"
+           "When Hillary Clinton noted his taxes, Donald Trump boasted, "
+           "\xe2\x80\x9c"
+           "That makes me smart.\xe2\x80\x9d\n\n"
+           "When asked about the race, Rick Tyler said, \xe2\x80\x9c"
+           "We have three weeks.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 3);
+    expect_mention(f, 0, "he");
+    expect_quote(f, 0, "politicians", "Barack Obama");
+    expect_quote(f, 1, "That makes me smart", "Donald Trump");
+    expect_quote(f, 2, "We have three weeks", "Rick Tyler");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -268,6 +306,8 @@ int main(void)
         cmocka_unit_test(test_relative_pronoun),
         cmocka_unit_test(test_according_to),
         cmocka_unit_test(test_dash_signature),
+        cmocka_unit_test(test_cue_tail),
+        cmocka_unit_test(test_cue_before_verb),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
