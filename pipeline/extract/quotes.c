@@ -264,6 +264,15 @@ void dl_quotes_mark_mentions(dl_extractor *ex)
     }
 }
 
+/* 1 if [a, b) holds only blanks and quotation marks. */
+static int only_blank(dl_slice text, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (!is_blank(text.p[i]) && text.p[i] != '"')
+            return 0;
+    return 1;
+}
+
 /* 1 if [a, b) holds only blanks and clause punctuation. */
 static int only_punct(dl_slice text, size_t a, size_t b)
 {
@@ -387,6 +396,16 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
                 ex->sent_subj_span[si].end <= w->open_mark) {
                 subj = ex->sent_subj_span[si];
                 found = 4;
+            }
+            /* "..., Schiff said. “...”": a quotation opening a sentence right
+             * after one whose speech verb has a subject. */
+            if (!embedded && !found && si > 0 && ex->sentences[si - 1].end <= w->open_mark &&
+                only_blank(text, ex->sentences[si - 1].end, w->open_mark) &&
+                dl_entities_cue_before(ex, text, si - 1, ex->sentences[si - 1].end, &subj, &cue)) {
+                if (!(subj.end > subj.start)) /* "..., saying so." */
+                    subj = ex->sent_subj_span[si - 1];
+                if (subj.end > subj.start)
+                    found = 6;
             }
         }
         if (found) {

@@ -260,6 +260,19 @@ static void test_cue_before_verb(void **state)
     expect_quote(f, 2, "We have three weeks", "Rick Tyler");
 }
 
+/* A quotation opening a sentence right after one with a speech verb is
+ * that verb's subject's ("..., Schiff said. “...”"). */
+static void test_previous_sentence_cue(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Mary Smith spoke first. The administration may be reluctant to act, Adam Schiff "
+           "said. \xe2\x80\x9c"
+           "The other factor is the timing.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 1);
+    expect_quote(f, 0, "The other factor", "Adam Schiff");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -308,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_dash_signature),
         cmocka_unit_test(test_cue_tail),
         cmocka_unit_test(test_cue_before_verb),
+        cmocka_unit_test(test_previous_sentence_cue),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
