@@ -273,6 +273,23 @@ static void test_previous_sentence_cue(void **state)
     expect_quote(f, 0, "The other factor", "Adam Schiff");
 }
 
+/* Verbs that attribute only right after a quotation ("the letter reads"),
+ * and a subject with a long apposition before its verb. */
+static void test_after_verb_and_apposition(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Parents sent a letter to the board.\n\n"
+           "\xe2\x80\x9c"
+           "We see charter schools offering hope,\xe2\x80\x9d the letter reads.\n\n"
+           "\xe2\x80\x9c"
+           "Nothing we could do would help,\xe2\x80\x9d Fred Kagan, director of the "
+           "Critical Threats Project at the hawkish American Enterprise Institute, said.");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_mention(f, 0, "the letter");
+    expect_quote(f, 1, "Nothing we could", "Fred Kagan");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -322,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_cue_tail),
         cmocka_unit_test(test_cue_before_verb),
         cmocka_unit_test(test_previous_sentence_cue),
+        cmocka_unit_test(test_after_verb_and_apposition),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
