@@ -290,6 +290,32 @@ static void test_after_verb_and_apposition(void **state)
     expect_quote(f, 1, "Nothing we could", "Fred Kagan");
 }
 
+/* Subjects after a quotation: a pronoun is a whole word ("said Hester" is
+ * not "He"), determiners, possessives, a body after a name, a number. */
+static void test_cue_after_subjects(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Donald Trump spoke.\n\n\xe2\x80\x9c"
+           "Nobody wants that,\xe2\x80\x9d said Hester.\n\n"
+           "\xe2\x80\x9c"
+           "We live in a kingdom,\xe2\x80\x9d my father often said.\n\n"
+           "\xe2\x80\x9c"
+           "That was outrageous,\xe2\x80\x9d Obama\xe2\x80\x99s former campaign "
+           "strategist said.\n\n"
+           "\xe2\x80\x9c"
+           "It was the least bad outcome,\xe2\x80\x9d Mr. Morgan of the Sierra Club "
+           "said.\n\n"
+           "\xe2\x80\x9c"
+           "They are wrong,\xe2\x80\x9d said 9/11 widow Terry Strada.");
+    assert_int_equal(f->facts.n_quotes, 5);
+    expect_mention(f, 0, "Hester");
+    expect_mention(f, 1, "my father");
+    expect_mention(f, 2, "Obama\xe2\x80\x99s former campaign strategist");
+    expect_mention(f, 3, "Mr. Morgan of the Sierra Club");
+    expect_mention(f, 4, "9/11 widow Terry Strada");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -340,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_cue_before_verb),
         cmocka_unit_test(test_previous_sentence_cue),
         cmocka_unit_test(test_after_verb_and_apposition),
+        cmocka_unit_test(test_cue_after_subjects),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
