@@ -82,7 +82,7 @@ int dl_grow(void **arr, size_t *cap, size_t n, size_t size)
 
 /* ---- characters ---------------------------------------------------------- */
 
-static size_t utf8_cp(const char *s, size_t left, uint32_t *cp)
+static inline size_t utf8_cp(const char *s, size_t left, uint32_t *cp)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -107,7 +107,7 @@ static size_t utf8_cp(const char *s, size_t left, uint32_t *cp)
     return 1;
 }
 
-static int cp_letter(uint32_t c)
+static inline int cp_letter(uint32_t c)
 {
     if (c < 0x80)
         return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -116,7 +116,7 @@ static int cp_letter(uint32_t c)
     return (c >= 0x370 && c <= 0x1FFF) || (c >= 0x3040 && c <= 0xD7FF) || c >= 0xF900;
 }
 
-static int cp_upper(uint32_t c)
+static inline int cp_upper(uint32_t c)
 {
     if (c < 0x80)
         return c >= 'A' && c <= 'Z';
@@ -127,7 +127,7 @@ static int cp_upper(uint32_t c)
     return (c >= 0x391 && c <= 0x3A9) || (c >= 0x410 && c <= 0x42F);
 }
 
-static int cp_digit(uint32_t c)
+static inline int cp_digit(uint32_t c)
 {
     return c >= '0' && c <= '9';
 }
@@ -280,7 +280,7 @@ static int tok_is(const char *text, const dl_tok *tk, const char *word)
     return tk->end - tk->start == n && !strncasecmp(text + tk->start, word, n);
 }
 
-static int same_text(const char *t, dl_span a, dl_span b)
+static inline int same_text(const char *t, dl_span a, dl_span b)
 {
     return a.end - a.start == b.end - b.start && a.end > a.start &&
            !strncasecmp(t + a.start, t + b.start, a.end - a.start);
@@ -549,30 +549,35 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
 }
 
 /* The full person whose surname (or else given name) is the word @p tk,
- * the most recently mentioned before @p pos first. */
+ * the most recently mentioned before @p pos first. One pass keeps the best
+ * of each kind (it runs for every capitalised word, over every entity). */
 static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk)
 {
     dl_span w = {tk->start, tk->end};
-    int best = -1, pass;
+    size_t wlen = w.end - w.start;
+    int best[2] = {-1, -1}; /* [0]: surname or one-word name, [1]: given name */
+    size_t best_last[2] = {0, 0};
 
-    for (pass = 0; pass < 2 && best < 0; pass++) {
-        size_t best_last = 0;
-        for (size_t i = 0; i < ex->n_ents; i++) {
-            const dl_ent *e = &ex->ents[i];
-            if (e->kind != DL_ENT_PERSON)
-                continue;
+    for (size_t i = 0; i < ex->n_ents; i++) {
+        const dl_ent *e = &ex->ents[i];
+        if (e->kind != DL_ENT_PERSON)
+            continue;
+        for (int pass = 0; pass < 2; pass++) {
+            /* A one-word name is its own surname and given name: pass 0 has it. */
+            if (pass == 1 && !e->full)
+                break;
             dl_span part = !e->full ? e->name : pass == 0 ? e->surname : e->given;
-            if (!same_text(text.p, part, w))
+            if (part.end - part.start != wlen || !same_text(text.p, part, w))
                 continue;
             /* Prefer the one mentioned last before this word, else the first. */
             size_t rank = e->last < tk->start ? e->last + 1 : 0;
-            if (best < 0 || rank > best_last) {
-                best = (int)i;
-                best_last = rank;
+            if (best[pass] < 0 || rank > best_last[pass]) {
+                best[pass] = (int)i;
+                best_last[pass] = rank;
             }
         }
     }
-    return best;
+    return best[0] >= 0 ? best[0] : best[1];
 }
 
 /* Evidence that a lone capitalised word is a person: "son, Jack",
@@ -825,7 +830,7 @@ static int is_determiner(const char *t, const dl_tok *tk);
 static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos);
 
 /* 1 if the text between words @p a and @p a + 1 holds @p s. */
-static int gap_holds(const char *t, const dl_tok *tk, size_t a, const char *s)
+static inline int gap_holds(const char *t, const dl_tok *tk, size_t a, const char *s)
 {
     size_t n = strlen(s);
 
