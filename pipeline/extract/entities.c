@@ -548,36 +548,91 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
     return 0;
 }
 
-/* The full person whose surname (or else given name) is the word @p tk,
- * the most recently mentioned before @p pos first. One pass keeps the best
- * of each kind (it runs for every capitalised word, over every entity). */
-static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk)
-{
-    dl_span w = {tk->start, tk->end};
-    size_t wlen = w.end - w.start;
-    int best[2] = {-1, -1}; /* [0]: surname or one-word name, [1]: given name */
-    size_t best_last[2] = {0, 0};
+#define DL_PIDX_BUCKETS 4096 /* a power of two; at most 2 * DL_MAX_ENTITIES entries */
 
-    for (size_t i = 0; i < ex->n_ents; i++) {
-        const dl_ent *e = &ex->ents[i];
+/* A hash of @p len bytes folded as strncasecmp() folds them (ASCII). */
+static uint32_t fold_hash(const char *p, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)) * 16777619u;
+    }
+    return h;
+}
+
+static int pidx_add(dl_extractor *ex, dl_slice text, int ent, int pass, dl_span part)
+{
+    struct dl_pidx *x;
+    uint32_t h;
+
+    if (part.end <= part.start)
+        return 0; /* an empty part matches nothing (same_text) */
+    if (dl_grow((void **)&ex->pidx, &ex->cap_pidx, ex->n_pidx, sizeof(*ex->pidx)))
+        return DL_ENOMEM;
+    h = fold_hash(text.p + part.start, part.end - part.start);
+    x = &ex->pidx[ex->n_pidx];
+    *x = (struct dl_pidx){h, ent, pass, ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]};
+    ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)] = (int)ex->n_pidx++;
+    return 0;
+}
+
+/* Brings the index up to date with the entities added since the last call
+ * (their kind and name parts are final once add_person() returns). */
+static int pidx_update(dl_extractor *ex, dl_slice text)
+{
+    if (!ex->pidx_head) {
+        if (!(ex->pidx_head = malloc(DL_PIDX_BUCKETS * sizeof(*ex->pidx_head))))
+            return DL_ENOMEM;
+        memset(ex->pidx_head, 0xff, DL_PIDX_BUCKETS * sizeof(*ex->pidx_head));
+    }
+    for (; ex->pidx_ents < ex->n_ents; ex->pidx_ents++) {
+        const dl_ent *e = &ex->ents[ex->pidx_ents];
+        int i = (int)ex->pidx_ents, rc;
         if (e->kind != DL_ENT_PERSON)
             continue;
-        for (int pass = 0; pass < 2; pass++) {
-            /* A one-word name is its own surname and given name: pass 0 has it. */
-            if (pass == 1 && !e->full)
-                break;
-            dl_span part = !e->full ? e->name : pass == 0 ? e->surname : e->given;
-            if (part.end - part.start != wlen || !same_text(text.p, part, w))
-                continue;
-            /* Prefer the one mentioned last before this word, else the first. */
-            size_t rank = e->last < tk->start ? e->last + 1 : 0;
-            if (best[pass] < 0 || rank > best_last[pass]) {
-                best[pass] = (int)i;
-                best_last[pass] = rank;
-            }
+        /* A one-word name is its own surname and given name: pass 0 has it. */
+        if (!e->full)
+            rc = pidx_add(ex, text, i, 0, e->name);
+        else if (!(rc = pidx_add(ex, text, i, 0, e->surname)))
+            rc = pidx_add(ex, text, i, 1, e->given);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The full person whose surname (or else given name) is the word @p tk,
+ * the most recently mentioned before @p pos first; ties go to the first
+ * entity. Looked up in an index: it runs for every capitalised word, and a
+ * scan of every entity made long articles quadratic. *id is -1 if none. */
+static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk, int *id)
+{
+    dl_span w = {tk->start, tk->end};
+    int best[2] = {-1, -1}; /* [0]: surname or one-word name, [1]: given name */
+    size_t best_last[2] = {0, 0};
+    uint32_t h;
+    int rc;
+
+    if ((rc = pidx_update(ex, text)))
+        return rc;
+    h = fold_hash(text.p + w.start, w.end - w.start);
+    for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {
+        const struct dl_pidx *x = &ex->pidx[k];
+        const dl_ent *e = &ex->ents[x->ent];
+        dl_span part = x->pass == 0 ? (e->full ? e->surname : e->name) : e->given;
+        if (x->hash != h || !same_text(text.p, part, w))
+            continue;
+        size_t rank = e->last < tk->start ? e->last + 1 : 0;
+        if (best[x->pass] < 0 || rank > best_last[x->pass] ||
+            (rank == best_last[x->pass] && x->ent < best[x->pass])) {
+            best[x->pass] = x->ent;
+            best_last[x->pass] = rank;
         }
     }
-    return best[0] >= 0 ? best[0] : best[1];
+    *id = best[0] >= 0 ? best[0] : best[1];
+    return 0;
 }
 
 /* Evidence that a lone capitalised word is a person: "son, Jack",
@@ -620,7 +675,9 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
             ((tk[i].flags & T_GLUE) && i + 1 < ex->n_toks && (tk[i + 1].flags & T_CAP) &&
              tk[i + 1].sent == tk[i].sent))
             continue; /* part of an unknown longer name */
-        if (person_by_part(ex, text, &tk[i]) >= 0 || !lone_person_evidence(ex, text, i))
+        if ((rc = person_by_part(ex, text, &tk[i], &id)))
+            return rc;
+        if (id >= 0 || !lone_person_evidence(ex, text, i))
             continue;
         g = lex(L->given_name, text.p, &tk[i]);
         if (!g && (tk[i].flags & T_SSTART) && !lex(L->surname, text.p, &tk[i]))
@@ -635,7 +692,9 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
         if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
             lex(L->pronoun, text.p, &tk[i]))
             continue;
-        if ((id = person_by_part(ex, text, &tk[i])) >= 0) {
+        if ((rc = person_by_part(ex, text, &tk[i], &id)))
+            return rc;
+        if (id >= 0) {
             int type = ex->ents[id].full ? DL_M_ALIAS : DL_M_NAME;
             tk[i].flags |= T_USED;
             if ((rc = add_mention(ex, tk[i].start, tk[i].end, id, type, i)))
@@ -1315,6 +1374,9 @@ int dl_entities_find(dl_extractor *ex, dl_slice text)
     size_t i = 0;
 
     ex->n_ents = ex->n_ments = ex->n_descs = 0;
+    ex->pidx_ents = ex->n_pidx = 0;
+    if (ex->pidx_head)
+        memset(ex->pidx_head, 0xff, DL_PIDX_BUCKETS * sizeof(*ex->pidx_head));
     if ((rc = tokenize(ex, text)))
         return rc;
     while (i < ex->n_toks) {

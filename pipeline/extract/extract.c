@@ -175,6 +175,8 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->toks);
     free(ex->ments);
     free(ex->ents);
+    free(ex->pidx_head);
+    free(ex->pidx);
     free(ex->descs);
     free(ex->sent_subject);
     free(ex->sent_subj_span);

@@ -117,6 +117,15 @@ struct dl_extractor {
     size_t n_ments, cap_ments;
     dl_ent *ents;
     size_t n_ents, cap_ents;
+    /* person_by_part()'s index (entities.c): the words persons are called
+     * by alone (one-word name, surname, given name), chained by hash. */
+    int *pidx_head; /* DL_PIDX_BUCKETS chain heads, -1 = empty */
+    struct dl_pidx {
+        uint32_t hash;
+        int ent, pass, next;
+    } *pidx;
+    size_t n_pidx, cap_pidx;
+    size_t pidx_ents; /* ents[0, pidx_ents) are in the index */
     dl_desc *descs;
     size_t n_descs, cap_descs;
     int *sent_subject; /* per sentence: entity of its subject, -1 */
