@@ -32,6 +32,15 @@ typedef struct dl_kafka_state {
 int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
                       const char *name, const char *value, dl_err *err);
 
+/**
+ * Consumer prefetch cap (queued.max.messages.kbytes), set before the
+ * kafka.consumer pass-through so that it can be overridden. librdkafka's
+ * default, 64 MiB, is prefetched on top of runtime.max_inflight_bytes when
+ * the stage works through a backlog and kept RSS above 64 MB; 16 MiB is
+ * still over half a second of input at full extraction speed.
+ */
+#define DL_KAFKA_CONSUMER_QUEUE_KB "16384"
+
 /** @brief Applies every property of @p props (from config section @p section). */
 int dl_kafka_conf_apply(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
                         const dl_kvlist *props, dl_err *err);

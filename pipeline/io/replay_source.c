@@ -47,6 +47,8 @@ dl_replay_source *dl_replay_source_new(const dl_config *cfg, const char *group, 
              dl_kafka_conf_set(conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers, err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "client.id", "dateline-replay", err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "auto.offset.reset", "earliest", err)) ||
+        (rc = dl_kafka_conf_set(conf, cfg, "kafka", "queued.max.messages.kbytes",
+                                DL_KAFKA_CONSUMER_QUEUE_KB, err)) ||
         (rc = dl_kafka_conf_apply(conf, cfg, "kafka.consumer", &cfg->kafka.consumer, err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "group.id", group, err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "enable.auto.commit", "false", err)) ||
