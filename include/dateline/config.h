@@ -91,6 +91,7 @@ typedef struct dl_config {
         int max_inflight; /* messages awaiting delivery before the consumer waits */
         size_t max_inflight_bytes; /* and their bytes (consumed values) */
         int commit_interval_ms;    /* exactly_once: transaction length; manual commits */
+        int workers;               /* `run`: extraction threads */
     } runtime;
 
     struct {

@@ -169,6 +169,7 @@ static const cfg_key runtime_keys[] = {
      .off = CFG_OFF(runtime.commit_interval_ms),
      .max = INT_MAX,
      .def = "1000"},
+    {.name = "workers", .kind = KEY_INT, .off = CFG_OFF(runtime.workers), .max = 64, .def = "2"},
     {0},
 };
 

@@ -5,8 +5,10 @@
  *   1. it becomes an `inflight` (owning the rd_kafka_message_t) tracked by
  *      the offset tracker with one hold for its processing;
  *   2. dl_pipeline_process() turns it into an enriched record or a dead
- *      letter; each produce takes one more hold, passing a `ticket` (which
- *      output it was) as msg_opaque;
+ *      letter, on one of the runtime.workers extraction threads (workpool.h);
+ *      the results come back to this thread in consumption order, and every
+ *      step below runs here. Each produce takes one more hold, passing a
+ *      `ticket` (which output it was) as msg_opaque;
  *   3. each successful delivery report releases its hold; a permanently
  *      rejected enriched record (too large, invalid) keeps its hold and is
  *      queued for a `produce_failed` dead letter; any other failure stops
@@ -44,6 +46,7 @@
 #include "dateline/kafka_sink.h"
 #include "dateline/kafka_source.h"
 #include "dateline/stage.h"
+#include "dateline/workpool.h"
 
 #define STAGE_STATS_INTERVAL_MS   10000
 #define STAGE_DR_SLICE_MS         50   /* poll wait while deliveries are outstanding */
@@ -59,6 +62,8 @@
 #define STAGE_MAX_REJECTS         64
 #define STAGE_SEEK_TIMEOUT_MS     10000
 #define STAGE_STATS_HOOK_MS       1000
+#define STAGE_JOBS_PER_WORKER     4 /* extraction jobs queued or running per worker */
+#define STAGE_JOB_WAIT_MS         1 /* idle wait on the workers between consumer polls */
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
 
@@ -140,6 +145,7 @@ struct dl_stage {
     char failure[512];
     stage_stats stats;
     dl_metrics *metrics; /* NULL: none (every dl_metrics_* accepts NULL) */
+    dl_workpool *wp;     /* extraction threads; their results come back in order */
     const volatile sig_atomic_t *reload;
     dl_stage_reload_fn *reload_fn;
     void *reload_arg;
@@ -455,14 +461,6 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
                rd_kafka_err2str(rkm->err));
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---- exactly_once: the producer transaction ------------------------------ */
 
 static void stage_txn_reset(dl_stage *st)
@@ -575,14 +573,19 @@ static void stage_txn_abort(dl_stage *st, const rd_kafka_topic_partition_list_t 
  * it aborts and rewinds; on a fatal one (fenced) the stage fails.
  * @returns 0 if committed (or nothing was open).
  */
+static void stage_collect_all(dl_stage *st);
+
 static int stage_txn_commit(dl_stage *st, int timeout_ms,
                             const rd_kafka_topic_partition_list_t *skip)
 {
     char msg[512];
     dl_kafka_txn_result r = DL_KAFKA_TXN_OK;
     rd_kafka_consumer_group_metadata_t *cgmd;
-    int64_t deadline = now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
+    int64_t deadline;
 
+    /* Every message of the transaction must have its records in it. */
+    stage_collect_all(st);
+    deadline = now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
     if (!st->txn.open)
         return 0;
     if (st->failed)
@@ -767,10 +770,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
     inflight *inf;
     dl_offsets_entry *ent;
     dl_message msg;
-    dl_result res;
     stage_reject *rj;
-    uint64_t t0;
-    int rc;
 
     if (!(inf = calloc(1, sizeof(*inf)))) {
         rd_kafka_message_destroy(rkm);
@@ -801,7 +801,9 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
             inf->no_timeline = 1;
             *rj = st->txn.rejects[--st->txn.n_rejects];
         } else if (rj) {
-            /* Its record failed the last transaction: dead-letter it now. */
+            /* Its record failed the last transaction: dead-letter it now,
+             * after the records of the messages before it. */
+            stage_collect_all(st);
             snprintf(inf->detail, sizeof(inf->detail), "%s", rj->detail);
             *rj = st->txn.rejects[--st->txn.n_rejects];
             dl_offsets_hold(ent);
@@ -816,25 +818,72 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         dl_offsets_release(st->ot, ent);
         return;
     }
+    /* Extraction runs on the pool; stage_processed() takes it from there,
+     * in consumption order. The processing hold keeps inf (and rkm) alive. */
     dl_kafka_message_view(inf->rkm, st->cfg->input.date_header, &msg);
-    memset(&res, 0, sizeof(res));
-    t0 = now_us();
-    rc = dl_pipeline_process(st->pl, &msg, &res);
-    if (rc < 0) {
-        /* Internal failure (out of memory): keep the processing hold so the
-         * offset is never stored, and stop. */
-        stage_fail(st, "pipeline failed on %s[%" PRId32 "]@%" PRId64 " (error %d)", msg.topic,
-                   msg.partition, msg.offset, rc);
-        dl_result_fini(&res);
+    dl_workpool_submit(st->wp, &msg, inf);
+}
+
+/* A message's extraction is done: produce its outputs (on the poll thread). */
+static void stage_processed(dl_stage *st, dl_work_done *done)
+{
+    inflight *inf = done->opaque;
+    dl_offsets_entry *ent = inf->ent;
+    const rd_kafka_message_t *rkm = inf->rkm;
+
+    if (st->failed) {
+        /* Stopping on a failure: as if it had not been consumed. */
+        dl_result_fini(&done->res);
         return;
     }
-    dl_metrics_extract_seconds(st->metrics, (double)(now_us() - t0) / 1e6);
-    stage_check_budget(st, &res, now_us() - t0);
-    stage_produce_outputs(st, inf, &res);
-    dl_result_fini(&res);
+    if (done->rc < 0) {
+        /* Internal failure (out of memory): keep the processing hold so the
+         * offset is never stored, and stop. */
+        stage_fail(st, "pipeline failed on %s[%" PRId32 "]@%" PRId64 " (error %d)",
+                   inflight_topic(inf), rkm->partition, rkm->offset, done->rc);
+        dl_result_fini(&done->res);
+        return;
+    }
+    if (st->eos && st->txn.failed) {
+        /* The transaction failed while it was extracted: the rewind brings
+         * it back. */
+        dl_result_fini(&done->res);
+        dl_offsets_release(st->ot, ent);
+        return;
+    }
+    dl_metrics_extract_seconds(st->metrics, (double)done->took_us / 1e6);
+    stage_check_budget(st, &done->res, done->took_us);
+    stage_produce_outputs(st, inf, &done->res);
+    dl_result_fini(&done->res);
     /* Drop the processing hold last: deliveries served while producing
      * (queue full) must not complete the entry early. inf may be freed. */
     dl_offsets_release(st->ot, ent);
+}
+
+/* Hands finished extractions to stage_processed(), oldest first: those done
+ * now (@p wait_ms 0), or waiting up to @p wait_ms for the oldest. */
+static void stage_collect(dl_stage *st, int wait_ms)
+{
+    dl_work_done done;
+
+    if (!st->wp)
+        return;
+    while (dl_workpool_take(st->wp, wait_ms, &done)) {
+        stage_processed(st, &done);
+        wait_ms = 0;
+    }
+}
+
+/* Waits for every extraction in progress and produces its outputs: before
+ * anything that needs "all consumed messages have their records produced"
+ * (a transaction commit, a revocation, a stop), as when extraction ran on
+ * this thread. */
+static void stage_collect_all(dl_stage *st)
+{
+    dl_work_done done;
+
+    while (st->wp && dl_workpool_take(st->wp, -1, &done))
+        stage_processed(st, &done);
 }
 
 static void stage_store_add(const char *topic, int32_t partition, int64_t next, void *arg)
@@ -890,6 +939,7 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
     dl_stage *st = arg;
 
     st->stats.rebalances++;
+    stage_collect_all(st);
     if (st->eos) {
         /* The transaction holds work of these partitions: commit it while
          * they are still ours, or abort it (lost: offsets of a lost
@@ -941,6 +991,14 @@ void dl_stage_on_reload(dl_stage *st, const volatile sig_atomic_t *flag, dl_stag
     st->reload_arg = arg;
 }
 
+static int stage_pool_start(dl_stage *st, dl_err *err)
+{
+    int n = st->cfg->runtime.workers > 0 ? st->cfg->runtime.workers : 1;
+
+    st->wp = dl_workpool_new(st->pl, n, (size_t)n * STAGE_JOBS_PER_WORKER, err);
+    return st->wp ? 0 : (err->code ? err->code : DL_ENOMEM);
+}
+
 /* Once per loop turn, between messages: liveness, lag, and a requested
  * rules reload (no message is in dl_pipeline_process() now; records already
  * produced were copied, so the old pipeline can go). */
@@ -951,8 +1009,17 @@ static void stage_ops_tick(dl_stage *st)
     dl_metrics_heartbeat(st->metrics);
     dl_metrics_set_inflight(st->metrics, (int64_t)dl_offsets_tracked(st->ot));
     dl_metrics_update_lag(st->metrics, dl_kafka_source_handle(st->src));
-    if (st->reload && *st->reload && st->reload_fn && (pl = st->reload_fn(st->pl, st->reload_arg)))
-        st->pl = pl;
+    if (st->reload && *st->reload && st->reload_fn) {
+        dl_err err = {0};
+        /* The workers use the old pipeline (and its rules) until they stop. */
+        stage_collect_all(st);
+        dl_workpool_destroy(st->wp);
+        st->wp = NULL;
+        if ((pl = st->reload_fn(st->pl, st->reload_arg)))
+            st->pl = pl;
+        if (stage_pool_start(st, &err))
+            stage_fail(st, "cannot restart the extraction threads: %s", err.msg);
+    }
 }
 
 void dl_stage_get_stats(const dl_stage *st, dl_stage_stats *out)
@@ -1129,6 +1196,8 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
         dl_err_set(err, DL_ENOMEM, "out of memory");
         goto fail;
     }
+    if (stage_pool_start(st, err))
+        goto fail;
     h.assigned = stage_on_assigned;
     h.revoked = stage_on_revoked;
     h.arg = st;
@@ -1163,6 +1232,8 @@ static int stage_stop(dl_stage *st, dl_err *err)
     char msg[512];
 
     st->stopping = 1;
+    /* What was consumed is extracted and produced, as if on this thread. */
+    stage_collect_all(st);
     /* Not ready from now on; /ready no longer touches the consumer. */
     dl_metrics_set_running(st->metrics, 0);
     dl_metrics_set_probe(st->metrics, NULL);
@@ -1243,13 +1314,23 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             break;
         stage_ops_tick(st);
         held = stage_backpressure(st, now_ms());
-        if (!held) {
+        if (dl_workpool_full(st->wp)) {
+            /* Every worker is busy and the queue is full: wait for the
+             * oldest job, serving delivery reports. */
+            stage_collect(st, STAGE_DR_SLICE_MS);
+            dl_kafka_sink_poll(st->snk, 0);
+        } else if (!held) {
             /* Outstanding deliveries are served between consumer polls:
-             * keep the wait short so offsets are stored promptly. */
+             * keep the wait short so offsets are stored promptly; while
+             * extractions run, results are picked up between polls. */
             if (dl_offsets_tracked(st->ot) > 0 && timeout > STAGE_DR_SLICE_MS)
                 timeout = STAGE_DR_SLICE_MS;
+            if (dl_workpool_pending(st->wp))
+                timeout = 0;
             if ((rkm = dl_kafka_source_poll(st->src, timeout)))
                 stage_process(st, rkm);
+            else
+                stage_collect(st, dl_workpool_pending(st->wp) ? STAGE_JOB_WAIT_MS : 0);
             dl_kafka_sink_poll(st->snk, 0);
         } else {
             /* Wait on the producer, whose reports unblock us. A paused
@@ -1259,6 +1340,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
                 stage_process(st, rkm);
             dl_kafka_sink_poll(st->snk, STAGE_DR_SLICE_MS);
         }
+        stage_collect(st, 0);
         stage_drain_deferred(st);
         if (!st->eos)
             stage_store(st);
@@ -1292,6 +1374,9 @@ void dl_stage_destroy(dl_stage *st)
         dl_kafka_source_close(st->src, st->cfg->runtime.shutdown_grace_ms);
     }
     st->destroying = 1;
+    /* Its jobs point into consumed messages: it goes before them. */
+    dl_workpool_destroy(st->wp);
+    st->wp = NULL;
     dl_kafka_sink_destroy(st->snk);
     st->snk = NULL;
     st->deferred = st->deferred_tail = NULL;

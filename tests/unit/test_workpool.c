@@ -1,0 +1,152 @@
+/* Workpool: results come back in submission order, each the same as the
+ * pipeline gives on one thread, whatever the number of workers; jobs left
+ * untaken are freed by destroy (ASan checks). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dateline/config.h"
+#include "dateline/pipeline.h"
+#include "dateline/workpool.h"
+
+#define RULES_DIR DL_SOURCE_DIR "/config/rules/en"
+#define N_MSGS    40
+
+typedef struct fixture {
+    dl_config cfg;
+    dl_pipeline *pl;
+    char text[N_MSGS][160];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    dl_err err = {0};
+
+    assert_non_null(f);
+    assert_int_equal(dl_config_defaults(&f->cfg, &err), 0);
+    free(f->cfg.extract.rules);
+    f->cfg.extract.rules = strdup(RULES_DIR);
+    assert_non_null(f->pl = dl_pipeline_new(&f->cfg, &err));
+    /* Articles of different lengths finish out of order on several threads;
+     * every fifth is not an article (no date). */
+    for (int i = 0; i < N_MSGS; i++)
+        snprintf(f->text[i], sizeof(f->text[i]),
+                 i % 5 == 4 ? "no date %d"
+                            : " date 2020-10-%02d Jane Smith said on Monday%.*s that it rained.",
+                 1 + i % 28, (i * 7) % 40, "....................................................");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    dl_pipeline_free(f->pl);
+    dl_config_free(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static dl_message message(const char *text)
+{
+    dl_message msg = {{text, strlen(text)}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
+
+    return msg;
+}
+
+/* What one thread gives for message @p i, up to extract_us. */
+static char *serial_record(fixture *f, int i)
+{
+    dl_message msg = message(f->text[i]);
+    dl_result res;
+    char *rec, *us;
+
+    assert_int_equal(dl_pipeline_process(f->pl, &msg, &res), 0);
+    rec = res.dead ? strdup(res.reason) : strdup(res.record);
+    res.record = NULL;
+    dl_result_fini(&res);
+    if ((us = strstr(rec, "\"extract_us\":")))
+        *us = '\0'; /* a timing: compared up to it */
+    return rec;
+}
+
+static void check_threads(fixture *f, int threads)
+{
+    char *want[N_MSGS];
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+    int next = 0, got = 0;
+
+    for (int i = 0; i < N_MSGS; i++)
+        want[i] = serial_record(f, i);
+    assert_non_null(wp = dl_workpool_new(f->pl, threads, 4, &err));
+    while (got < N_MSGS) {
+        while (next < N_MSGS && !dl_workpool_full(wp)) {
+            dl_message msg = message(f->text[next]);
+            dl_workpool_submit(wp, &msg, f->text[next]);
+            next++;
+        }
+        assert_int_equal(dl_workpool_take(wp, -1, &done), 1);
+        assert_ptr_equal(done.opaque, f->text[got]); /* in submission order */
+        assert_int_equal(done.rc, 0);
+        if (done.res.dead) {
+            assert_string_equal(done.res.reason, want[got]);
+        } else {
+            char *us = strstr(done.res.record, "\"extract_us\":");
+            if (us)
+                *us = '\0';
+            assert_string_equal(done.res.record, want[got]);
+        }
+        dl_result_fini(&done.res);
+        got++;
+    }
+    assert_int_equal(dl_workpool_pending(wp), 0);
+    assert_int_equal(dl_workpool_take(wp, 0, &done), 0);
+    dl_workpool_destroy(wp);
+    for (int i = 0; i < N_MSGS; i++)
+        free(want[i]);
+}
+
+static void test_one_thread_in_order(void **state)
+{
+    check_threads(*state, 1);
+}
+
+static void test_three_threads_in_order(void **state)
+{
+    check_threads(*state, 3);
+}
+
+static void test_destroy_drops_untaken(void **state)
+{
+    fixture *f = *state;
+    dl_err err = {0};
+    dl_workpool *wp;
+
+    assert_non_null(wp = dl_workpool_new(f->pl, 2, 8, &err));
+    for (int i = 0; i < 8; i++) {
+        dl_message msg = message(f->text[i]);
+        dl_workpool_submit(wp, &msg, NULL);
+    }
+    assert_true(dl_workpool_full(wp));
+    dl_workpool_destroy(wp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_thread_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_three_threads_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_drops_untaken, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
