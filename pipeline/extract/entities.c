@@ -1374,9 +1374,10 @@ int dl_entities_find(dl_extractor *ex, dl_slice text)
     size_t i = 0;
 
     ex->n_ents = ex->n_ments = ex->n_descs = 0;
+    /* Empty the index: only the chains the last article used. */
+    for (size_t k = 0; k < ex->n_pidx; k++)
+        ex->pidx_head[ex->pidx[k].hash & (DL_PIDX_BUCKETS - 1)] = -1;
     ex->pidx_ents = ex->n_pidx = 0;
-    if (ex->pidx_head)
-        memset(ex->pidx_head, 0xff, DL_PIDX_BUCKETS * sizeof(*ex->pidx_head));
     if ((rc = tokenize(ex, text)))
         return rc;
     while (i < ex->n_toks) {
