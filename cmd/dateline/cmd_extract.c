@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +14,10 @@
 #include "dateline/config.h"
 #include "dateline/log.h"
 #include "dateline/pipeline.h"
+#include "dateline/workpool.h"
 
 #define DL_MAX_THREADS 64
-/* Ring slots per thread in --threads mode: room for the workers to go on
+/* Pool slots per thread in --threads mode: room for the workers to go on
  * past a slow article, little memory (T17 articles are ~6.5 kB). */
 #define DL_RING_PER_THREAD 128
 
@@ -89,120 +89,38 @@ static int process(extract_ctx *ctx, const char *value, size_t len, const char *
 }
 
 /*
- * ---- --threads: an ordered pipeline. The main thread reads lines into a
- * ring of slots and writes the results out in input order; N workers, each
- * with its own pipeline (sharing the compiled rules), take slots in order
- * and process them. A slow article holds back only the output, not the
- * workers, as long as the ring has room.
+ * ---- --threads: the ordered extraction pool of `dateline run`
+ * (workpool.h). This thread reads lines into the pool and writes the
+ * results out in input order; a slow article holds back only the output,
+ * not the workers, as long as the pool has room.
  */
 
-typedef struct slot {
-    char *line;          /* malloc'd, without its newline */
-    size_t len;
+typedef struct line_job {
+    char *line; /* malloc'd, without its newline; the job's message points into it */
     unsigned long lineno;
-    dl_result res;
-    int rc;
-    int done;            /* set by the worker, under ring.mu */
-} slot;
-
-typedef struct ring {
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    slot *slots;
-    size_t cap;
-    size_t filled;       /* slots [0, filled) were handed to the workers */
-    size_t taken;        /* slots [0, taken) were taken by a worker */
-    int eof;             /* no more slots will be filled */
-} ring;
-
-typedef struct worker {
-    ring *ring;
-    dl_pipeline *pl;
-    pthread_t tid;
-    int started;
-} worker;
-
-static void *worker_main(void *arg)
-{
-    worker *w = arg;
-    ring *rg = w->ring;
-
-    for (;;) {
-        slot *sl;
-        pthread_mutex_lock(&rg->mu);
-        while (rg->taken == rg->filled && !rg->eof)
-            pthread_cond_wait(&rg->work, &rg->mu);
-        if (rg->taken == rg->filled) {
-            pthread_mutex_unlock(&rg->mu);
-            return NULL;
-        }
-        sl = &rg->slots[rg->taken++ % rg->cap];
-        pthread_mutex_unlock(&rg->mu);
-        dl_message msg = {{sl->line, sl->len}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
-        sl->rc = dl_pipeline_process(w->pl, &msg, &sl->res);
-        pthread_mutex_lock(&rg->mu);
-        sl->done = 1;
-        pthread_cond_signal(&rg->done);
-        pthread_mutex_unlock(&rg->mu);
-    }
-}
-
-/* No more input: workers finish what is filled, then exit. */
-static void ring_close(ring *rg)
-{
-    pthread_mutex_lock(&rg->mu);
-    rg->eof = 1;
-    pthread_cond_broadcast(&rg->work);
-    pthread_mutex_unlock(&rg->mu);
-}
+} line_job;
 
 static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin)
 {
     int nt = ctx->threads, rc = 0, eof = 0;
     unsigned long lineno = 0;
-    size_t tail = 0;
-    worker ws[DL_MAX_THREADS];
-    ring rg;
+    dl_workpool *wp;
+    dl_work_done done;
     dl_err err = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
 
-    memset(ws, 0, sizeof(ws));
-    memset(&rg, 0, sizeof(rg));
-    pthread_mutex_init(&rg.mu, NULL);
-    pthread_cond_init(&rg.work, NULL);
-    pthread_cond_init(&rg.done, NULL);
-    rg.cap = (size_t)nt * DL_RING_PER_THREAD;
-    if (!(rg.slots = calloc(rg.cap, sizeof(*rg.slots)))) {
-        rc = DL_ENOMEM;
-        goto out;
-    }
-    /* Worker 0 uses the main pipeline; the others get clones. */
-    for (int i = 0; i < nt; i++) {
+    if (!(wp = dl_workpool_new(ctx->pl, nt, (size_t)nt * DL_RING_PER_THREAD, &err))) {
         char msg[600];
-        ws[i].ring = &rg;
-        if (i == 0) {
-            ws[i].pl = ctx->pl;
-        } else if (!(ws[i].pl = dl_pipeline_clone(ctx->pl, &err))) {
-            dl_logf(DL_LOG_ERROR, "extract", "%s", dl_err_str(&err, msg, sizeof(msg)));
-            rc = err.code ? err.code : DL_ENOMEM;
-            goto out;
-        }
-        if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i])) {
-            dl_logf(DL_LOG_ERROR, "extract", "cannot start a worker thread");
-            rc = DL_ENOMEM;
-            goto out;
-        }
-        ws[i].started = 1;
+        dl_logf(DL_LOG_ERROR, "extract", "%s", dl_err_str(&err, msg, sizeof(msg)));
+        return err.code ? err.code : DL_ENOMEM;
     }
     for (;;) {
-        /* Fill free slots (only this thread fills; workers see a slot once
-         * `filled` passes it, under the lock). */
-        while (!eof && rg.filled - tail < rg.cap) {
+        line_job *job;
+        while (!eof && !dl_workpool_full(wp)) {
             if ((n = getline(&line, &cap, fp)) < 0) {
                 eof = 1;
-                ring_close(&rg);
                 break;
             }
             lineno++;
@@ -210,67 +128,46 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
                 n--;
             if (n == 0)
                 continue;
-            slot *sl = &rg.slots[rg.filled % rg.cap];
-            memset(sl, 0, sizeof(*sl));
-            sl->line = line; /* the slot takes the buffer; getline allocates anew */
-            sl->len = (size_t)n;
-            sl->lineno = lineno;
+            if (!(job = malloc(sizeof(*job)))) {
+                dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
+                rc = DL_ENOMEM;
+                eof = 1;
+                break;
+            }
+            job->line = line; /* the job takes the buffer; getline allocates anew */
+            job->lineno = lineno;
             line = NULL;
             cap = 0;
-            pthread_mutex_lock(&rg.mu);
-            rg.filled++;
-            pthread_cond_signal(&rg.work);
-            pthread_mutex_unlock(&rg.mu);
-            if (rg.filled - tail >= 2 * (size_t)nt)
+            dl_message msg = {{job->line, (size_t)n}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
+            dl_workpool_submit(wp, &msg, job);
+            if (dl_workpool_pending(wp) >= 2 * (size_t)nt)
                 break; /* enough work queued: write out what is done */
         }
-        if (eof && tail == rg.filled)
+        if (eof && !dl_workpool_pending(wp))
             break;
-        /* Write the oldest slot once it is done, in input order. */
-        slot *sl = &rg.slots[tail % rg.cap];
-        pthread_mutex_lock(&rg.mu);
-        if (!sl->done && !(eof || rg.filled - tail >= rg.cap)) {
-            pthread_mutex_unlock(&rg.mu);
-            continue; /* room left: read more first */
-        }
-        while (!sl->done)
-            pthread_cond_wait(&rg.done, &rg.mu);
-        pthread_mutex_unlock(&rg.mu);
-        if (sl->rc && !rc) {
+        /* Write the oldest result once it is done; wait for it only when
+         * there is no room to read more. */
+        if (!dl_workpool_take(wp, eof || dl_workpool_full(wp) ? -1 : 0, &done))
+            continue;
+        job = done.opaque;
+        if (done.rc && !rc) {
             dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
-            rc = sl->rc;
+            rc = done.rc;
         }
         if (!rc)
-            emit(ctx, &sl->res, origin, sl->lineno);
-        dl_result_fini(&sl->res);
-        free(sl->line);
-        sl->line = NULL;
-        tail++;
-        if (rc && !eof) {
+            emit(ctx, &done.res, origin, job->lineno);
+        dl_result_fini(&done.res);
+        free(job->line);
+        free(job);
+        if (rc)
             eof = 1; /* stop reading; drain what was handed out */
-            ring_close(&rg);
-        }
     }
     if (!rc && ferror(fp)) {
         dl_logf(DL_LOG_ERROR, "extract", "%s: read error", origin);
         rc = DL_EIO;
     }
-out:
-    ring_close(&rg);
-    for (int i = 0; i < nt; i++)
-        if (ws[i].started)
-            pthread_join(ws[i].tid, NULL);
-    for (size_t i = tail; i < rg.filled; i++) { /* only after an early error */
-        dl_result_fini(&rg.slots[i % rg.cap].res);
-        free(rg.slots[i % rg.cap].line);
-    }
-    for (int i = 1; i < nt; i++)
-        dl_pipeline_free(ws[i].pl);
-    free(rg.slots);
+    dl_workpool_destroy(wp);
     free(line);
-    pthread_cond_destroy(&rg.done);
-    pthread_cond_destroy(&rg.work);
-    pthread_mutex_destroy(&rg.mu);
     return rc;
 }
 
