@@ -71,7 +71,6 @@ static char *serial_record(fixture *f, int i)
 
     assert_int_equal(dl_pipeline_process(f->pl, &msg, &res), 0);
     rec = res.dead ? strdup(res.reason) : strdup(res.record);
-    res.record = NULL;
     dl_result_fini(&res);
     if ((us = strstr(rec, "\"extract_us\":")))
         *us = '\0'; /* a timing: compared up to it */
