@@ -295,11 +295,13 @@ static size_t clause_end(const dl_extractor *ex, dl_slice text, size_t mend)
     se = ex->sentences[sentence_of(ex, mend)].end;
     if (se <= mend || se - mend > DL_CLAUSE_MAX)
         return mend;
-    for (size_t i = mend; i < se; i++) {
-        size_t mlen;
-        if (text.p[i] == '\n' || mark_at(text.p, text.len, i, &mlen) != MARK_NONE)
+    /* (no line break and no quotation mark: ", “ or ”) */
+    for (size_t i = mend; i < se; i++)
+        if (text.p[i] == '\n' || text.p[i] == '"' ||
+            ((unsigned char)text.p[i] == 0xE2 && i + 2 < text.len &&
+             (unsigned char)text.p[i + 1] == 0x80 &&
+             ((unsigned char)text.p[i + 2] == 0x9C || (unsigned char)text.p[i + 2] == 0x9D)))
             return mend;
-    }
     return se;
 }
 
