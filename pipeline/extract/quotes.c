@@ -8,11 +8,22 @@
  * convention for multi-paragraph quotes), else the first mark was stray.
  * Quotes longer than DL_QUOTE_MAX bytes are unbalanced and dropped.
  *
- * Attribution: a cue right after the closing mark or right before the
- * opening mark (config/rules/en/quotes.yaml) names the speaker; a quote
- * right after a cued one continues its passage; a quote inside a sentence
- * belongs to that sentence's subject; otherwise to the nearest preceding
- * subject.
+ * Attribution (rules in config/rules/en/quotes.yaml), first that applies:
+ *  1. a cue right after the closing mark (cue_after: "..., she said"), or
+ *     closing the sentence after a comma ("... to drive up the stock, she
+ *     said.");
+ *  2. a source phrase in the quote's sentence (cue_source: "According to
+ *     X, ..."), which PolNeAR takes over the sentence's speech verb;
+ *  3. the speech verb of the sentence before the opening mark, not a noun
+ *     nor one in an introductory clause, and its subject (a relative
+ *     pronoun speaks for its antecedent); else a cue_before pattern
+ *     ("PENCE: “...”");
+ *  4. a quote right after a cued one, or after that cue's whole clause,
+ *     has the same speaker (one passage when only punctuation lies
+ *     between);
+ *  5. an embedded quote: the sentence's subject; a quote opening a
+ *     sentence right after one with a speech verb: that verb's subject;
+ *  6. otherwise the nearest preceding subject.
  */
 #include <string.h>
 #include <strings.h>

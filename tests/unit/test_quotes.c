@@ -347,6 +347,18 @@ static void test_pathological(void **state)
     for (size_t i = 0; i + 3 <= n; i += 3)
         memcpy(big + i, "\xe2\x80\x9c", 3);
     run(f, big);
+    /* Many short quotes, each followed by a long comma list that never
+     * reaches a verb (appositions, according to, names): bounded time. */
+    {
+        static const char unit[] = "\xe2\x80\x9c"
+                                   "Yes,\xe2\x80\x9d the Senator Anne Lee of "
+                                   "the Ohio Board, a b c, according to the, ";
+        size_t ul = sizeof(unit) - 1, k = 0;
+        for (; k + ul < n; k += ul)
+            memcpy(big + k, unit, ul);
+        big[k] = '\0';
+        run(f, big);
+    }
     assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 20.0);
     free(big);
 }
