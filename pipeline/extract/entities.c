@@ -939,6 +939,50 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
     return s;
 }
 
+/* 1 if word @p k looks like the verb after a subject: an auxiliary, a
+ * speech verb, a past tense or a participle. */
+static int verb_like(const dl_extractor *ex, const char *t, const dl_tok *k)
+{
+    static const char *const aux[] = {"is",   "was",   "are",    "were", "has",  "have", "had",
+                                      "will", "would", "did",    "does", "do",   "can",  "could",
+                                      "may",  "might", "should", "must", "also", "then", NULL};
+    size_t n = k->end - k->start;
+
+    for (int i = 0; aux[i]; i++)
+        if (tok_is(t, k, aux[i]))
+            return 1;
+    return lex(ex->rules->elex.speech_verb, t, k) ||
+           (n > 3 && (!strncmp(t + k->end - 2, "ed", 2) || !strncmp(t + k->end - 3, "ing", 3)));
+}
+
+/* The words of a subject that names no entity at word @p s of a sentence
+ * ending before word @p end: a determiner phrase ("His chief aide", "The
+ * retired neurosurgeon") or capitalised words ("Bolton"); empty if none. */
+static dl_span subject_words(const dl_extractor *ex, dl_slice text, size_t s, size_t end)
+{
+    const dl_tok *tk = ex->toks;
+    const dl_entity_lex *L = &ex->rules->elex;
+    size_t e = s;
+
+    if (tk[s].flags & T_QUOTED)
+        return (dl_span){0, 0};
+    if (is_determiner(text.p, &tk[s])) {
+        while (e + 1 < end && e < s + 5 && (tk[e].flags & T_GLUE) &&
+               !(tk[e + 1].flags & T_QUOTED) && !verb_like(ex, text.p, &tk[e + 1]))
+            e++;
+        return e > s ? (dl_span){tk[s].start, tk[e].end} : (dl_span){0, 0};
+    }
+    if (tok_is(text.p, &tk[s], "it")) /* "It goes on to fault Clinton ..., saying" */
+        return (dl_span){tk[s].start, tk[s].end};
+    if (!(tk[s].flags & T_CAP) || lex(L->not_name, text.p, &tk[s]) ||
+        lex(L->pronoun, text.p, &tk[s]))
+        return (dl_span){0, 0};
+    while (e + 1 < end && e < s + 5 && (tk[e].flags & T_GLUE) && (tk[e + 1].flags & T_CAP) &&
+           !(tk[e + 1].flags & T_QUOTED))
+        e++;
+    return (dl_span){tk[s].start, tk[e].end};
+}
+
 /* Forward pass over sentences: links epithets, finds subjects. */
 static int link_sentences(dl_extractor *ex, dl_slice text)
 {
@@ -1045,6 +1089,10 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             idle = 0;
             ex->sent_subject[si] = subject;
         }
+        /* No name, epithet or pronoun: the words of the subject all the
+         * same, for quotes ("His chief aide doubled down ..., saying “...”"). */
+        if (!ex->sent_subj_span[si].end && subj_first < ti)
+            ex->sent_subj_span[si] = subject_words(ex, text, subj_first, ti);
     }
     /* Epithet mentions were appended: keep mentions in text order. */
     if (ex->n_ments > 1)

@@ -316,6 +316,24 @@ static void test_cue_after_subjects(void **state)
     expect_mention(f, 4, "9/11 widow Terry Strada");
 }
 
+/* A subject that names no entity still speaks for a participle cue or an
+ * embedded quote ("His chief aide ..., saying “...”"). */
+static void test_subject_words(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Mary Smith spoke first.\n\n"
+           "His chief aide doubled down on the attacks, saying she is experienced "
+           "\xe2\x80\x9c"
+           "on paper.\xe2\x80\x9d\n\n"
+           "Bolton distanced himself from the movement, saying he would help. "
+           "\xe2\x80\x9c"
+           "I am going to support him.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_mention(f, 0, "His chief aide");
+    expect_mention(f, 1, "Bolton");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -379,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_previous_sentence_cue),
         cmocka_unit_test(test_after_verb_and_apposition),
         cmocka_unit_test(test_cue_after_subjects),
+        cmocka_unit_test(test_subject_words),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
