@@ -104,18 +104,10 @@ void dl_jsonw_arr_end(dl_jsonw *w)
     put_c(w, ']');
 }
 
-void dl_jsonw_key(dl_jsonw *w, const char *key)
+void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
 {
-    size_t n = strlen(key);
-
     sep(w);
-    if (reserve(w, n + 3))
-        return;
-    w->p[w->len++] = '"';
-    memcpy(w->p + w->len, key, n);
-    w->len += n;
-    w->p[w->len++] = '"';
-    w->p[w->len++] = ':';
+    put(w, quoted, len);
 }
 
 /* 1: the byte needs an escape (control bytes, '"' and '\\'). */

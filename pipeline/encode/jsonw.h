@@ -40,8 +40,12 @@ void dl_jsonw_obj_end(dl_jsonw *w);
 void dl_jsonw_arr_begin(dl_jsonw *w);
 void dl_jsonw_arr_end(dl_jsonw *w);
 
-/** An object key (a literal without characters to escape). */
-void dl_jsonw_key(dl_jsonw *w, const char *key);
+/** An object key given with its quotes and colon ("\"key\":"), @p len bytes. */
+void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len);
+
+/** An object key: a string literal without characters to escape, copied
+ *  with its quotes and colon at once (keys are most of a record's calls). */
+#define dl_jsonw_key(w, lit) dl_jsonw_keyn((w), "\"" lit "\":", sizeof(lit) + 2)
 
 /** A string value: @p len bytes of UTF-8, escaped. */
 void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len);
