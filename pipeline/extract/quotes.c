@@ -405,6 +405,17 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             int embedded = 0;
             for (size_t i = ex->sentences[si].start; i < w->open_mark && !embedded; i++)
                 embedded = !is_blank(text.p[i]) && text.p[i] != '"';
+            /* "The “opt out” movement is about “...,” Wilcox said.": the cue
+             * after a later quotation of the sentence. */
+            for (size_t q2 = q + 1; !found && q2 < ex->n_quotes && q2 < q + 4; q2++) {
+                size_t ce = ex->qwork[q2].close_end, t2;
+                if (sentence_of(ex, ex->qwork[q2].open_mark) != si)
+                    break;
+                t2 = ce + DL_CUE_AFTER_MAX < text.len ? ce + DL_CUE_AFTER_MAX : text.len;
+                if (cue_match(ex, text, &ex->rules->cue_after, ce, t2, 1, &subj, &cue, &mend) &&
+                    subj.end > subj.start)
+                    found = 8;
+            }
             if (embedded && ex->sent_subj_span[si].end > 0 &&
                 ex->sent_subj_span[si].end <= w->open_mark) {
                 subj = ex->sent_subj_span[si];

@@ -334,6 +334,22 @@ static void test_subject_words(void **state)
     expect_mention(f, 1, "Bolton");
 }
 
+/* An uncued quotation takes the cue after a later quotation of its
+ * sentence ("The “opt out” movement is about “...,” Wilcox said."). */
+static void test_later_cue_in_sentence(void **state)
+{
+    fixture *f = *state;
+
+    run(f, "Senator Alan Grayson spoke first.\n\n"
+           "The \xe2\x80\x9c"
+           "opt out\xe2\x80\x9d movement is about \xe2\x80\x9c"
+           "people "
+           "telling leaders no,\xe2\x80\x9d Anna Wilcox said.");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "opt out", "Anna Wilcox");
+    expect_quote(f, 1, "people telling", "Anna Wilcox");
+}
+
 static void test_no_or_bad_quotes(void **state)
 {
     fixture *f = *state;
@@ -398,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_after_verb_and_apposition),
         cmocka_unit_test(test_cue_after_subjects),
         cmocka_unit_test(test_subject_words),
+        cmocka_unit_test(test_later_cue_in_sentence),
         cmocka_unit_test(test_no_or_bad_quotes),
         cmocka_unit_test(test_pathological),
     };
