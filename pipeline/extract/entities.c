@@ -1228,10 +1228,12 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
     /* The first speech verb of the sentence before the quote: the main
      * clause's ("Trump said at a rally that Clinton described ..."); not a
      * noun ("Obama's remarks were"), nor the verb of an introductory clause
-     * ("When asked about it, Tyler said"). */
+     * ("When asked about it, Tyler said"), nor an earlier quotation's cue
+     * (“...,” said Weaver, who said ... “...”). */
     for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
         if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]) &&
-            !speech_noun(text.p, tk, lo, k) && !in_intro_clause(ex, text.p, lo, k, open_mark))
+            !speech_noun(text.p, tk, lo, k) && !in_intro_clause(ex, text.p, lo, k, open_mark) &&
+            !(k > lo && (tk[k - 1].flags & T_QUOTED)))
             break;
     /* None: a verb that attributes words ("called X “...”"), the first too. */
     if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) &&

@@ -185,6 +185,16 @@ static void test_relative_pronoun(void **state)
     assert_int_equal(f->facts.n_quotes, 1);
     expect_quote(f, 0, "one-term president", "Mitch McConnell");
     expect_mention(f, 0, "who");
+    /* The verb after an earlier quotation of the sentence is that one's. */
+    run(f, "Mary Smith spoke first.\n\n\xe2\x80\x9c"
+           "We are gearing up,\xe2\x80\x9d said Scott "
+           "Reed, the strategist, who added that his group will focus on issues "
+           "\xe2\x80\x9c"
+           "like sheriff races.\xe2\x80\x9d");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "We are gearing up", "Scott Reed");
+    expect_quote(f, 1, "like sheriff races", "Scott Reed");
+    expect_mention(f, 1, "who");
 }
 
 /* "According to X" in the quotation's sentence names its source, over a
