@@ -183,6 +183,15 @@ static int tokenize(dl_extractor *ex, dl_slice text)
             else
                 flags |= T_NUM;
             while (i < end) {
+                unsigned char c = (unsigned char)t[i];
+                /* Most words are ASCII letters: no decoding for them. */
+                int alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+                if (alpha || (c >= '0' && c <= '9')) {
+                    letters += alpha;
+                    uppers += c >= 'A' && c <= 'Z';
+                    i++;
+                    continue;
+                }
                 n = utf8_cp(t + i, end - i, &cp);
                 if (cp_letter(cp) || cp_digit(cp)) {
                     letters += cp_letter(cp);
