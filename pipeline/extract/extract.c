@@ -602,6 +602,27 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     return past >= 0 ? -1 : 0;
 }
 
+/* Where dl_norm_tense() finds the tense of the expression being normalised. */
+struct dl_tense_src {
+    dl_extractor *ex;
+    dl_slice text;
+    size_t sentence, start, end;
+    int known, tense;
+};
+
+int dl_norm_tense(const dl_norm_ctx *ctx)
+{
+    struct dl_tense_src *ts = ctx->tense_src;
+
+    if (!ts->known) {
+        ts->tense = ts->ex->n_sentences
+                        ? local_tense(ts->ex, ts->text, ts->sentence, ts->start, ts->end)
+                        : 0;
+        ts->known = 1;
+    }
+    return ts->tense;
+}
+
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
 {
     size_t last_end = 0, si = 0;
@@ -615,6 +636,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         const dl_candidate *c = &ex->cands[i];
         dl_timex *tx;
         dl_norm_ctx ctx;
+        struct dl_tense_src ts;
 
         if (c->start < last_end)
             continue;
@@ -634,10 +656,12 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
         ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
         ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
-        if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES)
-            ctx.tense = ex->rules->rules[c->rule].tense;
-        else
-            ctx.tense = ex->n_sentences ? local_tense(ex, text, si, c->start, c->end) : 0;
+        ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0};
+        if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES) {
+            ts.tense = ex->rules->rules[c->rule].tense;
+            ts.known = 1;
+        }
+        ctx.tense_src = &ts;
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
         ex->n_timexes++;

@@ -200,8 +200,15 @@ typedef struct dl_norm_ctx {
     const char *anchor;       /* value of the previous anchored timex, or NULL */
     const char *anchor_month; /* ... the previous one with a month (or finer) */
     const char *anchor_day;   /* ... the previous one with a day */
-    int tense;          /* -1 past, 0 unknown, 1 future (of the sentence) */
+    /* The tense (-1 past, 0 unknown, 1 future) around the expression: read
+     * it with dl_norm_tense(), which looks for the cues only on first use,
+     * as most expressions (a year, a full date, a duration) never need it. */
+    struct dl_tense_src *tense_src;
 } dl_norm_ctx;
+
+/** @brief The tense of @p ctx's expression: -1 past, 0 unknown, 1 future.
+ *  @remark Computed on the first call for an expression, then cached. */
+int dl_norm_tense(const dl_norm_ctx *ctx);
 
 /**
  * @brief Computes value and mod of @p tx from candidate @p c.

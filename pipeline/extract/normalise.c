@@ -312,14 +312,14 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
     const dl_dct *dct = ctx->dct;
 
     if (f->month > 0 && f->day > 0) {
-        int y = f->year >= 0 ? f->year : infer_year(dct, f->month, f->day, ctx->tense);
+        int y = f->year >= 0 ? f->year : infer_year(dct, f->month, f->day, dl_norm_tense(ctx));
         if (!valid_date(y, f->month, f->day))
             return -1;
         *days = dl_days_from_civil(y, f->month, f->day);
         return 0;
     }
     if (f->weekday > 0) {
-        *days = weekday_days(dct, f->weekday, f->has_rel ? f->rel : ctx->tense);
+        *days = weekday_days(dct, f->weekday, f->has_rel ? f->rel : dl_norm_tense(ctx));
         /* "last Wednesday" on a Wednesday is a week ago. */
         if (f->has_rel && f->rel < 0 && *days == dl_days_from_civil(dct->year, dct->month, dct->day))
             *days -= 7;
@@ -343,7 +343,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         if (f->year < 0 && !f->has_rel && !rule->rel && f->quarter > 0 &&
             strstr(rule->value, "Q{quarter}")) {
             int ahead = f->quarter - (dct->month - 1) / 3 - 1;
-            if (ahead > 0 && (ctx->tense < 0 || (ctx->tense == 0 && ahead >= 3)))
+            if (ahead > 0 && (dl_norm_tense(ctx) < 0 || (dl_norm_tense(ctx) == 0 && ahead >= 3)))
                 year--;
         }
         return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
@@ -369,7 +369,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         else if (f->has_rel)
             year = dct->year;
         else
-            year = infer_year(dct, f->month, 0, ctx->tense);
+            year = infer_year(dct, f->month, 0, dl_norm_tense(ctx));
     }
     snprintf(tx->value, sizeof(tx->value), "%04d-%02d", year, f->month);
     return 0;
@@ -456,7 +456,7 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         /* The weekend before the DCT (or after it, with a future tense or
          * "next"), as the ISO week it belongs to. */
         int dw = dl_weekday(dct->year, dct->month, dct->day), y, m, d, iy, w;
-        long sat = ctx->tense > 0 || f->rel > 0 ? z + (6 - dw + 7) % 7 : z - (dw + 1) % 7;
+        long sat = dl_norm_tense(ctx) > 0 || f->rel > 0 ? z + (6 - dw + 7) % 7 : z - (dw + 1) % 7;
         if (f->rel > 0 && sat == z)
             sat += 7;
         sat += 7L * (f->rel > 0 ? f->rel - 1 : f->rel < 0 ? f->rel + 1 : 0);
@@ -651,9 +651,9 @@ static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
             z = z < now ? z : prev;
         else if (f->has_rel && f->rel > 0)
             z = z > now ? z : next;
-        else if (ctx->tense < 0 && z > now)
+        else if (dl_norm_tense(ctx) < 0 && z > now)
             z = prev;
-        else if (ctx->tense > 0 && z < now)
+        else if (dl_norm_tense(ctx) > 0 && z < now)
             z = next;
         else if (labs(next - now) < labs(z - now))
             z = next;
