@@ -102,6 +102,22 @@ static uint32_t lex_hash(const char *s, size_t len)
     return h;
 }
 
+static unsigned char lex_fold(unsigned char c)
+{
+    return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+/* A word's bit in dl_lexicon.sig: from its length and its first and last
+ * bytes (ASCII-folded), which tell most words apart without a full hash. */
+static size_t lex_sig(const char *w, size_t len)
+{
+    uint32_t h = (uint32_t)len;
+
+    if (len)
+        h = (h * 263 + lex_fold((unsigned char)w[0])) * 263 + lex_fold((unsigned char)w[len - 1]);
+    return (h ^ (h >> 12)) % (64 * DL_LEX_SIG_WORDS);
+}
+
 static int lex_index(dl_lexicon *lex)
 {
     size_t cap = 16;
@@ -117,6 +133,8 @@ static int lex_index(dl_lexicon *lex)
         while (lex->slots[at].entry)
             at = (at + 1) & lex->mask;
         lex->slots[at] = (struct dl_lex_slot){(uint32_t)(i + 1), (uint32_t)len};
+        at = lex_sig(w, len);
+        lex->sig[at / 64] |= 1ull << (at % 64);
     }
     return 0;
 }
@@ -127,6 +145,9 @@ const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
     size_t at;
 
     if (len >= sizeof(buf) || !lex->slots)
+        return NULL;
+    at = lex_sig(word, len);
+    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
         return NULL;
     /* ASCII folding, as tolower() in the C locale the words were lowered in. */
     for (size_t i = 0; i < len; i++) {

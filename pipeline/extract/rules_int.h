@@ -12,6 +12,7 @@ typedef struct dl_lex_entry {
     char *value;
 } dl_lex_entry;
 
+#define DL_LEX_SIG_WORDS 64 /* 4096 bits */
 typedef struct dl_lexicon {
     char *name;
     dl_lex_entry *entries; /* sorted by word */
@@ -23,6 +24,9 @@ typedef struct dl_lexicon {
         uint32_t entry, len;
     } *slots;
     size_t mask;
+    /* Quick rejection before folding and hashing (most words looked up are
+     * in no lexicon): the bit of lex_sig(word) is set for every word. */
+    uint64_t sig[DL_LEX_SIG_WORDS];
 } dl_lexicon;
 
 /* How a rule's value is computed (see config/rules/en/timex.yaml). */
