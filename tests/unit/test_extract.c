@@ -314,6 +314,12 @@ static void test_rule_families(void **state)
          "TIME", "2000-04-06T04:00", NULL},
         {"Mr. Taylor, who stepped down as chairman and chief executive in March, was ill.", 1989,
          11, 2, "March", "DATE", "1989-03", NULL},
+        /* a capitalised -ed word is a name, not a past verb; "effective"
+         * before a date looks ahead */
+        {"The father would travel to the United States Thursday.", 2000, 4, 5, "Thursday",
+         "DATE", "2000-04-06", NULL},
+        {"The bank created an office, effective Feb. 1.", 1989, 10, 26, "Feb. 1", "DATE",
+         "1990-02-01", NULL},
         /* spoken years */
         {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
          NULL},
