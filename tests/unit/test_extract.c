@@ -320,6 +320,10 @@ static void test_rule_families(void **state)
          "DATE", "2000-04-06", NULL},
         {"The bank created an office, effective Feb. 1.", 1989, 10, 26, "Feb. 1", "DATE",
          "1990-02-01", NULL},
+        {"Officials postponed until Tuesday morning any action.", 2000, 3, 30,
+         "Tuesday morning", "DATE", "2000-04-04TMO", NULL},
+        {"The plant closed Tuesday morning.", 2000, 3, 30, "Tuesday morning", "DATE",
+         "2000-03-28TMO", NULL},
         /* spoken years */
         {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
          NULL},
