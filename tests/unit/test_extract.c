@@ -324,6 +324,9 @@ static void test_rule_families(void **state)
          "Tuesday morning", "DATE", "2000-04-04TMO", NULL},
         {"The plant closed Tuesday morning.", 2000, 3, 30, "Tuesday morning", "DATE",
          "2000-03-28TMO", NULL},
+        /* a possessive weekday has taken place */
+        {"They would look for ways to get around Wednesday's ruling.", 2000, 1, 7, "Wednesday",
+         "DATE", "2000-01-05", NULL},
         /* spoken years */
         {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
          NULL},
