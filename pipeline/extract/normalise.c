@@ -346,6 +346,13 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
             if (ahead > 0 && (dl_norm_tense(ctx) < 0 || (dl_norm_tense(ctx) == 0 && ahead >= 3)))
                 year--;
         }
+        /* No quarter named ("the 1988 quarter"): the latest one reported,
+         * the quarter before the DCT's, as for "the quarter". */
+        if (f->quarter <= 0 && strstr(rule->value, "Q{quarter}")) {
+            fields g = *f;
+            g.quarter = (dct->month - 1) / 3 ? (dct->month - 1) / 3 : 4;
+            return apply_template(rule->value, &g, year, tx->value, sizeof(tx->value));
+        }
         return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
     }
     if (f->day > 0 || (f->weekday > 0 && f->month < 0)) {

@@ -294,6 +294,10 @@ static void test_rule_families(void **state)
          "year-earlier", "DATE", "1988", NULL},
         {"Profit fell from last year's quarter.", 1989, 11, 1, "last year's quarter", "DATE",
          "1988-Q3", NULL},
+        {"Kirschner earned $376,000 in the 1988 quarter.", 1989, 10, 30, "the 1988 quarter",
+         "DATE", "1988-Q3", NULL},
+        {"In the 1989 period, interest expense was lower.", 1989, 11, 1, "the 1989 period",
+         "DATE", "1989", NULL},
         /* the current year, unless it is a period with its end date */
         {"Sales for the full year rose 13%.", 1989, 11, 2, "the full year", "DATE", "1989", NULL},
         {"Net for the year ended Aug. 31 fell.", 1989, 11, 2, "the year", "DURATION", "P1Y",
