@@ -52,6 +52,22 @@ static void first_bytes(const pcre2_code *re, uint8_t set[256])
     memset(set, 1, 256);
 }
 
+/* Allocates @p pc with @p slots (a power of two) for rule sets of @p w words. */
+static int probe_cache_init(dl_probe_cache *pc, size_t slots, size_t w)
+{
+    pc->mask = slots - 1;
+    if (!(pc->slots = calloc(slots, sizeof(*pc->slots))) ||
+        !(pc->bits = calloc(slots * 2 * w, sizeof(*pc->bits))))
+        return DL_ENOMEM;
+    return 0;
+}
+
+static void probe_cache_fini(dl_probe_cache *pc)
+{
+    free(pc->slots);
+    free(pc->bits);
+}
+
 /* The scan plan: per byte, the rules whose matches can start with it; the
  * rules without a probe; and the probe cache (see scan_rules). */
 static int build_plan(dl_extractor *ex)
@@ -63,20 +79,15 @@ static int build_plan(dl_extractor *ex)
     ex->words = w;
     if (!w)
         w = 1;
-    ex->probe1.mask = DL_PROBE_SLOTS1 - 1;
-    ex->probe2.mask = DL_PROBE_SLOTS2 - 1;
-    ex->probe2a.mask = DL_PROBE_SLOTS2 - 1;
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
-        !(ex->probe1.slots = calloc(DL_PROBE_SLOTS1, sizeof(*ex->probe1.slots))) ||
-        !(ex->probe1.bits = calloc(DL_PROBE_SLOTS1 * 2 * w, sizeof(*ex->probe1.bits))) ||
-        !(ex->probe2a.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2a.slots))) ||
-        !(ex->probe2a.bits = calloc(DL_PROBE_SLOTS2 * 2 * w, sizeof(*ex->probe2a.bits))) ||
-        !(ex->probe2.slots = calloc(DL_PROBE_SLOTS2, sizeof(*ex->probe2.slots))) ||
-        !(ex->probe2.bits = calloc(DL_PROBE_SLOTS2 * 2 * w, sizeof(*ex->probe2.bits))))
+        probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
+        probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
+        probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
+        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w))
         return DL_ENOMEM;
     w = ex->words;
     ex->probe_jit = 1;
@@ -160,12 +171,10 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->mask);
     free(ex->pairs);
     free(ex->pair_done);
-    free(ex->probe1.slots);
-    free(ex->probe1.bits);
-    free(ex->probe2.slots);
-    free(ex->probe2a.slots);
-    free(ex->probe2a.bits);
-    free(ex->probe2.bits);
+    probe_cache_fini(&ex->probe1);
+    probe_cache_fini(&ex->probe2b);
+    probe_cache_fini(&ex->probe2a);
+    probe_cache_fini(&ex->probe2);
     free(ex->resume);
     free(ex->sentences);
     free(ex->cands);
@@ -475,20 +484,28 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         if (!any)
             continue;
         /* Level 2: into the next word, when one follows closely ("the same
-         * month", "Tuesday, October"): its first three bytes (few distinct
-         * subjects, so the cache answers), then all of it. */
+         * month", "Tuesday, October"): its first byte, then its first three
+         * bytes (few distinct subjects each, so the caches answer: a word
+         * like "the" is followed by thousands of different words, and a
+         * probe run per rule for each would cost more than all the rest),
+         * then all of it. */
         for (q2 = q; q2 < text.len && q2 < q + 3 && !is_alnum(t[q2]); q2++)
             ;
         if (q2 > q && q2 < text.len && is_alnum(t[q2]) && is_alnum(t[p])) {
+            static const size_t pre_len[] = {1, 3};
+            dl_probe_cache *pre_cache[] = {&ex->probe2b, &ex->probe2a};
             size_t w2 = q2;
             while (q2 < text.len && is_alnum(t[q2]))
                 q2++;
-            if (w2 + 3 < q2 && w2 + 3 - p < DL_PROBE_KEY) {
-                memcpy(subj + 1, t + p, w2 + 3 - p);
-                probe_filter(ex, &ex->probe2a, subj, w2 + 3 - p + 1, mask);
-                any = 0;
-                for (size_t k = 0; k < w; k++)
-                    any |= mask[k];
+            for (size_t l = 0; l < 2 && any; l++) {
+                size_t e = w2 + pre_len[l];
+                if (e < q2 && e - p < DL_PROBE_KEY) {
+                    memcpy(subj + 1, t + p, e - p);
+                    probe_filter(ex, pre_cache[l], subj, e - p + 1, mask);
+                    any = 0;
+                    for (size_t k = 0; k < w; k++)
+                        any |= mask[k];
+                }
             }
             if (any && q2 - p < DL_PROBE_KEY) {
                 memcpy(subj + 1, t + p, q2 - p);
