@@ -57,7 +57,8 @@ static int probe_cache_init(dl_probe_cache *pc, size_t slots, size_t w)
 {
     pc->mask = slots - 1;
     if (!(pc->slots = calloc(slots, sizeof(*pc->slots))) ||
-        !(pc->bits = calloc(slots * 2 * w, sizeof(*pc->bits))))
+        !(pc->bits = calloc(slots * 2 * w, sizeof(*pc->bits))) ||
+        !(pc->spare = calloc(2 * w, sizeof(*pc->spare))))
         return DL_ENOMEM;
     return 0;
 }
@@ -66,6 +67,7 @@ static void probe_cache_fini(dl_probe_cache *pc)
 {
     free(pc->slots);
     free(pc->bits);
+    free(pc->spare);
 }
 
 /* The scan plan: per byte, the rules whose matches can start with it; the
@@ -307,8 +309,10 @@ static uint32_t key_hash(const unsigned char *k, size_t n)
  * Narrows @p mask (a rule set) to the rules whose probe does not rule them
  * out on @p subj (@p len bytes: a byte standing for the one before the
  * word, then the word or words; the match would start at offset 1).
- * Answers are cached in @p pc by subject; a slot keeps the last subject
- * that hashed to it.
+ * Answers are cached in @p pc by subject, one slot per hash. A slot's
+ * subject is replaced only once misses on the slot have spent the hits it
+ * earned: otherwise every rare word would evict the common word it
+ * collides with ("them", "the d"), whose probes would then run again.
  */
 static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *subj,
                          size_t len, uint64_t *mask)
@@ -320,7 +324,14 @@ static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned ch
     dl_probe_slot *s = &pc->slots[i];
     uint64_t *known = pc->bits + i * 2 * w, *possible = known + w;
 
-    if (s->hash != h || s->len != len || memcmp(s->key, subj, len)) {
+    if (s->hash == h && s->len == len && !memcmp(s->key, subj, len)) {
+        s->hits += s->hits < UINT8_MAX;
+    } else if (s->hits) {
+        s->hits--;
+        known = pc->spare;
+        possible = known + w;
+        memset(known, 0, 2 * w * sizeof(*known));
+    } else {
         s->hash = h;
         s->len = (uint8_t)len;
         memcpy(s->key, subj, len);

@@ -72,12 +72,14 @@ typedef struct dl_desc {
 typedef struct dl_probe_slot {
     uint32_t hash;
     uint8_t len;
-    unsigned char key[DL_PROBE_KEY + 1];
+    uint8_t hits; /* saturating; a miss on the slot spends one before evicting */
+    unsigned char key[DL_PROBE_KEY];
 } dl_probe_slot;
 
 typedef struct dl_probe_cache {
     dl_probe_slot *slots;
     uint64_t *bits; /* per slot: known, then possible (words each) */
+    uint64_t *spare; /* known and possible for a subject not admitted */
     size_t mask;    /* slots - 1 */
 } dl_probe_cache;
 
