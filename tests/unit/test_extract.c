@@ -322,6 +322,8 @@ static void test_rule_families(void **state)
          * before a date looks ahead */
         {"The father would travel to the United States Thursday.", 2000, 4, 5, "Thursday",
          "DATE", "2000-04-06", NULL},
+        {"It would be paid on a still unspecified date in January.", 1989, 10, 26, "January",
+         "DATE", "1990-01", NULL},
         {"The bank created an office, effective Feb. 1.", 1989, 10, 26, "Feb. 1", "DATE",
          "1990-02-01", NULL},
         {"Officials postponed until Tuesday morning any action.", 2000, 3, 30,
