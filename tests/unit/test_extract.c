@@ -354,6 +354,7 @@ static void test_more_decoys(void **state)
         "Take Route 1999 to room 2020.",
         "Thus the plan failed.",
         "We spring into action and fall back.",
+        "He was arrested at this march.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
