@@ -276,6 +276,8 @@ static void test_rule_families(void **state)
          "1998-02-12T12:00", NULL},
         {"The vote was held this morning.", 1998, 2, 6, "this morning", "TIME", "1998-02-06TMO",
          NULL},
+        {"Trading stopped in mid-afternoon yesterday.", 1989, 11, 2, "mid-afternoon yesterday",
+         "TIME", "1989-11-01TAF", "MID"},
         /* sets */
         {"The paper appears daily.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"They meet every Sunday.", 2020, 6, 1, "every Sunday", "SET", "XXXX-WXX-7", NULL},
