@@ -134,9 +134,30 @@ static inline int cp_digit(uint32_t c)
 
 /* ---- words ---------------------------------------------------------------- */
 
-static int push_tok(dl_extractor *ex, size_t start, size_t end, uint32_t flags, uint32_t sent)
+/* ASCII bytes of words, for the tokenizer's fast path: letter, upper-case
+ * letter, digit (0: not a word byte, or not ASCII). */
+enum { A_LETTER = 1, A_UPPER = 2, A_DIGIT = 4 };
+#define A_U (A_LETTER | A_UPPER)
+static const unsigned char ascii_word[256] = {
+    ['0'] = A_DIGIT, ['1'] = A_DIGIT, ['2'] = A_DIGIT, ['3'] = A_DIGIT, ['4'] = A_DIGIT,
+    ['5'] = A_DIGIT, ['6'] = A_DIGIT, ['7'] = A_DIGIT, ['8'] = A_DIGIT, ['9'] = A_DIGIT,
+    ['A'] = A_U, ['B'] = A_U, ['C'] = A_U, ['D'] = A_U, ['E'] = A_U, ['F'] = A_U, ['G'] = A_U,
+    ['H'] = A_U, ['I'] = A_U, ['J'] = A_U, ['K'] = A_U, ['L'] = A_U, ['M'] = A_U, ['N'] = A_U,
+    ['O'] = A_U, ['P'] = A_U, ['Q'] = A_U, ['R'] = A_U, ['S'] = A_U, ['T'] = A_U, ['U'] = A_U,
+    ['V'] = A_U, ['W'] = A_U, ['X'] = A_U, ['Y'] = A_U, ['Z'] = A_U,
+    ['a'] = A_LETTER, ['b'] = A_LETTER, ['c'] = A_LETTER, ['d'] = A_LETTER, ['e'] = A_LETTER,
+    ['f'] = A_LETTER, ['g'] = A_LETTER, ['h'] = A_LETTER, ['i'] = A_LETTER, ['j'] = A_LETTER,
+    ['k'] = A_LETTER, ['l'] = A_LETTER, ['m'] = A_LETTER, ['n'] = A_LETTER, ['o'] = A_LETTER,
+    ['p'] = A_LETTER, ['q'] = A_LETTER, ['r'] = A_LETTER, ['s'] = A_LETTER, ['t'] = A_LETTER,
+    ['u'] = A_LETTER, ['v'] = A_LETTER, ['w'] = A_LETTER, ['x'] = A_LETTER, ['y'] = A_LETTER,
+    ['z'] = A_LETTER};
+#undef A_U
+
+static inline int push_tok(dl_extractor *ex, size_t start, size_t end, uint32_t flags,
+                           uint32_t sent)
 {
-    if (dl_grow((void **)&ex->toks, &ex->cap_toks, ex->n_toks, sizeof(*ex->toks)))
+    if (ex->n_toks == ex->cap_toks &&
+        dl_grow((void **)&ex->toks, &ex->cap_toks, ex->n_toks, sizeof(*ex->toks)))
         return DL_ENOMEM;
     ex->toks[ex->n_toks++] = (dl_tok){start, end, flags, sent};
     return 0;
@@ -170,8 +191,15 @@ static int tokenize(dl_extractor *ex, dl_slice text)
         size_t first = ex->n_toks;
         while (i < end) {
             uint32_t cp, flags = 0;
-            size_t n = utf8_cp(t + i, end - i, &cp), start = i, wend, letters = 0, uppers = 0;
+            size_t n, start, wend, letters = 0, uppers = 0;
             int dotted = 0;
+            /* Blanks and ASCII punctuation between words: no decoding. */
+            if ((unsigned char)t[i] < 0x80 && !ascii_word[(unsigned char)t[i]]) {
+                i++;
+                continue;
+            }
+            n = utf8_cp(t + i, end - i, &cp);
+            start = i;
             if (!cp_letter(cp) && !cp_digit(cp)) {
                 i += n;
                 continue;
@@ -183,12 +211,11 @@ static int tokenize(dl_extractor *ex, dl_slice text)
             else
                 flags |= T_NUM;
             while (i < end) {
-                unsigned char c = (unsigned char)t[i];
                 /* Most words are ASCII letters: no decoding for them. */
-                int alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-                if (alpha || (c >= '0' && c <= '9')) {
-                    letters += alpha;
-                    uppers += c >= 'A' && c <= 'Z';
+                unsigned a = ascii_word[(unsigned char)t[i]];
+                if (a) {
+                    letters += a & A_LETTER;
+                    uppers += (a & A_UPPER) >> 1;
                     i++;
                     continue;
                 }

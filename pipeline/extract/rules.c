@@ -102,14 +102,14 @@ static uint32_t lex_hash(const char *s, size_t len)
     return h;
 }
 
-static unsigned char lex_fold(unsigned char c)
+static inline unsigned char lex_fold(unsigned char c)
 {
     return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 }
 
 /* A word's bit in dl_lexicon.sig: from its length and its first and last
  * bytes (ASCII-folded), which tell most words apart without a full hash. */
-static size_t lex_sig(const char *w, size_t len)
+static inline size_t lex_sig(const char *w, size_t len)
 {
     uint32_t h = (uint32_t)len;
 
