@@ -84,6 +84,7 @@ static int build_plan(dl_extractor *ex)
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
+        !(ex->blocked = calloc(w, sizeof(*ex->blocked))) ||
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
@@ -171,6 +172,7 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->first);
     free(ex->noprobe);
     free(ex->mask);
+    free(ex->blocked);
     free(ex->pairs);
     free(ex->pair_done);
     probe_cache_fini(&ex->probe1);
@@ -407,7 +409,28 @@ static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
     if ((rc = add_candidate(ex, ri, rc)))
         return rc;
     ex->resume[ri] = ov[1];
+    ex->blocked[ri / 64] |= 1ull << (ri % 64);
+    if (ov[1] < ex->unblock)
+        ex->unblock = ov[1];
     return 0;
+}
+
+/* Takes the rules whose last match ends at or before @p p out of ex->blocked. */
+static void unblock_rules(dl_extractor *ex, size_t p)
+{
+    ex->unblock = SIZE_MAX;
+    for (size_t k = 0; k < ex->words; k++) {
+        uint64_t m = ex->blocked[k];
+        while (m) {
+            int b = __builtin_ctzll(m);
+            size_t resume = ex->resume[k * 64 + (size_t)b];
+            m &= m - 1;
+            if (p >= resume)
+                ex->blocked[k] &= ~(1ull << b);
+            else if (resume < ex->unblock)
+                ex->unblock = resume;
+        }
+    }
 }
 
 /*
@@ -444,6 +467,8 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
             return rc;
     }
+    memset(ex->blocked, 0, w * sizeof(*ex->blocked));
+    ex->unblock = SIZE_MAX;
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
@@ -481,17 +506,11 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             memcpy(subj + 1, t + p, q - p);
             probe_filter(ex, &ex->probe1, subj, q - p + 1, mask);
         }
+        if (p >= ex->unblock)
+            unblock_rules(ex, p);
         any = 0;
-        for (size_t k = 0; k < w; k++) {
-            uint64_t m = mask[k];
-            while (m) {
-                int b = __builtin_ctzll(m);
-                m &= m - 1;
-                if (p < ex->resume[k * 64 + (size_t)b])
-                    mask[k] &= ~(1ull << b);
-            }
-            any |= mask[k];
-        }
+        for (size_t k = 0; k < w; k++)
+            any |= (mask[k] &= ~ex->blocked[k]);
         if (!any)
             continue;
         /* Level 2: into the next word, when one follows closely ("the same

@@ -96,6 +96,11 @@ struct dl_extractor {
     size_t words;
     uint64_t *first, *noprobe;
     size_t *resume;
+    /* The rules that may not match at the current position (resume beyond
+     * it), and the least of their resume offsets: when that is passed,
+     * the set is recomputed. */
+    uint64_t *blocked;
+    size_t unblock;
     /* one word; + the next word's first byte; + its first 3 bytes; + all of it */
     dl_probe_cache probe1, probe2b, probe2a, probe2;
     uint64_t *mask;                /* scratch rule set */
