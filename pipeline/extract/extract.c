@@ -297,36 +297,35 @@ static int is_alnum(unsigned char c)
     return alnum_tab[c];
 }
 
-/* FNV-1a over the probe key. */
-static uint32_t key_hash(const unsigned char *k, size_t n)
-{
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k[i]) * 16777619u;
-    return h;
-}
-
 /*
  * Narrows @p mask (a rule set) to the rules whose probe does not rule them
- * out on @p subj (@p len bytes: a byte standing for the one before the
- * word, then the word or words; the match would start at offset 1).
+ * out on the subject ex->subj[0] (a byte standing for the one before the
+ * word) + @p n bytes at @p word (the word or words; the match would start
+ * at offset 1). The subject is copied to ex->subj only when a probe runs.
  * Answers are cached in @p pc by subject, one slot per hash. A slot's
  * subject is replaced only once misses on the slot have spent the hits it
  * earned: otherwise every rare word would evict the common word it
  * collides with ("them", "the d"), whose probes would then run again.
  */
-static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *subj,
-                         size_t len, uint64_t *mask)
+static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *word,
+                         size_t n, uint64_t *mask)
 {
     const dl_rules *r = ex->rules;
-    size_t w = ex->words;
-    uint32_t h = key_hash(subj, len);
-    size_t i = h & pc->mask;
-    dl_probe_slot *s = &pc->slots[i];
-    uint64_t *known = pc->bits + i * 2 * w, *possible = known + w;
+    size_t w = ex->words, len = n + 1;
+    unsigned char *subj = ex->subj;
+    uint32_t h = (2166136261u ^ subj[0]) * 16777619u; /* FNV-1a over the subject */
+    size_t i;
+    dl_probe_slot *s;
+    uint64_t *known, *possible;
+    int copied = 0;
 
-    if (s->hash == h && s->len == len && !memcmp(s->key, subj, len)) {
+    for (size_t j = 0; j < n; j++)
+        h = (h ^ word[j]) * 16777619u;
+    i = h & pc->mask;
+    s = &pc->slots[i];
+    known = pc->bits + i * 2 * w;
+    possible = known + w;
+    if (s->hash == h && s->len == len && s->key[0] == subj[0] && !memcmp(s->key + 1, word, n)) {
         s->hits += s->hits < UINT8_MAX;
     } else if (s->hits) {
         s->hits--;
@@ -336,12 +335,17 @@ static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned ch
     } else {
         s->hash = h;
         s->len = (uint8_t)len;
-        memcpy(s->key, subj, len);
+        s->key[0] = subj[0];
+        memcpy(s->key + 1, word, n);
         memset(known, 0, 2 * w * sizeof(*known));
     }
     for (size_t k = 0; k < w; k++) {
         uint64_t todo = mask[k] & ~ex->noprobe[k] & ~known[k];
         mask[k] &= ~(known[k] & ~possible[k]);
+        if (todo && !copied) {
+            memcpy(subj + 1, word, n);
+            copied = 1;
+        }
         while (todo) {
             int b = __builtin_ctzll(todo), rc;
             const pcre2_code *re = r->rules[k * 64 + (size_t)b].re_probe;
@@ -503,8 +507,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         }
         if (q - p < DL_PROBE_KEY) {
             /* Level 1: the word. */
-            memcpy(subj + 1, t + p, q - p);
-            probe_filter(ex, &ex->probe1, subj, q - p + 1, mask);
+            probe_filter(ex, &ex->probe1, t + p, q - p, mask);
         }
         if (p >= ex->unblock)
             unblock_rules(ex, p);
@@ -530,16 +533,14 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             for (size_t l = 0; l < 2 && any; l++) {
                 size_t e = w2 + pre_len[l];
                 if (e < q2 && e - p < DL_PROBE_KEY) {
-                    memcpy(subj + 1, t + p, e - p);
-                    probe_filter(ex, pre_cache[l], subj, e - p + 1, mask);
+                    probe_filter(ex, pre_cache[l], t + p, e - p, mask);
                     any = 0;
                     for (size_t k = 0; k < w; k++)
                         any |= mask[k];
                 }
             }
             if (any && q2 - p < DL_PROBE_KEY) {
-                memcpy(subj + 1, t + p, q2 - p);
-                probe_filter(ex, &ex->probe2, subj, q2 - p + 1, mask);
+                probe_filter(ex, &ex->probe2, t + p, q2 - p, mask);
             }
         }
         for (size_t k = 0; k < w; k++) {
