@@ -88,6 +88,7 @@ static int build_plan(dl_extractor *ex)
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
+        probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS2B, w) ||
         probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
         probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
         probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w))
@@ -176,6 +177,7 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->pairs);
     free(ex->pair_done);
     probe_cache_fini(&ex->probe1);
+    probe_cache_fini(&ex->probe1a);
     probe_cache_fini(&ex->probe2b);
     probe_cache_fini(&ex->probe2a);
     probe_cache_fini(&ex->probe2);
@@ -505,10 +507,19 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             if (!any)
                 continue;
         }
-        if (q - p < DL_PROBE_KEY) {
-            /* Level 1: the word. */
-            probe_filter(ex, &ex->probe1, t + p, q - p, mask);
+        /* Level 1: the word's first three bytes (a new word mostly begins
+         * like words seen before, and that rules most rules out without a
+         * probe run), then the word. */
+        if (q - p > DL_PROBE_WORD_PREFIX) {
+            probe_filter(ex, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, mask);
+            any = 0;
+            for (size_t k = 0; k < w; k++)
+                any |= mask[k];
+            if (!any)
+                continue;
         }
+        if (q - p < DL_PROBE_KEY)
+            probe_filter(ex, &ex->probe1, t + p, q - p, mask);
         if (p >= ex->unblock)
             unblock_rules(ex, p);
         any = 0;

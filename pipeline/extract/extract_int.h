@@ -66,7 +66,8 @@ typedef struct dl_desc {
  * then the first word, or the first two) -> which rules may match there. */
 #define DL_PROBE_SLOTS1 65536 /* powers of two */
 #define DL_PROBE_SLOTS2 32768
-#define DL_PROBE_SLOTS2B 16384 /* few subjects: a word + one byte */
+#define DL_PROBE_SLOTS2B 16384 /* few subjects: a word + one byte, a word's start */
+#define DL_PROBE_WORD_PREFIX 3
 #define DL_PAIRS (2 * 256 * 256) /* pair filter entries */
 #define DL_PROBE_KEY 42        /* longest subject cached, with its first byte */
 typedef struct dl_probe_slot {
@@ -101,8 +102,9 @@ struct dl_extractor {
      * the set is recomputed. */
     uint64_t *blocked;
     size_t unblock;
-    /* one word; + the next word's first byte; + its first 3 bytes; + all of it */
-    dl_probe_cache probe1, probe2b, probe2a, probe2;
+    /* a word's first DL_PROBE_WORD_PREFIX bytes; the word; + the next word's
+     * first byte; + its first 3 bytes; + all of it */
+    dl_probe_cache probe1a, probe1, probe2b, probe2a, probe2;
     uint64_t *mask;                /* scratch rule set */
     /* Pair filter (extract.c): for ('_' before?, first byte, second byte),
      * the rules a word starting so may begin; pair_done marks pairs probed. */
