@@ -234,6 +234,8 @@ static void test_rule_families(void **state)
         {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours",
          "DURATION", "PT24H", NULL},
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
+        {"Threats had become routine over the past decade.", 1998, 10, 25, "the past decade",
+         "DURATION", "P10Y", NULL},
         /* relative dates */
         {"Sales fell two weeks ago.", 2020, 6, 10, "two weeks ago", "DATE", "2020-W22", NULL},
         {"The plant closed three years ago.", 2020, 6, 10, "three years ago", "DATE", "2017",
