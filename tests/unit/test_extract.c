@@ -236,6 +236,7 @@ static void test_rule_families(void **state)
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
         {"Threats had become routine over the past decade.", 1998, 10, 25, "the past decade",
          "DURATION", "P10Y", NULL},
+        {"The deal should close by year-end.", 1989, 10, 25, "year-end", "DATE", "1989", "END"},
         /* relative dates */
         {"Sales fell two weeks ago.", 2020, 6, 10, "two weeks ago", "DATE", "2020-W22", NULL},
         {"The plant closed three years ago.", 2020, 6, 10, "three years ago", "DATE", "2017",
