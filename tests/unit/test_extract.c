@@ -234,6 +234,8 @@ static void test_rule_families(void **state)
         {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours",
          "DURATION", "PT24H", NULL},
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
+        {"Shares fell for eight trading days.", 2020, 6, 1, "eight trading days", "DURATION",
+         "P8D", NULL},
         {"Threats had become routine over the past decade.", 1998, 10, 25, "the past decade",
          "DURATION", "P10Y", NULL},
         {"The deal should close by year-end.", 1989, 10, 25, "year-end", "DATE", "1989", "END"},
