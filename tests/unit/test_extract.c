@@ -362,6 +362,8 @@ static void test_more_decoys(void **state)
         "Thus the plan failed.",
         "We spring into action and fall back.",
         "He was arrested at this march.",
+        "Baker said on ABC's \"This Week\" that it failed.",
+        "He said so on CBS's \"60 Minutes.\"",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
