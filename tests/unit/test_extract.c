@@ -365,6 +365,7 @@ static void test_more_decoys(void **state)
         "Baker said on ABC's \"This Week\" that it failed.",
         "He said so on CBS's \"60 Minutes.\"",
         "This is VOA Today.",
+        "Now, he says, it looks like the end.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
