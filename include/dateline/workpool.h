@@ -2,12 +2,15 @@
  * dateline - an ordered pool of extraction threads, for `dateline run` and
  * `dateline extract --threads`.
  *
- * One thread (the stage's poll thread in `run`) hands messages in; N worker threads, each with
- * its own pipeline (sharing the compiled rules), run dl_pipeline_process()
- * on them; results come back out in the order the messages went in. So
- * records are produced in consumption order (per-partition order is kept)
- * and the offset and transaction logic of the stage stays single-threaded:
- * only extraction moves off the thread that talks to Kafka.
+ * One thread (the stage's poll thread in `run`) hands messages in; N worker
+ * threads, each with its own pipeline (sharing the compiled rules), run
+ * dl_pipeline_process() on them; results come back out in the order the
+ * messages went in *within a lane* (in `run` a lane is an input partition,
+ * in `extract` there is one lane). A slow message holds back only the
+ * results of its own lane: `run` produces each partition's records in
+ * consumption order as soon as they and their partition predecessors are
+ * done, while the offset and transaction logic of the stage stays
+ * single-threaded: only extraction moves off the thread that talks to Kafka.
  */
 #ifndef DATELINE_WORKPOOL_H
 #define DATELINE_WORKPOOL_H
@@ -43,23 +46,35 @@ dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err 
  */
 void dl_workpool_destroy(dl_workpool *wp);
 
-/** 1 when @p depth jobs are queued or running (submit must wait). */
+/** 1 when @p depth jobs are queued, running or done but not taken (submit
+ *  must wait). */
 int dl_workpool_full(const dl_workpool *wp);
 
 /** Jobs submitted and not yet taken. */
 size_t dl_workpool_pending(const dl_workpool *wp);
 
 /**
- * @brief Queues @p msg (its slices must stay valid until the job is taken).
+ * @brief Queues @p msg (its slices must stay valid until the job is taken)
+ *        in lane 0.
  * @remark The pool must not be full.
  */
 void dl_workpool_submit(dl_workpool *wp, const dl_message *msg, void *opaque);
 
 /**
- * @brief Takes the oldest job once it is done, waiting up to @p timeout_ms
- *        (< 0: as long as it takes; 0: no wait).
- * @returns 1 with @p out filled, 0 when no job is pending or the oldest is
- *          not done in time.
+ * @brief Queues @p msg in @p lane: its result is taken after those of the
+ *        jobs submitted before it in the same lane, independently of other
+ *        lanes. Jobs start in submission order whatever their lane.
+ * @remark The pool must not be full. Two partitions sharing a lane (e.g. a
+ *         hash collision) are only ordered more than needed.
+ */
+void dl_workpool_submit_lane(dl_workpool *wp, const dl_message *msg, uint64_t lane, void *opaque);
+
+/**
+ * @brief Takes a done job whose lane predecessors were all taken (the
+ *        oldest such), waiting up to @p timeout_ms for one (< 0: as long as
+ *        it takes; 0: no wait).
+ * @returns 1 with @p out filled, 0 when no job is pending or none is ready
+ *          in time.
  */
 int dl_workpool_take(dl_workpool *wp, int timeout_ms, dl_work_done *out);
 

@@ -6,8 +6,9 @@
  *      the offset tracker with one hold for its processing;
  *   2. dl_pipeline_process() turns it into an enriched record or a dead
  *      letter, on one of the runtime.workers extraction threads (workpool.h);
- *      the results come back to this thread in consumption order, and every
- *      step below runs here. Each produce takes one more hold, passing a
+ *      the results come back to this thread in consumption order per
+ *      partition (a long article holds back only its own partition), and
+ *      every step below runs here. Each produce takes one more hold, passing a
  *      `ticket` (which output it was) as msg_opaque;
  *   3. each successful delivery report releases its hold; a permanently
  *      rejected enriched record (too large, invalid) keeps its hold and is
@@ -62,7 +63,11 @@
 #define STAGE_MAX_REJECTS         64
 #define STAGE_SEEK_TIMEOUT_MS     10000
 #define STAGE_STATS_HOOK_MS       1000
-#define STAGE_JOBS_PER_WORKER     4 /* extraction jobs queued or running per worker */
+/* Extraction jobs queued, running or done and waiting for a partition
+ * predecessor, per worker: a long article holds its partition's later
+ * results for its whole extraction while the other partitions' go on, so
+ * the pool needs room for what arrives meanwhile (~40 ms of messages). */
+#define STAGE_JOBS_PER_WORKER     32
 #define STAGE_JOB_WAIT_MS         1 /* idle wait on the workers between consumer polls */
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
@@ -765,6 +770,17 @@ static void stage_check_budget(const dl_stage *st, dl_result *res, uint64_t took
     memcpy(res->detail, detail, sizeof(detail));
 }
 
+/* A partition's lane in the pool: results of one lane are produced in
+ * consumption order. A collision only orders two partitions together. */
+static uint64_t stage_lane(const char *topic, int32_t partition)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (h ^ (uint32_t)partition) * 1099511628211ull;
+}
+
 static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
 {
     inflight *inf;
@@ -819,9 +835,10 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         return;
     }
     /* Extraction runs on the pool; stage_processed() takes it from there,
-     * in consumption order. The processing hold keeps inf (and rkm) alive. */
+     * in consumption order within the partition (its lane). The processing
+     * hold keeps inf (and rkm) alive. */
     dl_kafka_message_view(inf->rkm, st->cfg->input.date_header, &msg);
-    dl_workpool_submit(st->wp, &msg, inf);
+    dl_workpool_submit_lane(st->wp, &msg, stage_lane(inflight_topic(inf), rkm->partition), inf);
 }
 
 /* A message's extraction is done: produce its outputs (on the poll thread). */

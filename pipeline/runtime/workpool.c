@@ -1,10 +1,13 @@
 /*
- * The ordered extraction pool of `dateline run` (see include/dateline/workpool.h).
+ * The extraction pool of `dateline run` (see include/dateline/workpool.h).
  *
- * A ring of slots: the poll thread fills slots at `filled`, workers take
- * them in order at `started`, the poll thread takes results in order at
- * `taken`. A slow article holds back only the results behind it, not the
- * other workers, while the ring has room.
+ * A table of `cap` slots, each free, queued, running or done. The poll
+ * thread fills a free slot, workers start queued slots oldest first, the
+ * poll thread takes done slots back. Results are ordered per lane only: a
+ * slot remembers the slot submitted before it in its lane (`prev`) and is
+ * handed back once that one was taken. So a slow article holds back the
+ * results of its own lane (partition), not those of the others, and not
+ * the other workers. Every scan is over `cap` slots (a few dozen).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,10 +16,15 @@
 
 #include "dateline/workpool.h"
 
+enum { WP_FREE = 0, WP_QUEUED, WP_RUNNING, WP_DONE };
+
 typedef struct wp_slot {
     dl_message msg;
     dl_work_done done;
-    int finished; /* under mu */
+    uint64_t seq;  /* submission order */
+    uint64_t lane; /* results of one lane come back in submission order */
+    long prev;     /* the lane's previous slot not yet taken, or -1 */
+    int state;     /* under mu */
 } wp_slot;
 
 typedef struct wp_worker {
@@ -28,13 +36,13 @@ typedef struct wp_worker {
 
 struct dl_workpool {
     pthread_mutex_t mu;
-    pthread_cond_t work; /* a slot was filled, or stop */
+    pthread_cond_t work; /* a slot was queued, or stop */
     pthread_cond_t done; /* a slot finished */
     wp_slot *slots;
     size_t cap;
-    size_t filled;  /* slots [0, filled) were submitted */
-    size_t started; /* slots [0, started) were taken by a worker */
-    size_t taken;   /* slots [0, taken) were handed back */
+    size_t busy;     /* slots not free; changed by the submitting thread only */
+    size_t queued;   /* slots queued, not started (under mu) */
+    uint64_t seq;    /* next submission number */
     int stop;
     wp_worker *workers;
     int n_workers;
@@ -48,6 +56,20 @@ static uint64_t wp_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The oldest queued slot (under mu; wp->queued > 0). */
+static wp_slot *wp_next_queued(dl_workpool *wp)
+{
+    wp_slot *best = NULL;
+
+    for (size_t i = 0; i < wp->cap; i++) {
+        wp_slot *sl = &wp->slots[i];
+
+        if (sl->state == WP_QUEUED && (!best || sl->seq < best->seq))
+            best = sl;
+    }
+    return best;
+}
+
 static void *wp_worker_main(void *arg)
 {
     wp_worker *w = arg;
@@ -57,19 +79,21 @@ static void *wp_worker_main(void *arg)
         wp_slot *sl;
         uint64_t t0;
         pthread_mutex_lock(&wp->mu);
-        while (wp->started == wp->filled && !wp->stop)
+        while (!wp->queued && !wp->stop)
             pthread_cond_wait(&wp->work, &wp->mu);
         if (wp->stop) {
             pthread_mutex_unlock(&wp->mu);
             return NULL;
         }
-        sl = &wp->slots[wp->started++ % wp->cap];
+        sl = wp_next_queued(wp);
+        sl->state = WP_RUNNING;
+        wp->queued--;
         pthread_mutex_unlock(&wp->mu);
         t0 = wp_now_us();
         sl->done.rc = dl_pipeline_process(w->pl, &sl->msg, &sl->done.res);
         sl->done.took_us = wp_now_us() - t0;
         pthread_mutex_lock(&wp->mu);
-        sl->finished = 1;
+        sl->state = WP_DONE;
         pthread_cond_signal(&wp->done);
         pthread_mutex_unlock(&wp->mu);
     }
@@ -133,8 +157,10 @@ void dl_workpool_destroy(dl_workpool *wp)
             dl_pipeline_free(wp->workers[i].pl);
     }
     /* Jobs that ran and were not taken; jobs never started hold nothing. */
-    for (size_t i = wp->taken; i < wp->started; i++)
-        dl_result_fini(&wp->slots[i % wp->cap].done.res);
+    if (wp->slots)
+        for (size_t i = 0; i < wp->cap; i++)
+            if (wp->slots[i].state == WP_DONE)
+                dl_result_fini(&wp->slots[i].done.res);
     pthread_cond_destroy(&wp->work);
     pthread_cond_destroy(&wp->done);
     pthread_mutex_destroy(&wp->mu);
@@ -145,37 +171,74 @@ void dl_workpool_destroy(dl_workpool *wp)
 
 int dl_workpool_full(const dl_workpool *wp)
 {
-    return wp->filled - wp->taken >= wp->cap;
+    return wp->busy >= wp->cap;
 }
 
 size_t dl_workpool_pending(const dl_workpool *wp)
 {
-    return wp->filled - wp->taken;
+    return wp->busy;
 }
 
 void dl_workpool_submit(dl_workpool *wp, const dl_message *msg, void *opaque)
 {
-    wp_slot *sl = &wp->slots[wp->filled % wp->cap];
+    dl_workpool_submit_lane(wp, msg, 0, opaque);
+}
 
-    /* The slot is free: its last job was taken (only this thread takes). */
-    memset(sl, 0, sizeof(*sl));
+void dl_workpool_submit_lane(dl_workpool *wp, const dl_message *msg, uint64_t lane, void *opaque)
+{
+    wp_slot *sl = NULL;
+    long prev = -1;
+    uint64_t prev_seq = 0;
+
+    /* Only this thread fills and frees slots and writes `seq` (0: free),
+     * `lane` and `prev`, so it reads them without mu; workers read `seq`
+     * of queued slots only. */
+    for (size_t i = 0; i < wp->cap; i++) {
+        wp_slot *it = &wp->slots[i];
+
+        if (!it->seq) {
+            if (!sl)
+                sl = it;
+        } else if (it->lane == lane && (prev < 0 || it->seq > prev_seq)) {
+            prev = (long)i;
+            prev_seq = it->seq;
+        }
+    }
     sl->msg = *msg;
+    memset(&sl->done, 0, sizeof(sl->done));
     sl->done.opaque = opaque;
+    sl->lane = lane;
+    sl->prev = prev;
+    sl->seq = ++wp->seq;
+    wp->busy++;
     pthread_mutex_lock(&wp->mu);
-    wp->filled++;
+    sl->state = WP_QUEUED;
+    wp->queued++;
     pthread_cond_signal(&wp->work);
     pthread_mutex_unlock(&wp->mu);
+}
+
+/* The oldest done slot whose lane predecessors were all taken (under mu). */
+static wp_slot *wp_next_done(dl_workpool *wp)
+{
+    wp_slot *best = NULL;
+
+    for (size_t i = 0; i < wp->cap; i++) {
+        wp_slot *sl = &wp->slots[i];
+
+        if (sl->state == WP_DONE && sl->prev < 0 && (!best || sl->seq < best->seq))
+            best = sl;
+    }
+    return best;
 }
 
 int dl_workpool_take(dl_workpool *wp, int timeout_ms, dl_work_done *out)
 {
     wp_slot *sl;
     struct timespec until;
-    int finished;
 
-    if (wp->taken == wp->filled)
+    if (!wp->busy)
         return 0;
-    sl = &wp->slots[wp->taken % wp->cap];
     if (timeout_ms > 0) {
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += timeout_ms / 1000;
@@ -186,18 +249,26 @@ int dl_workpool_take(dl_workpool *wp, int timeout_ms, dl_work_done *out)
         }
     }
     pthread_mutex_lock(&wp->mu);
-    while (!sl->finished && timeout_ms != 0) {
+    while (!(sl = wp_next_done(wp)) && timeout_ms != 0) {
         if (timeout_ms < 0)
             pthread_cond_wait(&wp->done, &wp->mu);
         else if (pthread_cond_timedwait(&wp->done, &wp->mu, &until))
             break; /* timed out */
     }
-    finished = sl->finished;
+    if (sl) {
+        long idx = (long)(sl - wp->slots);
+
+        /* No worker touches a done slot: it is free once copied out. Its
+         * lane successor (if any) is next in that lane. */
+        for (size_t i = 0; i < wp->cap; i++)
+            if (wp->slots[i].seq && wp->slots[i].prev == idx)
+                wp->slots[i].prev = -1;
+        sl->state = WP_FREE;
+        *out = sl->done;
+        memset(&sl->done.res, 0, sizeof(sl->done.res)); /* moved out */
+        sl->seq = 0;
+        wp->busy--;
+    }
     pthread_mutex_unlock(&wp->mu);
-    if (!finished)
-        return 0;
-    *out = sl->done;
-    memset(&sl->done.res, 0, sizeof(sl->done.res)); /* moved out */
-    wp->taken++;
-    return 1;
+    return sl != NULL;
 }

@@ -426,6 +426,29 @@ def check_seed(c, rec, key):
     c.check(bool(ext.get("version")), "seed extractor.version is set", repr(ext))
 
 
+def check_partition_order(c, enriched):
+    """Extraction runs on several threads and results of one input partition
+    may overtake those of another, but within an input partition records are
+    produced in consumption order: in every output partition, the records of
+    one input partition appear in increasing source offset."""
+    last, bad, mixed = {}, [], set()
+    for m in sorted(enriched, key=lambda m: (m["partition"], m["offset"])):
+        try:
+            src = json.loads(m["value"])["source"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        lane = (m["partition"], src.get("partition"))
+        prev = last.get(lane)
+        if prev is not None and src.get("offset") <= prev:
+            bad.append("enriched[%d]@%d: input [%s]@%s after @%s" % (
+                m["partition"], m["offset"], src.get("partition"), src.get("offset"), prev))
+        last[lane] = src.get("offset")
+        if len({l[1] for l in last if l[0] == m["partition"]}) > 1:
+            mixed.add(m["partition"])
+    c.check(not bad, "records of one input partition are produced in its order", "; ".join(bad[:5]))
+    c.check(bool(mixed), "test set-up: an output partition holds records of several inputs")
+
+
 def check_dlq(c, dlq, inputs, topics):
     by_value = {}
     for m in inputs:
@@ -605,6 +628,7 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
             "%d, want %d" % (len(dlq), len(BAD_MESSAGES)))
 
     key_of_value = check_enriched(c, validator, enriched, inputs, topics, seed_value, t17)
+    check_partition_order(c, enriched)
     check_dlq(c, dlq, inputs, topics)
     check_logs(c, stage, "run1")
     for r in readers:

@@ -1,6 +1,7 @@
-/* Workpool: results come back in submission order, each the same as the
- * pipeline gives on one thread, whatever the number of workers; jobs left
- * untaken are freed by destroy (ASan checks). */
+/* Workpool: results come back in submission order (per lane), each the
+ * same as the pipeline gives on one thread, whatever the number of workers;
+ * a slow job holds back only its own lane; jobs left untaken are freed by
+ * destroy (ASan checks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,12 +141,77 @@ static void test_destroy_drops_untaken(void **state)
     dl_workpool_destroy(wp);
 }
 
+/* Lanes: every lane's results come back in its submission order, and a
+ * long article at the head of lane 0 does not hold back lane 1. */
+static void test_lanes(void **state)
+{
+    fixture *f = *state;
+    enum { LANES = 3, N = 36, BIG = 400000 };
+    static const char sentence[] =
+        " Jane Smith, 41, said on Monday that she met John Doe in August last year.";
+    char *big = malloc(BIG + 64);
+    uint64_t lane_of[N + 1];
+    int next_in_lane[LANES] = {0}, order_in_lane[N + 1];
+    int taken = 0, lane1_before_big = 0, big_taken = 0;
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+    size_t len;
+
+    assert_non_null(big);
+    len = (size_t)snprintf(big, 64, " date 2020-10-05 ");
+    while (len + sizeof(sentence) < BIG) {
+        memcpy(big + len, sentence, sizeof(sentence) - 1);
+        len += sizeof(sentence) - 1;
+    }
+    big[len] = '\0';
+    assert_non_null(wp = dl_workpool_new(f->pl, 2, N + 1, &err));
+    /* Job 0: the long one, in lane 0; then N short ones over the lanes. */
+    {
+        dl_message msg = message(big);
+        lane_of[0] = 0;
+        order_in_lane[0] = next_in_lane[0]++;
+        dl_workpool_submit_lane(wp, &msg, 0, &lane_of[0]);
+    }
+    for (int i = 1; i <= N; i++) {
+        dl_message msg = message(f->text[i % N_MSGS]);
+        lane_of[i] = (uint64_t)(i % LANES);
+        order_in_lane[i] = next_in_lane[i % LANES]++;
+        dl_workpool_submit_lane(wp, &msg, lane_of[i], &lane_of[i]);
+    }
+    assert_true(dl_workpool_full(wp));
+    memset(next_in_lane, 0, sizeof(next_in_lane));
+    while (dl_workpool_take(wp, -1, &done)) {
+        int i = (int)((uint64_t *)done.opaque - lane_of);
+        int lane = (int)lane_of[i];
+
+        assert_int_equal(done.rc, 0);
+        /* In order within the lane. */
+        assert_int_equal(order_in_lane[i], next_in_lane[lane]);
+        next_in_lane[lane]++;
+        if (i == 0)
+            big_taken = 1;
+        else if (lane == 1 && !big_taken)
+            lane1_before_big++;
+        dl_result_fini(&done.res);
+        taken++;
+    }
+    assert_int_equal(taken, N + 1);
+    assert_int_equal(dl_workpool_pending(wp), 0);
+    /* The second worker got through lane 1 while the first was on the long
+     * article (~20x the work of all short ones together). */
+    assert_true(lane1_before_big > 0);
+    dl_workpool_destroy(wp);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_thread_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_threads_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_drops_untaken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lanes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
