@@ -79,8 +79,8 @@ def rss_kb(pid):
     return None
 
 
-def start_stage(dateline, env, log):
-    return subprocess.Popen([dateline, "run", "-c", CONFIG], env=env, stdout=subprocess.DEVNULL,
+def start_stage(dateline, env, log, config=CONFIG):
+    return subprocess.Popen([dateline, "run", "-c", config], env=env, stdout=subprocess.DEVNULL,
                             stderr=log)
 
 
@@ -106,10 +106,11 @@ def consume_records(brokers, topic, n_expected, timeout=120):
             continue
         ts, _, value = line.partition(b"\t")
         try:
-            src = json.loads(value)["source"]["timestamp"]
+            source = json.loads(value)["source"]
+            src = source["timestamp"]
         except (ValueError, KeyError, TypeError):
             continue
-        out.append((int(ts), int(src)))
+        out.append((int(ts), int(src), source.get("partition"), source.get("offset")))
     return out
 
 
@@ -141,7 +142,7 @@ def throughput(a, msgs, env, state, log):
     if prod.wait() != 0:
         sys.exit("e2e: producing failed: " + prod.stderr.read().decode()[-500:])
     t_spawn = time.time()
-    stage = start_stage(a.dateline, env, log)
+    stage = start_stage(a.dateline, env, log, a.config)
     rss, done_at = [], None
     try:
         while True:
@@ -180,7 +181,7 @@ def throughput(a, msgs, env, state, log):
 def latency(a, msgs, rate, env, state, log):
     prefix = env["DL_TOPIC_PREFIX"]
     create_topics(prefix, a.partitions, state)
-    stage = start_stage(a.dateline, env, log)
+    stage = start_stage(a.dateline, env, log, a.config)
     n = max(1, int(rate * a.latency_seconds))
     rss = []
     try:
@@ -220,7 +221,11 @@ def latency(a, msgs, rate, env, state, log):
         rc = stop_stage(stage)
     recs = [r for r in consume_records(a.brokers, prefix + "enriched", n + 1)
             if r[1] >= int(t0 * 1000) - 5]  # the warm-up article left out
-    lat = [t - s for t, s in recs]
+    lat = [r[0] - r[1] for r in recs]
+    if a.dump:
+        with open(a.dump, "w") as f:
+            for t, s, p, o in sorted(recs, key=lambda r: r[1]):
+                f.write(f"{s}\t{t - s}\t{p}\t{o}\n")
     return {
         "rate_target": round(rate, 1), "rate_achieved": round(n / produce_s, 1),
         "articles": n, "enriched_records": len(recs),
@@ -245,16 +250,26 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=20)
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--log", default=os.devnull)
+    ap.add_argument("--config", default=CONFIG, help="the stage's config (default bench/bench.yaml)")
+    ap.add_argument("--dump", help="latency phase: write input append time, latency ms, "
+                    "partition, offset of every record to this file")
+    ap.add_argument("--phase", choices=("both", "throughput", "latency"), default="both",
+                    help="latency alone needs --latency-rate")
     a = ap.parse_args()
+    if a.phase == "latency" and not a.latency_rate:
+        ap.error("--phase latency needs --latency-rate")
     msgs = read_messages(a.input)
     base = dict(os.environ, DATELINE_BROKERS=a.brokers)
     tag = f"bench{os.getpid()}"
     with open(a.log, "a") as log:
         env = dict(base, DL_TOPIC_PREFIX=tag + "t.", DL_GROUP=tag + "t")
-        tp = throughput(a, msgs, env, a.state, log)
-        rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
-        env = dict(base, DL_TOPIC_PREFIX=tag + "l.", DL_GROUP=tag + "l")
-        lt = latency(a, msgs, rate, env, a.state, log)
+        tp = lt = None
+        if a.phase != "latency":
+            tp = throughput(a, msgs, env, a.state, log)
+        if a.phase != "throughput":
+            rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
+            env = dict(base, DL_TOPIC_PREFIX=tag + "l.", DL_GROUP=tag + "l")
+            lt = latency(a, msgs, rate, env, a.state, log)
     print(json.dumps({"throughput": tp, "latency": lt}))
 
 
