@@ -161,7 +161,7 @@ def throughput(a, msgs, env, state, log):
     finally:
         rc = stop_stage(stage)
     recs = consume_records(a.brokers, prefix + "enriched", n)
-    acks = sorted(t for t, _ in recs)
+    acks = sorted(r[0] for r in recs)
     first_ack, last_ack = acks[0] / 1000.0, acks[-1] / 1000.0
     window = done_at - first_ack
     half = rss[len(rss) // 2:] or rss
