@@ -88,7 +88,7 @@ static int build_plan(dl_extractor *ex)
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
-        probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS2B, w) ||
+        probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS1A, w) ||
         probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
         probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
         probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w))

@@ -63,10 +63,14 @@ typedef struct dl_desc {
 } dl_desc;
 
 /* Probe caches (extract.c): subject (a byte for the one before the word,
- * then the first word, or the first two) -> which rules may match there. */
-#define DL_PROBE_SLOTS1 65536 /* powers of two */
+ * then the first word, or the first two) -> which rules may match there.
+ * Sizes (powers of two) measured on T17: with the word-prefix level in
+ * front, the word cache needs fewer slots; in the "word + one byte" cache
+ * common subjects ("so m", "up c") collided at 16,384. */
+#define DL_PROBE_SLOTS1 32768
+#define DL_PROBE_SLOTS1A 16384 /* a word's first bytes: few subjects */
 #define DL_PROBE_SLOTS2 32768
-#define DL_PROBE_SLOTS2B 16384 /* few subjects: a word + one byte, a word's start */
+#define DL_PROBE_SLOTS2B 32768
 #define DL_PROBE_WORD_PREFIX 3
 #define DL_PAIRS (2 * 256 * 256) /* pair filter entries */
 #define DL_PROBE_KEY 42        /* longest subject cached, with its first byte */
