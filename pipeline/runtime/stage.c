@@ -67,8 +67,8 @@
  * predecessor, per worker: a long article holds its partition's later
  * results for its whole extraction while the other partitions' go on, so
  * the pool needs room for what arrives meanwhile (~40 ms of messages). */
-#define STAGE_JOBS_PER_WORKER     32
-#define STAGE_JOB_WAIT_MS         1 /* idle wait on the workers between consumer polls */
+#define STAGE_JOBS_PER_WORKER 32
+#define STAGE_JOB_WAIT_MS     1 /* idle wait on the workers between consumer polls */
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
 

@@ -40,9 +40,9 @@ struct dl_workpool {
     pthread_cond_t done; /* a slot finished */
     wp_slot *slots;
     size_t cap;
-    size_t busy;     /* slots not free; changed by the submitting thread only */
-    size_t queued;   /* slots queued, not started (under mu) */
-    uint64_t seq;    /* next submission number */
+    size_t busy;   /* slots not free; changed by the submitting thread only */
+    size_t queued; /* slots queued, not started (under mu) */
+    uint64_t seq;  /* next submission number */
     int stop;
     wp_worker *workers;
     int n_workers;
