@@ -770,12 +770,12 @@ static int gender_ok(const dl_ent *e, char gender)
     return !gender || !e->gender || e->gender == gender;
 }
 
-int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
+/* Index of the first mention starting at or after @p pos (mentions are in
+ * text order). */
+static size_t mentions_from(const dl_extractor *ex, size_t pos)
 {
     size_t lo = 0, hi = ex->n_ments;
-    int any = -1;
 
-    /* Last mention starting before pos. */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (ex->ments[mid].start < pos)
@@ -783,6 +783,14 @@ int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
         else
             hi = mid;
     }
+    return lo;
+}
+
+int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
+{
+    size_t lo = mentions_from(ex, pos); /* mentions before pos: [0, lo) */
+    int any = -1;
+
     for (size_t k = lo, seen = 0; k-- > 0 && seen < 60; seen++) {
         const dl_mention *m = &ex->ments[k];
         if (m->start + DL_COREF_WINDOW < pos)
@@ -800,16 +808,9 @@ int dl_entities_resolve_pronoun(dl_extractor *ex, size_t pos, char gender)
 
 int dl_entities_antecedent(dl_extractor *ex, size_t pos)
 {
-    size_t lo = 0, hi = ex->n_ments, sent;
+    size_t lo = mentions_from(ex, pos), sent;
     int any = -1;
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (ex->ments[mid].start < pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     if (lo == 0)
         return -1;
     sent = ex->ments[lo - 1].sent;
@@ -829,15 +830,8 @@ int dl_entities_antecedent(dl_extractor *ex, size_t pos)
 
 int dl_entities_at(dl_extractor *ex, size_t start, size_t end)
 {
-    size_t lo = 0, hi = ex->n_ments;
+    size_t lo = mentions_from(ex, start);
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (ex->ments[mid].start < start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     /* Mentions starting inside [start, end): the first person wins. */
     for (size_t k = lo; k < ex->n_ments && ex->ments[k].start < end; k++)
         if (is_person(ex, ex->ments[k].entity))
@@ -1147,15 +1141,8 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
 /* The mention (of any entity) covering offset @p pos, or NULL. */
 static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos)
 {
-    size_t lo = 0, hi = ex->n_ments;
+    size_t lo = mentions_from(ex, pos + 1); /* mentions starting at or before pos */
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (ex->ments[mid].start <= pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     for (size_t k = lo, n = 0; k-- > 0 && n < 8; n++)
         if (ex->ments[k].start <= pos && pos < ex->ments[k].end)
             return &ex->ments[k];
