@@ -87,14 +87,6 @@ void dl_result_fini(dl_result *res)
     memset(res, 0, sizeof(*res));
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Appends one timeline message for event @p ev and @p person (-1: none). */
 static int add_timeline(dl_result *res, size_t *cap, const dl_article *art, const dl_facts *facts,
                         const dl_source *src, const dl_encode_info *info, size_t ev, long person)
@@ -176,7 +168,7 @@ int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
         res->reason = dl_reason_code(why);
         return 0;
     }
-    t0 = now_us();
+    t0 = dl_now_us();
     dl_dct dct = {art.published.year, art.published.month, art.published.day};
     if (dl_extract(pl->ex, art.text, &dct, &facts, &err)) {
         if (err.code == DL_ENOMEM)
@@ -187,7 +179,7 @@ int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
         return 0;
     }
     info.rules_hash = dl_rules_hash(pl->rules);
-    info.extract_us = now_us() - t0;
+    info.extract_us = dl_now_us() - t0;
     if (!(res->record = dl_encode_record(&art, &facts, &src, &info, &res->record_len)))
         return DL_ENOMEM;
     if (!(res->key = malloc(art.id.len + 1))) {

@@ -55,6 +55,10 @@ void dl_err_clear(dl_err *err);
  */
 const char *dl_err_str(const dl_err *err, char *buf, size_t size);
 
+/** Monotonic clock in microseconds / milliseconds (timeouts, durations). */
+uint64_t dl_now_us(void);
+int64_t dl_now_ms(void);
+
 /** Reads a whole file into a malloc'd buffer (NUL-terminated, length in *len). */
 int dl_read_file(const char *path, char **out, size_t *len, dl_err *err);
 

@@ -114,11 +114,3 @@ const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, cha
     }
     return buf;
 }
-
-int64_t dl_kafka_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -71,9 +71,6 @@ void dl_kafka_log_forward(rd_kafka_t *rk);
  */
 void dl_kafka_on_error(rd_kafka_t *rk, dl_kafka_state *state, int err, const char *reason);
 
-/** @returns CLOCK_MONOTONIC in milliseconds, for deadlines. */
-int64_t dl_kafka_now_ms(void);
-
 /** @brief Formats a partition list as "topic[0],topic[3]" into @p buf. */
 const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, char *buf,
                                size_t size);

@@ -322,7 +322,7 @@ int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms)
     source_commit_wait cw = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
     rd_kafka_queue_t *rkqu;
     rd_kafka_resp_err_t err;
-    int64_t deadline = dl_kafka_now_ms() + timeout_ms;
+    int64_t deadline = dl_now_ms() + timeout_ms;
 
     if (!src->rk || src->closed)
         return 0;
@@ -335,7 +335,7 @@ int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms)
     err = rd_kafka_commit_queue(src->rk, NULL, rkqu, source_commit_wait_cb, &cw);
     if (!err) {
         while (!cw.done) {
-            int64_t left = deadline - dl_kafka_now_ms();
+            int64_t left = deadline - dl_now_ms();
 
             if (left <= 0)
                 break;
@@ -427,7 +427,7 @@ int dl_kafka_source_close(dl_kafka_source *src, int timeout_ms)
 {
     rd_kafka_queue_t *rkqu;
     rd_kafka_error_t *error;
-    int64_t deadline = dl_kafka_now_ms() + timeout_ms;
+    int64_t deadline = dl_now_ms() + timeout_ms;
     int rc = 0;
 
     if (!src || !src->rk || src->closing)
@@ -445,7 +445,7 @@ int dl_kafka_source_close(dl_kafka_source *src, int timeout_ms)
         rc = DL_EKAFKA;
     } else {
         while (!rd_kafka_consumer_closed(src->rk)) {
-            int64_t left = deadline - dl_kafka_now_ms();
+            int64_t left = deadline - dl_now_ms();
 
             if (left <= 0) {
                 dl_logf(DL_LOG_WARN, "source",

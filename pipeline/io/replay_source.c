@@ -140,7 +140,7 @@ int dl_replay_source_watermarks(dl_replay_source *src, const char *topic, int32_
                                 int timeout_ms, int64_t *lo, int64_t *hi, dl_err *err)
 {
     rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int64_t end = dl_kafka_now_ms() + timeout_ms;
+    int64_t end = dl_now_ms() + timeout_ms;
 
     /* A leader that is busy or moving may answer without offsets (-1001):
      * ask again rather than plan an empty range. */
@@ -149,7 +149,7 @@ int dl_replay_source_watermarks(dl_replay_source *src, const char *topic, int32_
         kerr = rd_kafka_query_watermark_offsets(src->rk, topic, partition, lo, hi, timeout_ms);
         if (!kerr && *lo >= 0 && *hi >= *lo)
             return 0;
-        if (dl_kafka_now_ms() >= end || attempt >= 20)
+        if (dl_now_ms() >= end || attempt >= 20)
             break;
         DL_LOG(DL_LOG_DEBUG, "replay",
                "watermarks of %s[%" PRId32 "]: %s (lo %" PRId64 ", hi %" PRId64 "), retrying",

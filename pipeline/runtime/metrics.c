@@ -65,14 +65,6 @@ struct dl_metrics {
     char probe_err[128];
 };
 
-static int64_t metrics_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *dl_build_version(void)
 {
     return DL_BUILD_VERSION;
@@ -258,7 +250,7 @@ void dl_metrics_update_lag(dl_metrics *m, rd_kafka_t *rk)
 
     if (!m || !rk)
         return;
-    now = metrics_now_ms();
+    now = dl_now_ms();
     if (now < m->next_lag_ms) /* only this thread writes next_lag_ms */
         return;
     m->next_lag_ms = now + METRICS_LAG_EVERY_MS;
@@ -288,7 +280,7 @@ void dl_metrics_update_lag(dl_metrics *m, rd_kafka_t *rk)
 void dl_metrics_heartbeat(dl_metrics *m)
 {
     if (m)
-        atomic_store(&m->heartbeat_ms, metrics_now_ms());
+        atomic_store(&m->heartbeat_ms, dl_now_ms());
 }
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "dl_metrics_set_running() must be async-signal-safe");
@@ -318,7 +310,7 @@ int dl_metrics_healthy(dl_metrics *m, int stall_ms, char *why, size_t size)
     beat = atomic_load(&m->heartbeat_ms);
     if (!beat)
         return 1;
-    age = metrics_now_ms() - beat;
+    age = dl_now_ms() - beat;
     if (age > stall_ms) {
         snprintf(why, size, "stage loop has not turned for %" PRId64 " ms (limit %d ms)", age,
                  stall_ms);
@@ -332,7 +324,7 @@ static int metrics_probe(dl_metrics *m, char *why, size_t size)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err;
-    int64_t now = metrics_now_ms();
+    int64_t now = dl_now_ms();
     int ok;
 
     pthread_mutex_lock(&m->probe_lock);
@@ -351,7 +343,7 @@ static int metrics_probe(dl_metrics *m, char *why, size_t size)
             snprintf(m->probe_err, sizeof(m->probe_err), "broker unreachable: no brokers");
         if (md)
             rd_kafka_metadata_destroy(md);
-        m->probe_at_ms = metrics_now_ms();
+        m->probe_at_ms = dl_now_ms();
     }
     ok = m->probe_ok;
     if (!ok)
@@ -498,7 +490,7 @@ int dl_metrics_render(dl_metrics *m, char **out, size_t *len)
                    "Seconds since the stage loop last turned (-1: not started).");
         if (beat)
             out_printf(&b, "dateline_heartbeat_age_seconds %.3f\n",
-                       (double)(metrics_now_ms() - beat) / 1000.0);
+                       (double)(dl_now_ms() - beat) / 1000.0);
         else
             out_printf(&b, "dateline_heartbeat_age_seconds -1\n");
         /* The cheap part of readiness only: the broker probe is /ready's. */

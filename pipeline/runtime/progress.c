@@ -25,14 +25,6 @@ struct dl_progress {
     int drawn; /* the bar's line is open */
 };
 
-static int64_t progress_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int dl_progress_mode_parse(const char *s, dl_progress_mode *out)
 {
     static const char *const names[] = {"auto", "bar", "json", "none"};
@@ -170,7 +162,7 @@ static void progress_draw(dl_progress *pg, int64_t done, int64_t now, const char
 
 void dl_progress_update(dl_progress *pg, int64_t done, int force, const char *const *extra)
 {
-    int64_t now = progress_now_ms();
+    int64_t now = dl_now_ms();
     int interval = pg->mode == DL_PROGRESS_BAR ? PROGRESS_BAR_INTERVAL_MS : pg->interval_ms;
 
     if (pg->mode == DL_PROGRESS_NONE)
@@ -194,7 +186,7 @@ void dl_progress_finish(dl_progress *pg, int64_t done)
     if (!pg->started)
         dl_progress_update(pg, done, 1, NULL);
     else
-        progress_draw(pg, done, progress_now_ms(), NULL);
+        progress_draw(pg, done, dl_now_ms(), NULL);
     if (pg->drawn)
         fputc('\n', pg->fp);
     fflush(pg->fp);

@@ -93,14 +93,6 @@ struct dl_replay {
     dl_replay_stats stats;
 };
 
-static int64_t replay_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static char *replay_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -703,7 +695,7 @@ static int replay_txn_begin(dl_replay *rp)
         return -1;
     }
     rp->txn_open = 1;
-    rp->txn_started = replay_now_ms();
+    rp->txn_started = dl_now_ms();
     return 0;
 }
 
@@ -909,7 +901,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
 {
     const dl_replay_opts *o = rp->o;
     dl_progress *pg = NULL;
-    int64_t t0 = replay_now_ms(), now, next_ckpt, next_pos, end;
+    int64_t t0 = dl_now_ms(), now, next_ckpt, next_pos, end;
     int rc = 0, left;
     dl_err cerr;
 
@@ -950,7 +942,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
         }
         for (size_t i = 0; i < rp->n; i++)
             reading |= !rp->rs[i].read_done;
-        now = replay_now_ms();
+        now = dl_now_ms();
         if (!reading) {
             if (rp->eos && rp->txn_open && !rp->deferred)
                 replay_txn_commit(rp, o->timeout_ms * 3);
@@ -975,7 +967,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
         }
         replay_drain_deferred(rp);
         replay_advance(rp);
-        now = replay_now_ms();
+        now = dl_now_ms();
         if (now >= next_pos) {
             replay_check_positions(rp);
             next_pos = now + REPLAY_POSITION_MS;
@@ -992,11 +984,11 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
 
     /* Stop: deliver what was produced within the grace period, then keep
      * what was acknowledged. */
-    end = replay_now_ms() + rp->cfg->runtime.shutdown_grace_ms;
+    end = dl_now_ms() + rp->cfg->runtime.shutdown_grace_ms;
     for (;;) {
         replay_drain_deferred(rp);
         left = dl_kafka_sink_outq_len(rp->snk);
-        now = replay_now_ms();
+        now = dl_now_ms();
         if ((left == 0 && !rp->deferred) || now >= end)
             break;
         dl_kafka_sink_flush(rp->snk, (int)(end - now < 100 ? end - now : 100));
@@ -1022,7 +1014,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
 out:
     rp->stats.done = replay_done(rp);
     rp->stats.complete = replay_all_done(rp) && !rp->failed;
-    rp->stats.seconds = (double)(replay_now_ms() - t0) / 1000.0;
+    rp->stats.seconds = (double)(dl_now_ms() - t0) / 1000.0;
     {
         char c[24], e[24], d[24], s[24], dn[24], tt[24], secs[24], tl[24];
         const char *kv[] = {"consumed",

@@ -156,18 +156,10 @@ struct dl_stage {
     void *reload_arg;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds from now to @p end, at least @p floor. */
 static int stage_left(int64_t end, int floor)
 {
-    int64_t left = end - now_ms();
+    int64_t left = end - dl_now_ms();
 
     return left > floor ? (int)left : floor;
 }
@@ -495,7 +487,7 @@ static int stage_txn_begin(dl_stage *st)
         return -1;
     }
     st->txn.open = 1;
-    st->txn.started_ms = now_ms();
+    st->txn.started_ms = dl_now_ms();
     if (!(st->txn.first = rd_kafka_topic_partition_list_new(8)) ||
         !(st->txn.next = rd_kafka_topic_partition_list_new(8))) {
         stage_fail(st, "out of memory");
@@ -530,13 +522,13 @@ static void stage_txn_abort(dl_stage *st, const rd_kafka_topic_partition_list_t 
     char msg[512];
     dl_kafka_txn_result r;
     rd_kafka_topic_partition_list_t *rewind = NULL;
-    int64_t deadline = now_ms() + 5000;
+    int64_t deadline = dl_now_ms() + 5000;
 
     if (!st->txn.open)
         return;
     do {
         r = dl_kafka_sink_txn_abort(st->snk, -1, msg, sizeof(msg));
-    } while (r == DL_KAFKA_TXN_RETRY && !*st->stop && now_ms() < deadline);
+    } while (r == DL_KAFKA_TXN_RETRY && !*st->stop && dl_now_ms() < deadline);
     if (r != DL_KAFKA_TXN_OK) {
         stage_fail(st, "%s", msg);
         return;
@@ -590,7 +582,7 @@ static int stage_txn_commit(dl_stage *st, int timeout_ms,
 
     /* Every message of the transaction must have its records in it. */
     stage_collect_all(st);
-    deadline = now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
+    deadline = dl_now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
     if (!st->txn.open)
         return 0;
     if (st->failed)
@@ -606,14 +598,14 @@ static int stage_txn_commit(dl_stage *st, int timeout_ms,
             r = dl_kafka_sink_txn_send_offsets(st->snk, st->txn.next, cgmd,
                                                timeout_ms < 0 ? 30000 : timeout_ms, msg,
                                                sizeof(msg));
-        } while (r == DL_KAFKA_TXN_RETRY && now_ms() < deadline);
+        } while (r == DL_KAFKA_TXN_RETRY && dl_now_ms() < deadline);
         rd_kafka_consumer_group_metadata_destroy(cgmd);
         if (r != DL_KAFKA_TXN_OK)
             goto failed;
     }
     do {
         r = dl_kafka_sink_txn_commit(st->snk, timeout_ms, msg, sizeof(msg));
-    } while (r == DL_KAFKA_TXN_RETRY && now_ms() < deadline);
+    } while (r == DL_KAFKA_TXN_RETRY && dl_now_ms() < deadline);
     if (r != DL_KAFKA_TXN_OK)
         goto failed;
     if (st->txn.failed) /* cannot happen after a successful commit; be safe */
@@ -936,7 +928,7 @@ static int stage_drain(dl_stage *st, int64_t deadline)
         left = dl_kafka_sink_outq_len(st->snk);
         if (left == 0 && !st->deferred)
             return 0;
-        now = now_ms();
+        now = dl_now_ms();
         if (now >= deadline)
             return left + (st->deferred ? 1 : 0);
         dl_kafka_sink_flush(st->snk, (int)(deadline - now < 100 ? deadline - now : 100));
@@ -972,7 +964,7 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
         /* Finish what we can so the next owner does not redo it: deliver,
          * store, and commit before the partitions go. A rebalance gets the
          * grace period; the final one (leaving the group) what is left. */
-        int64_t now = now_ms();
+        int64_t now = dl_now_ms();
         int64_t flush_end =
             st->stopping ? st->flush_end_ms : now + st->cfg->runtime.shutdown_grace_ms;
         int64_t commit_end = st->stopping ? st->stop_end_ms : flush_end + STAGE_COMMIT_TIMEOUT_MS;
@@ -984,7 +976,7 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
                     "%d records unacknowledged at revocation; their messages will be "
                     "consumed again",
                     left);
-        now = now_ms();
+        now = dl_now_ms();
         dl_kafka_source_commit_wait(
             st->src,
             (int)(commit_end > now + STAGE_MIN_COMMIT_MS ? commit_end - now : STAGE_MIN_COMMIT_MS));
@@ -1254,7 +1246,7 @@ static int stage_stop(dl_stage *st, dl_err *err)
     /* Not ready from now on; /ready no longer touches the consumer. */
     dl_metrics_set_running(st->metrics, 0);
     dl_metrics_set_probe(st->metrics, NULL);
-    st->stop_end_ms = now_ms() + grace;
+    st->stop_end_ms = dl_now_ms() + grace;
     st->flush_end_ms = st->stop_end_ms - reserve;
     dl_logf(DL_LOG_INFO, "stage", "stopping (%s): flushing %d records, %zu messages in flight",
             st->failed ? "fatal error" : "signal", dl_kafka_sink_outq_len(st->snk),
@@ -1281,7 +1273,7 @@ static int stage_stop(dl_stage *st, dl_err *err)
     /* Leaving the group revokes the assignment through stage_on_revoked(). */
     dl_kafka_source_close(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     stage_log_stats(st, "final stats");
-    stage_stats_hook(st, now_ms(), 1);
+    stage_stats_hook(st, dl_now_ms(), 1);
     if (st->failed) {
         if (st->more_failures > 10)
             dl_logf(DL_LOG_ERROR, "stage", "%lu more failures not shown", st->more_failures - 10);
@@ -1294,10 +1286,10 @@ static int stage_stop(dl_stage *st, dl_err *err)
 int dl_stage_run(dl_stage *st, dl_err *err)
 {
     const dl_config *cfg = st->cfg;
-    int64_t next_stats = now_ms() + STAGE_STATS_INTERVAL_MS;
+    int64_t next_stats = dl_now_ms() + STAGE_STATS_INTERVAL_MS;
     int commit_interval =
         cfg->runtime.commit_interval_ms > 0 ? cfg->runtime.commit_interval_ms : 1000;
-    int64_t next_commit = now_ms() + commit_interval;
+    int64_t next_commit = dl_now_ms() + commit_interval;
     char inflight_str[24];
     /* clang-format off */
     const char *kv[] = {
@@ -1330,7 +1322,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         if (st->failed)
             break;
         stage_ops_tick(st);
-        held = stage_backpressure(st, now_ms());
+        held = stage_backpressure(st, dl_now_ms());
         if (dl_workpool_full(st->wp)) {
             /* Every worker is busy and the queue is full: wait for the
              * oldest job, serving delivery reports. */
@@ -1362,7 +1354,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         if (!st->eos)
             stage_store(st);
 
-        now = now_ms();
+        now = dl_now_ms();
         if (st->eos && st->txn.open &&
             (st->txn.failed || now - st->txn.started_ms >= commit_interval))
             stage_txn_commit(st, -1, NULL);
@@ -1386,7 +1378,7 @@ void dl_stage_destroy(dl_stage *st)
     /* The final revocation still uses the producer and the tracker. */
     if (st->src) {
         st->stopping = 1;
-        st->stop_end_ms = now_ms() + st->cfg->runtime.shutdown_grace_ms;
+        st->stop_end_ms = dl_now_ms() + st->cfg->runtime.shutdown_grace_ms;
         st->flush_end_ms = st->stop_end_ms;
         dl_kafka_source_close(st->src, st->cfg->runtime.shutdown_grace_ms);
     }

@@ -48,14 +48,6 @@ struct dl_workpool {
     int n_workers;
 };
 
-static uint64_t wp_now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The oldest queued slot (under mu; wp->queued > 0). */
 static wp_slot *wp_next_queued(dl_workpool *wp)
 {
@@ -89,9 +81,9 @@ static void *wp_worker_main(void *arg)
         sl->state = WP_RUNNING;
         wp->queued--;
         pthread_mutex_unlock(&wp->mu);
-        t0 = wp_now_us();
+        t0 = dl_now_us();
         sl->done.rc = dl_pipeline_process(w->pl, &sl->msg, &sl->done.res);
-        sl->done.took_us = wp_now_us() - t0;
+        sl->done.took_us = dl_now_us() - t0;
         pthread_mutex_lock(&wp->mu);
         sl->state = WP_DONE;
         pthread_cond_signal(&wp->done);
