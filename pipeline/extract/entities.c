@@ -586,18 +586,6 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
 
 #define DL_PIDX_BUCKETS 4096 /* a power of two; at most 2 * DL_MAX_ENTITIES entries */
 
-/* A hash of @p len bytes folded as strncasecmp() folds them (ASCII). */
-static uint32_t fold_hash(const char *p, size_t len)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        h = (h ^ (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)) * 16777619u;
-    }
-    return h;
-}
-
 static int pidx_add(dl_extractor *ex, dl_slice text, int ent, int pass, dl_span part)
 {
     struct dl_pidx *x;
@@ -607,7 +595,7 @@ static int pidx_add(dl_extractor *ex, dl_slice text, int ent, int pass, dl_span 
         return 0; /* an empty part matches nothing (same_text) */
     if (dl_grow((void **)&ex->pidx, &ex->cap_pidx, ex->n_pidx, sizeof(*ex->pidx)))
         return DL_ENOMEM;
-    h = fold_hash(text.p + part.start, part.end - part.start);
+    h = dl_fnv1a_lower(DL_FNV_SEED, text.p + part.start, part.end - part.start);
     x = &ex->pidx[ex->n_pidx];
     *x = (struct dl_pidx){h, ent, pass, ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]};
     ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)] = (int)ex->n_pidx++;
@@ -653,7 +641,7 @@ static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk, int
 
     if ((rc = pidx_update(ex, text)))
         return rc;
-    h = fold_hash(text.p + w.start, w.end - w.start);
+    h = dl_fnv1a_lower(DL_FNV_SEED, text.p + w.start, w.end - w.start);
     for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {
         const struct dl_pidx *x = &ex->pidx[k];
         const dl_ent *e = &ex->ents[x->ent];

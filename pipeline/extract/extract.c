@@ -315,14 +315,12 @@ static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned ch
     const dl_rules *r = ex->rules;
     size_t w = ex->words, len = n + 1;
     unsigned char *subj = ex->subj;
-    uint32_t h = (2166136261u ^ subj[0]) * 16777619u; /* FNV-1a over the subject */
+    uint32_t h = dl_fnv1a(dl_fnv1a(DL_FNV_SEED, subj, 1), word, n); /* the subject */
     size_t i;
     dl_probe_slot *s;
     uint64_t *known, *possible;
     int copied = 0;
 
-    for (size_t j = 0; j < n; j++)
-        h = (h ^ word[j]) * 16777619u;
     i = h & pc->mask;
     s = &pc->slots[i];
     known = pc->bits + i * 2 * w;

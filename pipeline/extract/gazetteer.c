@@ -30,8 +30,8 @@ size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
             (unsigned char)p[i + 2] == 0x99) {
             c = '\'';
             i += 2;
-        } else if (c >= 'A' && c <= 'Z') {
-            c = (unsigned char)(c - 'A' + 'a');
+        } else {
+            c = dl_lower(c);
         }
         if (n + 1 >= size)
             return 0;
@@ -39,15 +39,6 @@ size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
     }
     out[n] = '\0';
     return n;
-}
-
-static uint32_t fnv(const char *p, size_t len)
-{
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
 }
 
 static int grow_table(dl_gazetteer *g)
@@ -82,7 +73,7 @@ int dl_gaz_add(dl_gazetteer *g, const char *name, size_t len, int kind)
         return 0; /* too long or empty: cannot match a name anyway */
     if ((g->n + 1) * 2 > g->cap && grow_table(g))
         return DL_ENOMEM;
-    h = fnv(buf, n);
+    h = dl_fnv1a(DL_FNV_SEED, buf, n);
     for (j = h & (g->cap - 1); g->slots[j].off; j = (j + 1) & (g->cap - 1))
         if (g->slots[j].hash == h && g->slots[j].len == n && !memcmp(g->pool + g->slots[j].off, buf, n))
             return 0;
@@ -117,7 +108,7 @@ int dl_gaz_get(const dl_gazetteer *g, const char *name, size_t len)
 
     if (!g->cap || !(n = dl_gaz_norm(name, len, buf, sizeof(buf))))
         return -1;
-    h = fnv(buf, n);
+    h = dl_fnv1a(DL_FNV_SEED, buf, n);
     for (size_t j = h & (g->cap - 1); g->slots[j].off; j = (j + 1) & (g->cap - 1))
         if (g->slots[j].hash == h && g->slots[j].len == n && !memcmp(g->pool + g->slots[j].off, buf, n))
             return g->slots[j].kind;

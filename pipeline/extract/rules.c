@@ -93,20 +93,6 @@ static dl_lexicon *lexicon_find(const dl_rules *r, const char *name, size_t len)
 
 /* Lexicons are looked up for most words of every article (entities,
  * quotes), so they get a hash of their words rather than a binary search. */
-static uint32_t lex_hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
-static inline unsigned char lex_fold(unsigned char c)
-{
-    return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-}
-
 /* A word's bit in dl_lexicon.sig: from its length and its first and last
  * bytes (ASCII-folded), which tell most words apart without a full hash. */
 static inline size_t lex_sig(const char *w, size_t len)
@@ -114,7 +100,7 @@ static inline size_t lex_sig(const char *w, size_t len)
     uint32_t h = (uint32_t)len;
 
     if (len)
-        h = (h * 263 + lex_fold((unsigned char)w[0])) * 263 + lex_fold((unsigned char)w[len - 1]);
+        h = (h * 263 + dl_lower((unsigned char)w[0])) * 263 + dl_lower((unsigned char)w[len - 1]);
     return (h ^ (h >> 12)) % (64 * DL_LEX_SIG_WORDS);
 }
 
@@ -129,7 +115,7 @@ static int lex_index(dl_lexicon *lex)
     lex->mask = cap - 1;
     for (size_t i = 0; i < lex->n; i++) {
         const char *w = lex->entries[i].word;
-        size_t len = strlen(w), at = lex_hash(w, len) & lex->mask;
+        size_t len = strlen(w), at = dl_fnv1a(DL_FNV_SEED, w, len) & lex->mask;
         while (lex->slots[at].entry)
             at = (at + 1) & lex->mask;
         lex->slots[at] = (struct dl_lex_slot){(uint32_t)(i + 1), (uint32_t)len};
@@ -150,11 +136,9 @@ const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
     if (!(lex->sig[at / 64] & (1ull << (at % 64))))
         return NULL;
     /* ASCII folding, as tolower() in the C locale the words were lowered in. */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)word[i];
-        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    }
-    for (at = lex_hash(buf, len) & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)dl_lower((unsigned char)word[i]);
+    for (at = dl_fnv1a(DL_FNV_SEED, buf, len) & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
         const struct dl_lex_slot *sl = &lex->slots[at];
         if (sl->len == len && !memcmp(lex->entries[sl->entry - 1].word, buf, len))
             return lex->entries[sl->entry - 1].value;

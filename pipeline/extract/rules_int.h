@@ -12,6 +12,35 @@ typedef struct dl_lex_entry {
     char *value;
 } dl_lex_entry;
 
+/* ASCII lower case, as tolower() in the C locale, without the call. */
+static inline unsigned char dl_lower(unsigned char c)
+{
+    return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+/* FNV-1a: the hash tables of the rules and the extractor (lexicons,
+ * gazetteer, probe caches, person index). dl_fnv1a() continues @p h
+ * (DL_FNV_SEED to start) over @p len bytes; dl_fnv1a_lower() over their
+ * dl_lower() forms. */
+#define DL_FNV_SEED 2166136261u
+static inline uint32_t dl_fnv1a(uint32_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static inline uint32_t dl_fnv1a_lower(uint32_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ dl_lower(b[i])) * 16777619u;
+    return h;
+}
+
 #define DL_LEX_SIG_WORDS 64 /* 4096 bits */
 typedef struct dl_lexicon {
     char *name;
