@@ -602,8 +602,8 @@ static int is_quote_mark(const char *t, size_t i, size_t len)
 }
 
 /* Distance from [start,end) to the cue of @p re nearest to it within
- * [from,to), counting cues after the expression double (the verb usually
- * comes first); -1 when there is none. */
+ * [from,to), counting cues after the expression four times their distance
+ * (the verb usually comes first); -1 when there is none. */
 static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, size_t from,
                         size_t to, size_t start, size_t end)
 {

@@ -338,19 +338,19 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         /* A template: the year is given, moved by rel, or the DCT's. */
         if (year < 0)
             year = dct->year + (f->has_rel || rule->rel ? f->rel : 0);
-        /* A quarter that has not begun yet, told in the past tense (or far
-         * ahead: "the fourth quarter" in January) is last year's. */
-        if (f->year < 0 && !f->has_rel && !rule->rel && f->quarter > 0 &&
-            strstr(rule->value, "Q{quarter}")) {
-            int ahead = f->quarter - (dct->month - 1) / 3 - 1;
-            if (ahead > 0 && (dl_norm_tense(ctx) < 0 || (dl_norm_tense(ctx) == 0 && ahead >= 3)))
-                year--;
-        }
-        /* No quarter named ("the 1988 quarter"): the latest one reported,
-         * the quarter before the DCT's, as for "the quarter". */
-        if (f->quarter <= 0 && strstr(rule->value, "Q{quarter}")) {
+        if (rule->quarter_value) {
+            int dq = (dct->month - 1) / 3 + 1; /* the DCT's quarter */
+            int ahead = f->quarter - dq, tense;
             fields g = *f;
-            g.quarter = (dct->month - 1) / 3 ? (dct->month - 1) / 3 : 4;
+            /* No quarter named ("the 1988 quarter"): the latest one
+             * reported, the quarter before the DCT's, as for "the quarter". */
+            if (f->quarter <= 0)
+                g.quarter = dq > 1 ? dq - 1 : 4;
+            /* A quarter that has not begun yet, told in the past tense (or
+             * far ahead: "the fourth quarter" in January) is last year's. */
+            else if (f->year < 0 && !f->has_rel && !rule->rel && ahead > 0 &&
+                     ((tense = dl_norm_tense(ctx)) < 0 || (tense == 0 && ahead >= 3)))
+                year--;
             return apply_template(rule->value, &g, year, tx->value, sizeof(tx->value));
         }
         return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
@@ -526,21 +526,23 @@ static int norm_duration(const fields *f, dl_timex *tx)
         n = f->plural ? UNKNOWN : 1;
     if (n == 0)
         return -1;
-    /* A half goes into the next smaller unit: P2Y6M, P3DT12H, PT5H30M. */
+    /* A half goes into the next smaller unit: P2Y6M, P3DT12H, PT5H30M;
+     * decades count in years (2 1/2 decades: P25Y). */
     if (f->half && n > 0) {
         static const struct {
-            int unit, size;
-            const char *pre, *big, *mid, *small;
-        } halves[] = {{DL_UNIT_YEAR, 6, "P", "Y", "", "M"},    {DL_UNIT_MONTH, 15, "P", "M", "", "D"},
-                      {DL_UNIT_DAY, 12, "P", "D", "T", "H"},   {DL_UNIT_HOUR, 30, "PT", "H", "", "M"},
-                      {DL_UNIT_MINUTE, 30, "PT", "M", "", "S"}, {DL_UNIT_DECADE, 5, "P", "", "", "Y"}};
+            int unit, half;   /* the half in the smaller unit */
+            const char *pre, *mid, *end; /* P<n>Y<half>M */
+        } halves[] = {{DL_UNIT_YEAR, 6, "P", "Y", "M"},    {DL_UNIT_MONTH, 15, "P", "M", "D"},
+                      {DL_UNIT_DAY, 12, "P", "DT", "H"},   {DL_UNIT_HOUR, 30, "PT", "H", "M"},
+                      {DL_UNIT_MINUTE, 30, "PT", "M", "S"}};
+        if (f->unit == DL_UNIT_DECADE) {
+            snprintf(tx->value, sizeof(tx->value), "P%dY", n * 10 + 5);
+            return 0;
+        }
         for (size_t i = 0; i < sizeof(halves) / sizeof(halves[0]); i++)
             if (halves[i].unit == f->unit) {
-                if (f->unit == DL_UNIT_DECADE) /* 2 1/2 decades: 25 years */
-                    snprintf(tx->value, sizeof(tx->value), "P%dY", n * 10 + halves[i].size);
-                else
-                    snprintf(tx->value, sizeof(tx->value), "%s%d%s%s%d%s", halves[i].pre, n,
-                             halves[i].big, halves[i].mid, halves[i].size, halves[i].small);
+                snprintf(tx->value, sizeof(tx->value), "%s%d%s%d%s", halves[i].pre, n,
+                         halves[i].mid, halves[i].half, halves[i].end);
                 return 0;
             }
     }

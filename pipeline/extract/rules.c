@@ -489,6 +489,7 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
         } else if (!strcmp(key, "value")) {
             if (snprintf(rule->value, sizeof(rule->value), "%s", val) >= (int)sizeof(rule->value))
                 return node_err(ld, f, v, "value too long");
+            rule->quarter_value = strstr(rule->value, "Q{quarter}") != NULL;
         } else if (!strcmp(key, "mod")) {
             if (snprintf(rule->mod, sizeof(rule->mod), "%s", val) >= (int)sizeof(rule->mod))
                 return node_err(ld, f, v, "mod too long");

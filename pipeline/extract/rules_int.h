@@ -125,6 +125,7 @@ typedef struct dl_rule {
     dl_timex_type type;
     dl_norm norm;
     char value[32]; /* literal value */
+    int quarter_value; /* value names a quarter ("{year}-Q{quarter}") */
     char mod[16];   /* fixed mod */
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
