@@ -307,11 +307,8 @@ static size_t clause_end(const dl_extractor *ex, dl_slice text, size_t mend)
     if (se <= mend || se - mend > DL_CLAUSE_MAX)
         return mend;
     /* (no line break and no quotation mark: ", “ or ”) */
-    for (size_t i = mend; i < se; i++)
-        if (text.p[i] == '\n' || text.p[i] == '"' ||
-            ((unsigned char)text.p[i] == 0xE2 && i + 2 < text.len &&
-             (unsigned char)text.p[i + 1] == 0x80 &&
-             ((unsigned char)text.p[i + 2] == 0x9C || (unsigned char)text.p[i + 2] == 0x9D)))
+    for (size_t i = mend, ml; i < se; i++)
+        if (text.p[i] == '\n' || text.p[i] == '"' || mark_at(text.p, text.len, i, &ml) != MARK_NONE)
             return mend;
     return se;
 }
