@@ -59,6 +59,10 @@ const char *dl_err_str(const dl_err *err, char *buf, size_t size);
 uint64_t dl_now_us(void);
 int64_t dl_now_ms(void);
 
+/** 64-bit FNV-1a of @p len bytes, continuing @p h (DL_FNV64_SEED to start). */
+#define DL_FNV64_SEED 1469598103934665603ull
+uint64_t dl_fnv1a64(uint64_t h, const void *p, size_t len);
+
 /** Reads a whole file into a malloc'd buffer (NUL-terminated, length in *len). */
 int dl_read_file(const char *path, char **out, size_t *len, dl_err *err);
 

@@ -81,12 +81,8 @@ static dl_reason fail(char *detail, size_t size, dl_reason why, const char *fmt,
 /* FNV-1a 64: a stable id for messages that carry none. */
 static void hash_id(dl_slice v, char out[17])
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = dl_fnv1a64(DL_FNV64_SEED, v.p, v.len);
 
-    for (size_t i = 0; i < v.len; i++) {
-        h ^= (unsigned char)v.p[i];
-        h *= 0x100000001b3ULL;
-    }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 

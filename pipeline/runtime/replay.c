@@ -158,13 +158,7 @@ static int replay_record_rejected(int err)
 /* FNV-1a, 64 bits: a short, stable fingerprint of the spec for commit metadata. */
 static void replay_hash(const char *s, char *out, size_t size)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, size, "%016" PRIx64, h);
+    snprintf(out, size, "%016" PRIx64, dl_fnv1a64(DL_FNV64_SEED, s, strlen(s)));
 }
 
 static dl_replay_range *replay_range(dl_replay *rp, int32_t partition, size_t *idx)

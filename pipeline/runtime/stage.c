@@ -763,14 +763,11 @@ static void stage_check_budget(const dl_stage *st, dl_result *res, uint64_t took
 }
 
 /* A partition's lane in the pool: results of one lane are produced in
- * consumption order. A collision only orders two partitions together. */
+ * consumption order. The partitions of a topic get distinct lanes; a
+ * collision across topics only orders two partitions together. */
 static uint64_t stage_lane(const char *topic, int32_t partition)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return (h ^ (uint32_t)partition) * 1099511628211ull;
+    return dl_fnv1a64(DL_FNV64_SEED, topic, strlen(topic)) ^ (uint32_t)partition;
 }
 
 static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
