@@ -586,6 +586,7 @@ static int cand_cmp(const void *a, const void *b)
  * stepped down as chairman and chief executive in March". */
 #define DL_CUE_BEFORE 64
 #define DL_CUE_AFTER 24
+#define DL_CUE_OPENING 48
 
 /* A double quotation mark at @p i: ", `` or '' (ASCII news), or the last
  * byte of a curly one. */
@@ -623,6 +624,28 @@ static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, s
     return best;
 }
 
+/* Whether [from,start) holds at most one word (a preposition: "In", "On",
+ * "Since") and no punctuation, so the expression at @p start opens its
+ * sentence. */
+static int opens_sentence(dl_slice text, size_t from, size_t start)
+{
+    int words = 0, in_word = 0;
+
+    for (size_t i = from; i < start; i++) {
+        unsigned char c = (unsigned char)text.p[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            in_word = 0;
+        } else if (c == ',' || c == ';' || c == '"' || c == '`' || c == '(') {
+            return 0;
+        } else if (!in_word) {
+            in_word = 1;
+            if (++words > 1)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none.
  * The nearer cue wins ("would be ready to leave as soon as Tuesday,
  * Castro said" is future); at equal distance the future one. */
@@ -647,11 +670,21 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             from = i;
             break;
         }
-    for (size_t i = end; i < to; i++)
+    /* ... unless the expression opens the sentence ("In January, the
+     * company hired"): then the comma closes only that phrase and the verb
+     * after it is the clause's. */
+    int opening = opens_sentence(text, s->start, start);
+    for (size_t i = end; i < to; i++) {
+        if (opening && text.p[i] == ',') {
+            opening = 0;
+            to = i + 1 + DL_CUE_OPENING < s->end ? i + 1 + DL_CUE_OPENING : s->end;
+            continue;
+        }
         if (is_quote_mark(text.p, i, text.len) || text.p[i] == ',' || text.p[i] == ';') {
             to = i;
             break;
         }
+    }
     fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end) : -1;
     past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end) : -1;
     if (fut >= 0 && (past < 0 || fut <= past))

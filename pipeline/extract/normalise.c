@@ -25,7 +25,7 @@ typedef struct fields {
     int unit; /* dl_unit or NONE */
     int plural;
     int half; /* "2 1/2 years", "an hour and a half" */
-    char mod[16], season[4], part[4], ampm[4], decade[4], holiday[16];
+    char mod[16], season[4], part[4], ampm[4], decade[4], century[4], holiday[16];
 } fields;
 
 static int digits(const char *p, size_t len, int *out)
@@ -173,7 +173,8 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
     } strs[] = {{DL_CAP_SEASON, f->season},
                 {DL_CAP_PART, f->part},
                 {DL_CAP_AMPM, f->ampm},
-                {DL_CAP_DECADE, f->decade}};
+                {DL_CAP_DECADE, f->decade},
+                {DL_CAP_CENTURY, f->century}};
     const char *hv;
 
     memset(f, 0, sizeof(*f));
@@ -261,7 +262,7 @@ static long weekday_days(const dl_dct *dct, int weekday, int tense)
     return tense > 0 ? z + (fwd ? fwd : 0) : z - back;
 }
 
-/* Substitutes {year} {quarter} {season} {weekday} {month} {day} {decade} {n}. */
+/* Substitutes {year} {quarter} {season} {weekday} {month} {day} {decade} {century} {n}. */
 static int apply_template(const char *tpl, const fields *f, int year, char *out, size_t size)
 {
     size_t o = 0;
@@ -291,6 +292,8 @@ static int apply_template(const char *tpl, const fields *f, int year, char *out,
             snprintf(piece, sizeof(piece), "%02d", f->day);
         else if (IS("decade") && f->decade[0])
             snprintf(piece, sizeof(piece), "%s", f->decade);
+        else if (IS("century") && f->century[0])
+            snprintf(piece, sizeof(piece), "%s", f->century);
         else if (IS("n") && f->n >= 0)
             snprintf(piece, sizeof(piece), "%d", f->n);
         else if (IS("part") && f->part[0])

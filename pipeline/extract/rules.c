@@ -385,7 +385,7 @@ static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, i
 static const char *const cap_names[DL_CAP__COUNT] = {
     "year", "month", "day", "weekday", "unit",   "rel",  "mod",
     "n",    "quarter", "season", "part", "hour", "minute", "ampm", "decade", "holiday",
-    "half"};
+    "half", "century"};
 
 static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rule)
 {
@@ -407,7 +407,7 @@ static int bind_captures(loader *ld, rule_file *f, yaml_node_t *at, dl_rule *rul
             return node_err(ld, f, at,
                             "rule '%s': group '%s' means nothing to the normaliser (use year, "
                             "month, day, weekday, unit, rel, mod, n, quarter, season, part, "
-                            "hour, minute, ampm, decade, holiday or half)",
+                            "hour, minute, ampm, decade, century, holiday or half)",
                             rule->name, gname);
         if (rule->n_caps == DL_RULE_MAX_CAPS)
             return node_err(ld, f, at, "rule '%s': too many named groups", rule->name);

@@ -89,6 +89,7 @@ typedef enum {
     DL_CAP_DECADE,  /* first three digits of the year */
     DL_CAP_HOLIDAY, /* "MM-DD", "MM-<n><WD>" (nth weekday), or "EASTER[+-k]" */
     DL_CAP_HALF,    /* present when a count has a half: "2 1/2", "and a half" */
+    DL_CAP_CENTURY, /* first two digits of the year */
     DL_CAP__COUNT
 } dl_cap;
 

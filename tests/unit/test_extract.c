@@ -341,6 +341,19 @@ static void test_rule_families(void **state)
         /* spoken years */
         {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
          NULL},
+        /* a sentence-opening phrase: its comma does not end the clause */
+        {"In January, the company hired a new chief.", 1989, 10, 27, "January", "DATE", "1989-01",
+         NULL},
+        {"In January, the company will hire a new chief.", 1989, 10, 27, "January", "DATE",
+         "1990-01", NULL},
+        /* "were planning" looks ahead: "were" is not a past cue there */
+        {"They planned a march on Saturday and were planning a rally.", 2000, 1, 7, "Saturday",
+         "DATE", "2000-01-08", NULL},
+        /* ordinal centuries, sets of quarters */
+        {"It was built in the 11th century.", 1998, 2, 19, "the 11th century", "DATE", "10", NULL},
+        {"The best of the twentieth century.", 1998, 2, 19, "the twentieth century", "DATE", "19",
+         NULL},
+        {"It pays $100 million every quarter.", 1989, 10, 30, "every quarter", "SET", "P1Q", NULL},
     };
 
     check_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
