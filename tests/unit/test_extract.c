@@ -1,59 +1,9 @@
 /* Extractor: the seed article's timexes and timeline, rule families,
  * decoys, rule-file errors with positions, and pathological input. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "dateline/extract.h"
-
-#define RULES_DIR DL_SOURCE_DIR "/config/rules/en"
-#define SEED_FILE DL_SOURCE_DIR "/../shared/seed/article-000.txt"
-
-typedef struct fixture {
-    dl_rules *rules;
-    dl_extractor *ex;
-    dl_facts facts;
-    const char *text;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    dl_err err = {0};
-
-    assert_non_null(f);
-    assert_int_equal(dl_rules_load(RULES_DIR, &f->rules, &err), 0);
-    assert_non_null(f->ex = dl_extractor_new(f->rules, &err));
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-
-    dl_extractor_free(f->ex);
-    dl_rules_free(f->rules);
-    free(f);
-    return 0;
-}
-
-static void run(fixture *f, const char *text, int y, int m, int d)
-{
-    dl_dct dct = {y, m, d};
-    dl_err err = {0};
-
-    f->text = text;
-    assert_int_equal(dl_extract(f->ex, (dl_slice){text, strlen(text)}, &dct, &f->facts, &err), 0);
-}
+#include "extract_fixture.h"
 
 /* The value of the timex whose text is @p span, or NULL. */
 static const char *value_of(fixture *f, const char *span)
@@ -124,7 +74,7 @@ static void test_sentences(void **state)
 {
     fixture *f = *state;
 
-    run(f, "Sen. Smith met Dr. Jones in the U.S. on Monday. “It went well,” he said. "
+    run_at(f, "Sen. Smith met Dr. Jones in the U.S. on Monday. “It went well,” he said. "
            "Then J. R. Doe left!\nA new line starts here", 2020, 1, 1);
     assert_int_equal(f->facts.n_sentences, 4);
     assert_memory_equal(f->text + f->facts.sentences[1].start, "\xe2\x80\x9cIt went", 9);
@@ -135,7 +85,7 @@ static void test_explicit_dates(void **state)
 {
     fixture *f = *state;
 
-    run(f, "It happened on March 3, 2011 and again on 14 February 2012, then in June 2013 "
+    run_at(f, "It happened on March 3, 2011 and again on 14 February 2012, then in June 2013 "
            "and on 2014-05-06. The war began in 2003.",
         2015, 6, 1);
     expect(f, "March 3, 2011", "2011-03-03");
@@ -150,7 +100,7 @@ static void test_relative_and_tense(void **state)
     fixture *f = *state;
 
     /* DCT Wednesday 2020-01-08. */
-    run(f, "The report came out on Monday. The vote will be held on Friday. "
+    run_at(f, "The report came out on Monday. The vote will be held on Friday. "
            "Officials met yesterday and will meet again tomorrow. Prices rose last month "
            "and will fall next year. Sales peaked in December. The ban will end in February.",
         2020, 1, 8);
@@ -169,7 +119,7 @@ static void test_anaphora(void **state)
 {
     fixture *f = *state;
 
-    run(f, "The plant opened on July 4, 2015. It closed the same day. "
+    run_at(f, "The plant opened on July 4, 2015. It closed the same day. "
            "A fire broke out in March 2016 and spread the same month.",
         2018, 1, 1);
     expect(f, "the same day", "2015-07-04");
@@ -180,12 +130,12 @@ static void test_decoys(void **state)
 {
     fixture *f = *state;
 
-    run(f, "May Lee may march in the parade. He won 2,020 votes in room 2019 on flight 1987. "
+    run_at(f, "May Lee may march in the parade. He won 2,020 votes in room 2019 on flight 1987. "
            "She may go. The march was long.",
         2020, 6, 1);
     assert_int_equal(f->facts.n_timexes, 0);
     /* But a month after "in" is a date, and May with a day is too. */
-    run(f, "The law passed in May. Voting starts May 5.", 2020, 6, 1);
+    run_at(f, "The law passed in May. Voting starts May 5.", 2020, 6, 1);
     expect(f, "May", "2020-05");
     expect(f, "May 5", "2020-05-05");
 }
@@ -202,7 +152,7 @@ static void check_cases(fixture *f, const family_case *cases, size_t n)
     for (size_t i = 0; i < n; i++) {
         const family_case *c = &cases[i];
         const dl_timex *hit = NULL;
-        run(f, c->text, c->y, c->m, c->d);
+        run_at(f, c->text, c->y, c->m, c->d);
         for (size_t k = 0; k < f->facts.n_timexes; k++) {
             const dl_timex *tx = &f->facts.timexes[k];
             if (tx->end - tx->start == strlen(c->span) &&
@@ -380,7 +330,7 @@ static void test_more_decoys(void **state)
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
-        run(f, none[i], 2020, 6, 1);
+        run_at(f, none[i], 2020, 6, 1);
         if (f->facts.n_timexes)
             fail_msg("\"%s\": unexpected timex '%.*s'", none[i],
                      (int)(f->facts.timexes[0].end - f->facts.timexes[0].start),
@@ -392,7 +342,7 @@ static void test_impossible_day_is_not_a_date(void **state)
 {
     fixture *f = *state;
 
-    run(f, "The form said February 30, 2020 by mistake.", 2020, 6, 1);
+    run_at(f, "The form said February 30, 2020 by mistake.", 2020, 6, 1);
     assert_null(value_of(f, "February 30, 2020"));
 }
 
@@ -407,7 +357,7 @@ static void test_pathological_input(void **state)
     assert_non_null(big);
     memset(big, '7', n);
     big[n] = '\0';
-    run(f, big, 2020, 1, 1);
+    run_at(f, big, 2020, 1, 1);
     assert_int_equal(f->facts.n_timexes, 0);
     free(big);
 
@@ -416,7 +366,7 @@ static void test_pathological_input(void **state)
     for (size_t i = 0; i < reps; i++)
         memcpy(big + i * mlen, month, mlen);
     big[mlen * reps] = '\0';
-    run(f, big, 2020, 1, 1);
+    run_at(f, big, 2020, 1, 1);
     assert_int_equal(f->facts.n_timexes, reps);
     free(big);
 
@@ -429,15 +379,15 @@ static void test_pathological_input(void **state)
         for (size_t i = 0; i < nw; i++)
             memcpy(big + i * wl, words[w], wl);
         big[wl * nw] = '\0';
-        run(f, big, 2020, 1, 1);
+        run_at(f, big, 2020, 1, 1);
         free(big);
     }
 
     /* Empty text and binary-looking bytes are fine too. */
-    run(f, "", 2020, 1, 1);
+    run_at(f, "", 2020, 1, 1);
     assert_int_equal(f->facts.n_timexes, 0);
     assert_int_equal(f->facts.n_sentences, 0);
-    run(f, "\x01\x02\x7f....!!!???\t\t\n\n", 2020, 1, 1);
+    run_at(f, "\x01\x02\x7f....!!!???\t\t\n\n", 2020, 1, 1);
 }
 
 static void test_limit(void **state)
@@ -445,7 +395,7 @@ static void test_limit(void **state)
     fixture *f = *state;
 
     dl_extractor_set_limit(f->ex, 2);
-    run(f, "In January, February and March, then April.", 2020, 6, 1);
+    run_at(f, "In January, February and March, then April.", 2020, 6, 1);
     assert_int_equal(f->facts.n_timexes, 2);
 }
 

@@ -1,59 +1,13 @@
 /* Quotes: the seed article's eleven quoted spans (seven passages, all
  * Chrissy Teigen's); cue families (after, before, split, multi-paragraph,
  * embedded, straight quotes); bad input. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
-
-#include "dateline/common.h"
-#include "dateline/extract.h"
-
-#define RULES_DIR DL_SOURCE_DIR "/config/rules/en"
-#define SEED_FILE DL_SOURCE_DIR "/../shared/seed/article-000.txt"
-
-typedef struct fixture {
-    dl_rules *rules;
-    dl_extractor *ex;
-    dl_facts facts;
-    const char *text;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    dl_err err = {0};
-
-    assert_non_null(f);
-    assert_int_equal(dl_rules_load(RULES_DIR, &f->rules, &err), 0);
-    assert_non_null(f->ex = dl_extractor_new(f->rules, &err));
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-
-    dl_extractor_free(f->ex);
-    dl_rules_free(f->rules);
-    free(f);
-    return 0;
-}
+#include "extract_fixture.h"
 
 static void run(fixture *f, const char *text)
 {
-    dl_dct dct = {2020, 10, 27};
-    dl_err err = {0};
-
-    f->text = text;
-    assert_int_equal(dl_extract(f->ex, (dl_slice){text, strlen(text)}, &dct, &f->facts, &err), 0);
+    run_at(f, text, 2020, 10, 27);
 }
 
 /* The name of quote @p i's speaker, or "" when unknown. */
