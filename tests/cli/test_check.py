@@ -16,18 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-PASSED = 0
-FAILED = []
-
-
-def check(cond, msg):
-    global PASSED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED.append(msg)
-        print("FAIL: " + msg, flush=True)
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import check, summary  # noqa: E402
 
 
 def run(args, env=None):
@@ -102,8 +92,7 @@ def main():
     h = run([dl, "help", "check"])
     check(h.returncode == 0 and "librdkafka" in h.stdout and "--keys" in h.stdout, "help check: %r" % h.stdout[:80])
     check(run([dl, "help", "nope"]).returncode == 2, "help of an unknown command: exit 2")
-    print("%d passed, %d failed" % (PASSED, len(FAILED)))
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":

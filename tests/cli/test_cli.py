@@ -14,15 +14,8 @@ import tempfile
 
 import jsonschema
 
-FAILURES = []
-CHECKS = [0]
-
-
-def check(cond, msg):
-    CHECKS[0] += 1
-    if not cond:
-        FAILURES.append(msg)
-        print("FAIL:", msg, file=sys.stderr)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import check, summary  # noqa: E402
 
 
 def run(args, stdin=None, cwd=None):
@@ -139,8 +132,7 @@ def main():
         check(p.returncode == 1 and f"{bad}:2:3:" in p.stderr.decode(),
               f"run bad config: exit {p.returncode}: {p.stderr.decode()!r}")
 
-    print(f"{CHECKS[0] - len(FAILURES)} passed, {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return summary()
 
 
 if __name__ == "__main__":

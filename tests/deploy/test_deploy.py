@@ -38,21 +38,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import check, summary  # noqa: E402
+
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
 KUSTOMIZE_VERSION = "v5.5.0"
-
-PASSED = 0
-FAILED = []
-
-
-def check(cond, msg):
-    global PASSED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED.append(msg)
-        print("FAIL: " + msg, flush=True)
-    return cond
 
 
 def log(msg):
@@ -506,8 +496,7 @@ def main():
         check_overlay(name, docs, a, docker_uid, docker_port)
 
     check_systemd(a)
-    print("%d passed, %d failed" % (PASSED, len(FAILED)))
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":

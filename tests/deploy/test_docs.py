@@ -22,18 +22,8 @@ import re
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = []
-
-
-def check(cond, msg):
-    global PASSED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED.append(msg)
-        print("FAIL: " + msg, flush=True)
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import check, summary  # noqa: E402
 
 
 def config_keys(dateline):
@@ -163,8 +153,7 @@ def main():
     for p in paths:
         check(p in ops, "README Operations mentions %s" % p)
 
-    print("%d passed, %d failed" % (PASSED, len(FAILED)))
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":
