@@ -106,6 +106,11 @@ static int emit(dl_extractor *ex, const char *t, size_t open_mark, size_t start,
     return 0;
 }
 
+/* The bytes the pairing scan stops at: a line break, a space (two are a
+ * paragraph break), a straight quotation mark and the lead byte of a curly
+ * one. */
+static const unsigned char pair_stop[256] = {['\n'] = 1, [' '] = 1, ['"'] = 1, [0xE2] = 1};
+
 int dl_quotes_pair(dl_extractor *ex, dl_slice text)
 {
     const char *t = text.p;
@@ -116,6 +121,16 @@ int dl_quotes_pair(dl_extractor *ex, dl_slice text)
     for (size_t i = 0; i < len; i++) {
         size_t mlen;
         mark_dir d;
+        /* Outside a paragraph break other bytes change nothing: the one
+         * test they would make, the length limit, gives the same answer
+         * at the next stop, which is where `open` is read again. */
+        if (!after_break) {
+            while (i < len && (!pair_stop[(unsigned char)t[i]] ||
+                               (t[i] == ' ' && (i + 1 >= len || t[i + 1] != ' '))))
+                i++;
+            if (i >= len)
+                break;
+        }
         if (t[i] == '\n' || (t[i] == ' ' && i + 1 < len && t[i + 1] == ' ')) {
             last_break = i;
             after_break = 1;
