@@ -3,6 +3,7 @@
  * non-overlapping matches, normalise them in text order (so anaphors see
  * the previous anchor), then derive the timeline.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,18 +310,29 @@ static int is_alnum(unsigned char c)
  * earned: otherwise every rare word would evict the common word it
  * collides with ("them", "the d"), whose probes would then run again.
  */
+/* The hash of a probe subject, extended as the scan reads on from the same
+ * word start: each level's subject is a prefix of the next level's, so
+ * every byte is hashed once. */
+typedef struct subj_hash {
+    size_t n;   /* bytes of the word hashed so far */
+    uint32_t h; /* over the byte before the word and those n bytes */
+} subj_hash;
+
 static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *word,
-                         size_t n, uint64_t *mask)
+                         size_t n, subj_hash *sh, uint64_t *mask)
 {
     const dl_rules *r = ex->rules;
     size_t w = ex->words, len = n + 1;
     unsigned char *subj = ex->subj;
-    uint32_t h = dl_fnv1a(dl_fnv1a(DL_FNV_SEED, subj, 1), word, n); /* the subject */
+    uint32_t h;
     size_t i;
     dl_probe_slot *s;
     uint64_t *known, *possible;
     int copied = 0;
 
+    assert(n >= sh->n);
+    h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
+    sh->n = n;
     i = h & pc->mask;
     s = &pc->slots[i];
     known = pc->bits + i * 2 * w;
@@ -478,6 +490,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         unsigned char *subj = ex->subj;
         size_t q = p + 1, q2;
         uint64_t any = 0, *mask = ex->mask;
+        subj_hash sh;
 
         /* p is a word start (no letter or digit before it). After a word
          * the next one is a byte further: the byte right after a word has
@@ -496,6 +509,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         /* The probes see the byte before the word only through \b: one
          * byte stands for all the non-word ones (and the text's start). */
         subj[0] = p > 0 && t[p - 1] == '_' ? '_' : ' ';
+        sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
         /* Level 0: the first two bytes, settled once per process. */
         if (p + 1 < text.len) {
             any = 0;
@@ -509,7 +523,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
          * like words seen before, and that rules most rules out without a
          * probe run), then the word. */
         if (q - p > DL_PROBE_WORD_PREFIX) {
-            probe_filter(ex, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, mask);
+            probe_filter(ex, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, &sh, mask);
             any = 0;
             for (size_t k = 0; k < w; k++)
                 any |= mask[k];
@@ -517,7 +531,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
                 continue;
         }
         if (q - p < DL_PROBE_KEY)
-            probe_filter(ex, &ex->probe1, t + p, q - p, mask);
+            probe_filter(ex, &ex->probe1, t + p, q - p, &sh, mask);
         if (p >= ex->unblock)
             unblock_rules(ex, p);
         any = 0;
@@ -542,14 +556,14 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             for (size_t l = 0; l < 2 && any; l++) {
                 size_t e = w2 + pre_len[l];
                 if (e < q2 && e - p < DL_PROBE_KEY) {
-                    probe_filter(ex, pre_cache[l], t + p, e - p, mask);
+                    probe_filter(ex, pre_cache[l], t + p, e - p, &sh, mask);
                     any = 0;
                     for (size_t k = 0; k < w; k++)
                         any |= mask[k];
                 }
             }
             if (any && q2 - p < DL_PROBE_KEY) {
-                probe_filter(ex, &ex->probe2, t + p, q2 - p, mask);
+                probe_filter(ex, &ex->probe2, t + p, q2 - p, &sh, mask);
             }
         }
         for (size_t k = 0; k < w; k++) {
