@@ -171,7 +171,23 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
             } else if (k == '=' || k == ':' || k == '|') {
                 skip = 3;
             } else if (k == '<' || k == '\'' || (k == 'P' && k2 == '<')) {
-                skip = 2; /* a named group: the name is copied as text */
+                /* A named group: nothing reads a probe's captures (and there
+                 * are no back references), so it becomes a plain group. */
+                char close = k == '\'' ? '\'' : '>';
+                const char *e = memchr(pat + i + 3, close, len - i - 3);
+                if (!e) {
+                    out->bad = 1;
+                    return;
+                }
+                if (depth == MAX_DEPTH) {
+                    out->bad = 1;
+                    return;
+                }
+                neg[depth++] = inner;
+                negative = inner;
+                put(out, "(?:", 3);
+                i = (size_t)(e - pat) + 1;
+                continue;
             } else if (k == '-' || k == '^' || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z')) {
                 /* Option setting (?i) or (?-i:...): no extended syntax. */
                 size_t j = i + 2;
@@ -221,7 +237,9 @@ pcre2_code *dl_probe_compile(const char *pat, size_t len, uint32_t opts)
 
     rewrite(pat, len, &b);
     if (!b.bad && b.p) {
-        re = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts | PCRE2_ANCHORED, &ecode, &eoff, NULL);
+        /* No captures: the JIT code then saves and resets no positions. */
+        re = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts | PCRE2_ANCHORED | PCRE2_NO_AUTO_CAPTURE,
+                           &ecode, &eoff, NULL);
         if (re)
             pcre2_jit_compile(re, PCRE2_JIT_PARTIAL_HARD);
     }
