@@ -135,6 +135,12 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
                                PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0)
             ex->no_jit = 1;
     }
+    for (int i = 0; i < 2; i++) {
+        const pcre2_code *cue = i ? rules->past_cue : rules->future_cue;
+        size_t jit_size = 0;
+        if (cue && (pcre2_pattern_info(cue, PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0))
+            ex->no_jit = 1;
+    }
     if (!(ex->md = pcre2_match_data_create(max_groups, NULL)))
         goto oom;
     if (!(ex->mctx = pcre2_match_context_create(NULL)))
@@ -625,8 +631,9 @@ static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, s
     long best = -1;
     size_t at = from;
 
-    while (at < to &&
-           pcre2_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md, ex->mctx) >= 0) {
+    while (at < to && (ex->no_jit ? pcre2_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md, ex->mctx)
+                                  : pcre2_jit_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md,
+                                                    ex->mctx)) >= 0) {
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
         long d = ov[1] <= start ? (long)(start - ov[1])
                  : ov[0] >= end ? 4 * (long)(ov[0] - end)

@@ -701,6 +701,14 @@ int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
 
 /* ---- entities and quotes ----------------------------------------------- */
 
+/* 1 if @p re has JIT code for complete matches. */
+static int has_jit(const pcre2_code *re)
+{
+    size_t jit_size = 0;
+
+    return pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
+}
+
 static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char *what,
                           dl_apatterns *out)
 {
@@ -723,6 +731,7 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         out->n++;
         if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, &ap->re_at, NULL)))
             return rc;
+        ap->jit = has_jit(ap->re) && has_jit(ap->re_at);
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
         ap->g_subject = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "subject");
         ap->g_cue = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "cue");
@@ -736,8 +745,11 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
 int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
                       int anchored, pcre2_match_data *md, pcre2_match_context *mctx)
 {
-    return pcre2_match(anchored ? ap->re_at : ap->re, (PCRE2_SPTR)text, to, from,
-                       PCRE2_NO_UTF_CHECK, md, mctx);
+    const pcre2_code *re = anchored ? ap->re_at : ap->re;
+
+    /* pcre2_match() would run the same JIT code after its own checks. */
+    return ap->jit ? pcre2_jit_match(re, (PCRE2_SPTR)text, to, from, 0, md, mctx)
+                   : pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, md, mctx);
 }
 
 static int parse_kind(const char *s)

@@ -151,6 +151,7 @@ typedef struct dl_apattern {
     /* The same pattern compiled with PCRE2_ANCHORED: passing that flag at
      * match time instead would make PCRE2 skip the JIT code. */
     pcre2_code *re_at;
+    int jit; /* both have JIT code: matched through pcre2_jit_match() */
     int g_age, g_subject, g_cue;
 } dl_apattern;
 
