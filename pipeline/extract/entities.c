@@ -213,6 +213,13 @@ static int tokenize(dl_extractor *ex, dl_slice text)
             while (i < end) {
                 /* Most words are ASCII letters: no decoding for them. */
                 unsigned a = ascii_word[(unsigned char)t[i]];
+                if (a && (flags & T_LOWER)) {
+                    /* After a lower-case first letter the word cannot be all
+                     * capitals: the letters need no counting. */
+                    while (++i < end && ascii_word[(unsigned char)t[i]])
+                        ;
+                    continue;
+                }
                 if (a) {
                     letters += a & A_LETTER;
                     uppers += (a & A_UPPER) >> 1;
