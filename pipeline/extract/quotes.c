@@ -125,6 +125,12 @@ int dl_quotes_pair(dl_extractor *ex, dl_slice text)
          * test they would make, the length limit, gives the same answer
          * at the next stop, which is where `open` is read again. */
         if (!after_break) {
+#ifdef DL_SCAN16
+            while (i + 17 <= len &&
+                   !(dl_eq16(t + i, '\n') | dl_eq16(t + i, '"') | dl_eq16(t + i, '\xE2') |
+                     (dl_eq16(t + i, ' ') & dl_eq16(t + i + 1, ' '))))
+                i += 16;
+#endif
             while (i < len && (!pair_stop[(unsigned char)t[i]] ||
                                (t[i] == ' ' && (i + 1 >= len || t[i + 1] != ' '))))
                 i++;

@@ -100,7 +100,13 @@ int dl_sentences_split(dl_extractor *ex, dl_slice text)
             }
         } else {
             /* Most bytes end nothing: skip to the next that may. */
-            for (i++; i < n && !ender[(unsigned char)t[i]]; i++)
+            i++;
+#ifdef DL_SCAN16
+            while (i + 16 <= n && !(dl_eq16(t + i, '\n') | dl_eq16(t + i, '.') |
+                                    dl_eq16(t + i, '!') | dl_eq16(t + i, '?')))
+                i += 16;
+#endif
+            for (; i < n && !ender[(unsigned char)t[i]]; i++)
                 ;
             continue;
         }
