@@ -8,10 +8,13 @@
 
 #include "rules_int.h"
 
-size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
+/* dl_gaz_norm() that also returns the FNV-1a hash of what it wrote in *hash
+ * (the look-ups' hash, without a second pass). */
+static inline size_t norm_hash(const char *p, size_t len, char *out, size_t size, uint32_t *hash)
 {
     size_t n = 0;
     int space = 0;
+    uint32_t h = DL_FNV_SEED;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
@@ -23,6 +26,7 @@ size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
             if (n + 1 >= size)
                 return 0;
             out[n++] = ' ';
+            h = dl_fnv1a_byte(h, ' ');
             space = 0;
         }
         /* ’ (E2 80 99) -> ' */
@@ -36,9 +40,18 @@ size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
         if (n + 1 >= size)
             return 0;
         out[n++] = (char)c;
+        h = dl_fnv1a_byte(h, c);
     }
     out[n] = '\0';
+    *hash = h;
     return n;
+}
+
+size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)
+{
+    uint32_t h;
+
+    return norm_hash(p, len, out, size, &h);
 }
 
 static int grow_table(dl_gazetteer *g)
@@ -106,9 +119,8 @@ int dl_gaz_get(const dl_gazetteer *g, const char *name, size_t len)
     size_t n;
     uint32_t h;
 
-    if (!g->cap || !(n = dl_gaz_norm(name, len, buf, sizeof(buf))))
+    if (!g->cap || !(n = norm_hash(name, len, buf, sizeof(buf), &h)))
         return -1;
-    h = dl_fnv1a(DL_FNV_SEED, buf, n);
     for (size_t j = h & (g->cap - 1); g->slots[j].off; j = (j + 1) & (g->cap - 1))
         if (g->slots[j].hash == h && g->slots[j].len == n && !memcmp(g->pool + g->slots[j].off, buf, n))
             return g->slots[j].kind;

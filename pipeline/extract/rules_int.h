@@ -23,12 +23,18 @@ static inline unsigned char dl_lower(unsigned char c)
  * (DL_FNV_SEED to start) over @p len bytes; dl_fnv1a_lower() over their
  * dl_lower() forms. */
 #define DL_FNV_SEED 2166136261u
+/* One byte more (for a hash computed while the bytes are produced). */
+static inline uint32_t dl_fnv1a_byte(uint32_t h, unsigned char c)
+{
+    return (h ^ c) * 16777619u;
+}
+
 static inline uint32_t dl_fnv1a(uint32_t h, const void *p, size_t len)
 {
     const unsigned char *b = p;
 
     for (size_t i = 0; i < len; i++)
-        h = (h ^ b[i]) * 16777619u;
+        h = dl_fnv1a_byte(h, b[i]);
     return h;
 }
 
@@ -37,7 +43,7 @@ static inline uint32_t dl_fnv1a_lower(uint32_t h, const void *p, size_t len)
     const unsigned char *b = p;
 
     for (size_t i = 0; i < len; i++)
-        h = (h ^ dl_lower(b[i])) * 16777619u;
+        h = dl_fnv1a_byte(h, dl_lower(b[i]));
     return h;
 }
 
