@@ -392,6 +392,8 @@ static int find_named(dl_extractor *ex, dl_slice text, int kind, dl_span name)
         dl_span s = e->kind == DL_ENT_PERSON && e->full
                         ? (dl_span){e->given.start, e->given.end}
                         : e->name;
+        if (dl_gaz_norm_first(text.p + s.start, s.end - s.start) != (unsigned char)a[0])
+            continue;
         if (e->kind == DL_ENT_PERSON && e->full) {
             /* Persons are keyed by given name + surname: "Donald J. Trump" = "Donald Trump". */
             size_t n1 = dl_gaz_norm(text.p + e->given.start, e->given.end - e->given.start, b,
@@ -406,7 +408,6 @@ static int find_named(dl_extractor *ex, dl_slice text, int kind, dl_span name)
                 return (int)i;
             continue;
         }
-        (void)s;
         size_t nb = dl_gaz_norm(text.p + e->name.start, e->name.end - e->name.start, b, sizeof(b));
         if (nb == na && !memcmp(a, b, na))
             return (int)i;

@@ -8,6 +8,25 @@
 
 #include "rules_int.h"
 
+static inline int norm_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The byte a name's non-blank byte at *i normalises to; moves *i to the
+ * last byte it read (’, E2 80 99, is ').  */
+static inline unsigned char norm_char(const char *p, size_t len, size_t *i)
+{
+    unsigned char c = (unsigned char)p[*i];
+
+    if (c == 0xE2 && *i + 2 < len && (unsigned char)p[*i + 1] == 0x80 &&
+        (unsigned char)p[*i + 2] == 0x99) {
+        *i += 2;
+        return '\'';
+    }
+    return dl_lower(c);
+}
+
 /* dl_gaz_norm() that also returns the FNV-1a hash of what it wrote in *hash
  * (the look-ups' hash, without a second pass). */
 static inline size_t norm_hash(const char *p, size_t len, char *out, size_t size, uint32_t *hash)
@@ -17,8 +36,8 @@ static inline size_t norm_hash(const char *p, size_t len, char *out, size_t size
     uint32_t h = DL_FNV_SEED;
 
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        unsigned char c;
+        if (norm_blank((unsigned char)p[i])) {
             space = n > 0;
             continue;
         }
@@ -29,14 +48,7 @@ static inline size_t norm_hash(const char *p, size_t len, char *out, size_t size
             h = dl_fnv1a_byte(h, ' ');
             space = 0;
         }
-        /* ’ (E2 80 99) -> ' */
-        if (c == 0xE2 && i + 2 < len && (unsigned char)p[i + 1] == 0x80 &&
-            (unsigned char)p[i + 2] == 0x99) {
-            c = '\'';
-            i += 2;
-        } else {
-            c = dl_lower(c);
-        }
+        c = norm_char(p, len, &i);
         if (n + 1 >= size)
             return 0;
         out[n++] = (char)c;
@@ -45,6 +57,14 @@ static inline size_t norm_hash(const char *p, size_t len, char *out, size_t size
     out[n] = '\0';
     *hash = h;
     return n;
+}
+
+int dl_gaz_norm_first(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!norm_blank((unsigned char)p[i]))
+            return norm_char(p, len, &i);
+    return -1;
 }
 
 size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size)

@@ -218,6 +218,10 @@ const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len);
  *  (at most @p size - 1), or 0 when the name does not fit. */
 size_t dl_gaz_norm(const char *p, size_t len, char *out, size_t size);
 
+/** The first byte dl_gaz_norm() writes for @p p, -1 if none: names whose
+ *  first bytes differ need no normalising to tell them apart. */
+int dl_gaz_norm_first(const char *p, size_t len);
+
 /** Adds @p name (normalised here) with @p kind; the first kind given wins. */
 int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
 
