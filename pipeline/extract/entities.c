@@ -760,6 +760,29 @@ static int ment_cmp(const void *a, const void *b)
     return x->end > y->end ? -1 : x->end < y->end;
 }
 
+/* Puts the mentions in text order (ment_cmp), stably as glibc's merge sort
+ * does. They are mostly in order already (runs appended by later passes):
+ * insertion first, and qsort() only if that moves too much (a stable sort
+ * of a stably half-sorted array gives the same order). */
+static void sort_mentions(dl_extractor *ex)
+{
+    dl_mention *m = ex->ments;
+    size_t moves = 0, budget = 8 * ex->n_ments;
+
+    for (size_t i = 1; i < ex->n_ments && moves <= budget; i++) {
+        dl_mention x = m[i];
+        size_t j = i;
+        while (j > 0 && ment_cmp(&m[j - 1], &x) > 0) {
+            m[j] = m[j - 1];
+            j--;
+            moves++;
+        }
+        m[j] = x;
+    }
+    if (moves > budget)
+        qsort(m, ex->n_ments, sizeof(*m), ment_cmp);
+}
+
 static int is_person(const dl_extractor *ex, int id)
 {
     return id >= 0 && ex->ents[id].kind == DL_ENT_PERSON;
@@ -1125,8 +1148,7 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             ex->sent_subj_span[si] = subject_words(ex, text, subj_first, ti);
     }
     /* Epithet mentions were appended: keep mentions in text order. */
-    if (ex->n_ments > 1)
-        qsort(ex->ments, ex->n_ments, sizeof(*ex->ments), ment_cmp);
+    sort_mentions(ex);
     /* Mark subjects of epithets again after sorting (flag by position). */
     for (size_t m = 0; m < ex->n_ments; m++) {
         dl_mention *mt = &ex->ments[m];
@@ -1474,8 +1496,7 @@ int dl_entities_find(dl_extractor *ex, dl_slice text)
     }
     if ((rc = resolve_lone_words(ex, text)))
         return rc;
-    if (ex->n_ments > 1)
-        qsort(ex->ments, ex->n_ments, sizeof(*ex->ments), ment_cmp);
+    sort_mentions(ex);
     return 0;
 }
 
