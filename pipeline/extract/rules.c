@@ -135,10 +135,14 @@ const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
     at = lex_sig(word, len);
     if (!(lex->sig[at / 64] & (1ull << (at % 64))))
         return NULL;
-    /* ASCII folding, as tolower() in the C locale the words were lowered in. */
-    for (size_t i = 0; i < len; i++)
+    /* ASCII folding, as tolower() in the C locale the words were lowered in;
+     * hashed on the way. */
+    uint32_t h = DL_FNV_SEED;
+    for (size_t i = 0; i < len; i++) {
         buf[i] = (char)dl_lower((unsigned char)word[i]);
-    for (at = dl_fnv1a(DL_FNV_SEED, buf, len) & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
+        h = dl_fnv1a_byte(h, (unsigned char)buf[i]);
+    }
+    for (at = h & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
         const struct dl_lex_slot *sl = &lex->slots[at];
         if (sl->len == len && !memcmp(lex->entries[sl->entry - 1].word, buf, len))
             return lex->entries[sl->entry - 1].value;
