@@ -324,39 +324,17 @@ typedef struct subj_hash {
     uint32_t h; /* over the byte before the word and those n bytes */
 } subj_hash;
 
-static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *word,
-                         size_t n, subj_hash *sh, uint64_t *mask)
+/* The probe runs for the rules of @p mask on the subject ex->subj[0] +
+ * @p word (@p n bytes) that @p known does not answer yet; the answers are
+ * added to known and possible (a cache slot's or the spare). */
+static void probe_run(dl_extractor *ex, const unsigned char *word, size_t n, uint64_t *known,
+                      uint64_t *possible, uint64_t *mask)
 {
     const dl_rules *r = ex->rules;
     size_t w = ex->words, len = n + 1;
     unsigned char *subj = ex->subj;
-    uint32_t h;
-    size_t i;
-    dl_probe_slot *s;
-    uint64_t *known, *possible;
     int copied = 0;
 
-    assert(n >= sh->n);
-    h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
-    sh->n = n;
-    i = h & pc->mask;
-    s = &pc->slots[i];
-    known = pc->bits + i * 2 * w;
-    possible = known + w;
-    if (s->hash == h && s->len == len && s->key[0] == subj[0] && !memcmp(s->key + 1, word, n)) {
-        s->hits += s->hits < UINT8_MAX;
-    } else if (s->hits) {
-        s->hits--;
-        known = pc->spare;
-        possible = known + w;
-        memset(known, 0, 2 * w * sizeof(*known));
-    } else {
-        s->hash = h;
-        s->len = (uint8_t)len;
-        s->key[0] = subj[0];
-        memcpy(s->key + 1, word, n);
-        memset(known, 0, 2 * w * sizeof(*known));
-    }
     for (size_t k = 0; k < w; k++) {
         uint64_t todo = mask[k] & ~ex->noprobe[k] & ~known[k];
         mask[k] &= ~(known[k] & ~possible[k]);
@@ -380,6 +358,83 @@ static void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned ch
                 possible[k] |= bit;
         }
     }
+}
+
+/* Whether @p n bytes at @p a and @p b are equal: a key compare short
+ * enough that a call to memcmp() cost more than the compare. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Inline: most calls find their subject cached with every rule of @p mask
+ * answered, and return after a hash, a compare and a few bit operations. */
+static inline void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *word,
+                                size_t n, subj_hash *sh, uint64_t *mask)
+{
+    size_t w = ex->words, len = n + 1;
+    const unsigned char *subj = ex->subj;
+    uint32_t h;
+    size_t i;
+    dl_probe_slot *s;
+    uint64_t *known, *possible;
+
+    assert(n >= sh->n);
+    h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
+    sh->n = n;
+    i = h & pc->mask;
+    s = &pc->slots[i];
+    known = pc->bits + i * 2 * w;
+    possible = known + w;
+    if (s->hash == h && s->len == len && s->key[0] == subj[0] && same_bytes(s->key + 1, word, n)) {
+        uint64_t todo = 0;
+        s->hits += s->hits < UINT8_MAX;
+        for (size_t k = 0; k < w; k++)
+            todo |= mask[k] & ~ex->noprobe[k] & ~known[k];
+        if (!todo) {
+            for (size_t k = 0; k < w; k++)
+                mask[k] &= possible[k] | ~known[k];
+            return;
+        }
+    } else if (s->hits) {
+        s->hits--;
+        known = pc->spare;
+        possible = known + w;
+        memset(known, 0, 2 * w * sizeof(*known));
+    } else {
+        s->hash = h;
+        s->len = (uint8_t)len;
+        s->key[0] = subj[0];
+        memcpy(s->key + 1, word, n);
+        memset(known, 0, 2 * w * sizeof(*known));
+    }
+    probe_run(ex, word, n, known, possible, mask);
 }
 
 /*
