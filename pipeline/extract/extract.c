@@ -306,6 +306,19 @@ static int is_alnum(unsigned char c)
     return alnum_tab[c];
 }
 
+/* The end of the word (run of [A-Za-z0-9]) that goes on at @p q. */
+static inline size_t alnum_end(const unsigned char *t, size_t q, size_t len)
+{
+#ifdef DL_SCAN16
+    for (unsigned m; q + 16 <= len; q += 16)
+        if ((m = dl_alnum16((const char *)t + q)) != 0xFFFF)
+            return q + (size_t)__builtin_ctz(~m);
+#endif
+    while (q < len && is_alnum(t[q]))
+        q++;
+    return q;
+}
+
 /*
  * Narrows @p mask (a rule set) to the rules whose probe does not rule them
  * out on the subject ex->subj[0] (a byte standing for the one before the
@@ -557,8 +570,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
          * the next one is a byte further: the byte right after a word has
          * a letter or digit before it. */
         if (is_alnum(t[p])) {
-            while (q < text.len && is_alnum(t[q]))
-                q++;
+            q = alnum_end(t, q, text.len);
             next = q + 1;
         } else {
             next = q;
@@ -612,8 +624,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             static const size_t pre_len[] = {1, 3};
             dl_probe_cache *pre_cache[] = {&ex->probe2b, &ex->probe2a};
             size_t w2 = q2;
-            while (q2 < text.len && is_alnum(t[q2]))
-                q2++;
+            q2 = alnum_end(t, q2, text.len);
             for (size_t l = 0; l < 2 && any; l++) {
                 size_t e = w2 + pre_len[l];
                 if (e < q2 && e - p < DL_PROBE_KEY) {

@@ -6,15 +6,30 @@
 
 #ifdef __SSE2__
 #include <emmintrin.h>
-/* The byte scans (sentences.c, quotes.c) skip 16 bytes at a time where
- * none of the bytes they stop at is among them; without SSE2 they go byte
- * by byte. dl_eq16(): bit k set where byte k of the 16 at @p p is @p c. */
+/* The byte scans (sentences.c, quotes.c, the rule scan's words) take 16
+ * bytes at a time: none of the bytes they stop at among them, they go on;
+ * without SSE2 they go byte by byte. dl_eq16(): bit k set where byte k of
+ * the 16 at @p p is @p c. */
 #define DL_SCAN16 1
 static inline unsigned dl_eq16(const char *p, char c)
 {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+/* Bit k set where byte k of the 16 at @p p is [A-Za-z0-9] (signed compares:
+ * bytes from 0x80 are negative and in no range). */
+static inline unsigned dl_alnum16(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit));
 }
 #endif
 
