@@ -419,10 +419,10 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
     return out->oom ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
 }
 
-/* Compiles @p pat in byte mode (offsets are bytes anyway) with JIT. Whole
- * words only: a match may not start or end inside a word. */
+/* Compiles @p pat in byte mode (offsets are bytes anyway), with JIT code
+ * when @p jit. Whole words only: a match may not start or end inside a word. */
 static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
-                        int whole_words, uint32_t extra_opts, pcre2_code **out,
+                        int whole_words, uint32_t extra_opts, int jit, pcre2_code **out,
                         pcre2_code **probe)
 {
     sbuf full = {0}, body = {0};
@@ -450,7 +450,8 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
         goto out;
     }
     /* JIT can be unavailable (some architectures, SELinux); fall back silently. */
-    pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    if (jit)
+        pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     if (probe)
         *probe = dl_probe_compile(full.p, full.len, opts); /* NULL: no prefilter */
     rc = 0;
@@ -463,7 +464,7 @@ out:
 static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
                    int whole_words, pcre2_code **out)
 {
-    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, out, NULL);
+    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, 1, out, NULL);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -621,10 +622,12 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     for (size_t i = 0; i + 1 < r->n_rules; i++)
         if (!strcmp(r->rules[i].name, rule->name))
             return node_err(ld, f, def, "rule name '%s' is used twice", rule->name);
-    if ((rc = compile(ld, f, pattern, scalar(pattern), caseless, 1, &rule->re)))
+    /* The extractor tries rules at word starts, anchored (re_at); the
+     * searching form tells it the bytes a match can start with, and matches
+     * only in the reference build (extract.c): no JIT code for it. */
+    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, 0, 0, &rule->re, NULL)))
         return rc;
-    /* The extractor tries rules at word starts: an anchored copy for that. */
-    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, PCRE2_ANCHORED,
+    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, PCRE2_ANCHORED, 1,
                            &rule->re_at, &rule->re_probe)))
         return rc;
     return bind_captures(ld, f, pattern, rule);
@@ -733,7 +736,7 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         if ((rc = compile(ld, f, v, scalar(v), 0, 0, &ap->re)))
             return rc;
         out->n++;
-        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, &ap->re_at, NULL)))
+        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, 1, &ap->re_at, NULL)))
             return rc;
         ap->jit = has_jit(ap->re) && has_jit(ap->re_at);
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
