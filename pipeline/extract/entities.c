@@ -167,6 +167,9 @@ static inline int push_tok(dl_extractor *ex, size_t start, size_t end, uint32_t 
  * a parenthesis or follows a colon or dash: capitals there prove nothing. */
 static int after_opener(const char *t, size_t from, size_t at)
 {
+    /* Mostly one space after a word: no opener (the common case first). */
+    if (at - from >= 2 && t[at - 1] == ' ' && ascii_word[(unsigned char)t[at - 2]])
+        return 0;
     while (at > from && (t[at - 1] == ' ' || t[at - 1] == '\t'))
         at--;
     if (at == from)
