@@ -198,7 +198,8 @@ static int tokenize(dl_extractor *ex, dl_slice text)
             int dotted = 0;
             /* Blanks and ASCII punctuation between words: no decoding. */
             if ((unsigned char)t[i] < 0x80 && !ascii_word[(unsigned char)t[i]]) {
-                i++;
+                while (++i < end && (unsigned char)t[i] < 0x80 && !ascii_word[(unsigned char)t[i]])
+                    ;
                 continue;
             }
             n = utf8_cp(t + i, end - i, &cp);
@@ -298,11 +299,10 @@ static int tokenize(dl_extractor *ex, dl_slice text)
                     while (g < start && t[g] != ' ')
                         g++;
                 }
-                int blank = 1;
-                for (size_t k = g; k < start; k++)
-                    if (t[k] != ' ' && t[k] != '\t')
-                        blank = 0;
-                if (blank)
+                size_t k = g;
+                while (k < start && (t[k] == ' ' || t[k] == '\t'))
+                    k++;
+                if (k == start)
                     prev->flags |= T_GLUE;
             }
             if (push_tok(ex, start, wend, flags, (uint32_t)si))
