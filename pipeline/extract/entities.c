@@ -965,10 +965,14 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
     const dl_entity_lex *L = &ex->rules->elex;
     size_t s = first;
 
-    for (size_t k = first + 1; k < end; k++)
+    for (size_t k = first + 1; k < end; k++) {
+        /* (one byte between the words, the common case, is neither) */
+        if (tk[k].start - tk[k - 1].end == 1 && text.p[tk[k - 1].end] != '\n')
+            continue;
         if (gap_holds(text.p, tk, k - 1, "\n") ||
             (gap_holds(text.p, tk, k - 1, "  ") && !(tk[k - 1].flags & T_GLUE)))
             s = k; /* not "Sanders  has": a blank run inside a sentence */
+    }
     for (size_t k = s; k < end - 1 && k < s + 5 && (tk[k].flags & T_CAP); k++)
         if (gap_holds(text.p, tk, k, "\xE2\x80\x94") || gap_holds(text.p, tk, k, "--")) {
             s = k + 1;
