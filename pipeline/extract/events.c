@@ -23,7 +23,7 @@
 static size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t end)
 {
     const char *t = text.p;
-    const dl_lexicon *cw = NULL;
+    const dl_lexicon *cw = r->elex.clause_word;
 
     if (t[i] == ';' || t[i] == '(' || t[i] == ')')
         return 1;
@@ -35,9 +35,6 @@ static size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t en
         return 3;
     if (t[i] != ',' || i + 2 >= end || t[i + 1] != ' ')
         return 0;
-    for (size_t l = 0; l < r->n_lex; l++)
-        if (!strcmp(r->lex[l].name, "clause_word"))
-            cw = &r->lex[l];
     if (!cw)
         return 0;
     size_t w = i + 2, e = w;

@@ -183,7 +183,7 @@ typedef struct dl_gazetteer {
     int max_words; /* longest name, in words */
 } dl_gazetteer;
 
-/* Word lists the entity and quote engines use, looked up by name once. */
+/* Word lists the entity, quote and timeline engines use, looked up by name once. */
 typedef struct dl_entity_lex {
     const dl_lexicon *given_name, *surname, *title, *particle, *connector, *org_word,
         *role_noun, *role_modifier, *kinship, *not_name, *pronoun, *speech_verb, *cue_adverb, *org_name, *work_name;
@@ -191,6 +191,8 @@ typedef struct dl_entity_lex {
      * in", "said Tuesday"); words that open an introductory clause ("When
      * asked ..., Tyler said"). */
     const dl_lexicon *cue_tail, *subordinator;
+    /* events.c: words that open a clause after a comma (", which"). */
+    const dl_lexicon *clause_word;
 } dl_entity_lex;
 
 struct dl_rules {
