@@ -1189,15 +1189,6 @@ static int is_determiner(const char *t, const dl_tok *tk)
     return 0;
 }
 
-/* The lexicon called @p name, NULL if the rules have none; a few string
- * compares (the rules hold some tens of lexicons). */
-static const dl_lexicon *lexicon_named(const dl_rules *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_lex; i++)
-        if (!strcmp(r->lex[i].name, name))
-            return &r->lex[i];
-    return NULL;
-}
 
 /* 1 if the text between word @p j and the next word holds @p c. */
 static int gap_has(const char *t, const dl_tok *tk, size_t j, char c)
@@ -1289,7 +1280,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
             break;
     /* None: a verb that attributes words ("called X “...”"), the first too. */
     if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) &&
-        (cue_verb = lexicon_named(ex->rules, "cue_verb")))
+        (cue_verb = L->cue_verb))
         for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
             if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(cue_verb, text.p, &tk[k]) &&
                 !(k > lo && (tk[k - 1].flags & T_GLUE) &&

@@ -937,6 +937,7 @@ static void bind_entity_lexicons(dl_rules *r)
     e->work_name = lexicon_find(r, "work_name", 9);
     e->cue_tail = lexicon_find(r, "cue_tail", 8);
     e->subordinator = lexicon_find(r, "subordinator", 12);
+    e->cue_verb = lexicon_find(r, "cue_verb", 8);
     e->clause_word = lexicon_find(r, "clause_word", 11);
 }
 

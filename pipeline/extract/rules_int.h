@@ -191,6 +191,8 @@ typedef struct dl_entity_lex {
      * in", "said Tuesday"); words that open an introductory clause ("When
      * asked ..., Tyler said"). */
     const dl_lexicon *cue_tail, *subordinator;
+    /* Verbs that attribute quoted words without being speech verbs. */
+    const dl_lexicon *cue_verb;
     /* events.c: words that open a clause after a comma (", which"). */
     const dl_lexicon *clause_word;
 } dl_entity_lex;
