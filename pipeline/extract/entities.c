@@ -520,15 +520,21 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
     const dl_entity_lex *L = &ex->rules->elex;
     const dl_gazetteer *gaz = &ex->rules->gaz;
     char gender = 0;
-    int kind, rc, titled = 0;
+    int kind = -1, rc, titled = 0;
 
-    while (a <= b && lex(L->not_name, text.p, &tk[a]) &&
-           dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start) < 0)
+    /* Leading words that are no name go, unless the run from them is a
+     * known name (looked up once: the loop's answer is kept). */
+    while (a <= b && lex(L->not_name, text.p, &tk[a])) {
+        if ((kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start)) >= 0)
+            break;
         a++;
+    }
     if (a > b)
         return 0;
+    if (kind < 0) /* not looked up from this word yet */
+        kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start);
     /* The whole run is a known name. */
-    if ((kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start)) >= 0) {
+    if (kind >= 0) {
         for (size_t k = a; k <= b; k++)
             tk[k].flags |= T_USED;
         return add_other(ex, text, (dl_entity_kind)kind, (dl_span){tk[a].start, tk[b].end}, a);
