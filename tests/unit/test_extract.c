@@ -456,6 +456,48 @@ static void test_rule_errors(void **state)
     assert_int_equal(dl_rules_load("/nonexistent-dir", &(dl_rules *){NULL}, &err), DL_EIO);
 }
 
+/* A lexicon is expanded as an alternation factored by shared prefixes
+ * (rules.c): every word still matches, the longest first ("september", not
+ * "sep"), a word that goes on with a blank ("may day") before its prefix
+ * ("may"), and none inside a longer word ("mayday"). */
+static void test_lexicon_alternation(void **state)
+{
+    static const char *const want[] = {"sept.", "september", "sep", "may day",
+                                       "mar",   "march",     "may."};
+    const char *text = "In sept. and september, not sep- but sep and may day, mar and "
+                       "march, mayday, may.";
+    char dir[] = "/tmp/dl-rules-XXXXXX", path[64];
+    dl_rules *r = NULL;
+    dl_extractor *ex = NULL;
+    dl_facts facts;
+    dl_dct dct = {2020, 1, 1};
+    dl_err err = {0};
+    FILE *fp;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t.yaml", dir);
+    assert_non_null(fp = fopen(path, "w"));
+    fputs("lexicons:\n  unit_word: [sep, sept, september, mar, march, may, may day]\n"
+          "timex:\n  - name: w\n    type: DATE\n    norm: literal\n    value: X\n"
+          "    pattern: '{unit_word}\\.?(?!-)'\n",
+          fp);
+    fclose(fp);
+    assert_int_equal(dl_rules_load(dir, &r, &err), 0);
+    unlink(path);
+    rmdir(dir);
+    assert_non_null(ex = dl_extractor_new(r, &err));
+    assert_int_equal(dl_extract(ex, (dl_slice){text, strlen(text)}, &dct, &facts, &err), 0);
+    assert_int_equal(facts.n_timexes, sizeof(want) / sizeof(*want));
+    for (size_t i = 0; i < facts.n_timexes; i++) {
+        const dl_timex *tx = &facts.timexes[i];
+        assert_int_equal(tx->end - tx->start, strlen(want[i]));
+        assert_memory_equal(text + tx->start, want[i], strlen(want[i]));
+    }
+    dl_extractor_free(ex);
+    dl_rules_free(r);
+}
+
 static void test_rules_hash(void **state)
 {
     fixture *f = *state;
@@ -475,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_anaphora),
         cmocka_unit_test(test_decoys),
         cmocka_unit_test(test_impossible_day_is_not_a_date),
+        cmocka_unit_test(test_lexicon_alternation),
         cmocka_unit_test(test_rule_families),
         cmocka_unit_test(test_more_decoys),
         cmocka_unit_test(test_pathological_input),
