@@ -230,6 +230,9 @@ static int tokenize(dl_extractor *ex, dl_slice text)
                     i++;
                     continue;
                 }
+                /* Other ASCII than the joiners below (' - .) ends the word. */
+                if ((unsigned char)t[i] < 0x80 && t[i] != '\'' && t[i] != '-' && t[i] != '.')
+                    break;
                 n = utf8_cp(t + i, end - i, &cp);
                 if (cp_letter(cp) || cp_digit(cp)) {
                     letters += cp_letter(cp);
