@@ -202,18 +202,23 @@ static int tokenize(dl_extractor *ex, dl_slice text)
                     ;
                 continue;
             }
-            n = utf8_cp(t + i, end - i, &cp);
             start = i;
-            if (!cp_letter(cp) && !cp_digit(cp)) {
-                i += n;
-                continue;
+            if (ascii_word[(unsigned char)t[i]]) { /* (the same answers as below, undecoded) */
+                unsigned a = ascii_word[(unsigned char)t[i]];
+                flags |= a & A_UPPER ? T_CAP : a & A_LETTER ? T_LOWER : T_NUM;
+            } else {
+                n = utf8_cp(t + i, end - i, &cp);
+                if (!cp_letter(cp) && !cp_digit(cp)) {
+                    i += n;
+                    continue;
+                }
+                if (cp_upper(cp))
+                    flags |= T_CAP;
+                else if (cp_letter(cp))
+                    flags |= T_LOWER;
+                else
+                    flags |= T_NUM;
             }
-            if (cp_upper(cp))
-                flags |= T_CAP;
-            else if (cp_letter(cp))
-                flags |= T_LOWER;
-            else
-                flags |= T_NUM;
             while (i < end) {
                 /* Most words are ASCII letters: no decoding for them. */
                 unsigned a = ascii_word[(unsigned char)t[i]];
@@ -1198,7 +1203,6 @@ static int is_determiner(const char *t, const dl_tok *tk)
     return 0;
 }
 
-
 /* 1 if the text between word @p j and the next word holds @p c. */
 static int gap_has(const char *t, const dl_tok *tk, size_t j, char c)
 {
@@ -1288,8 +1292,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
             !(k > lo && (tk[k - 1].flags & T_QUOTED)))
             break;
     /* None: a verb that attributes words ("called X “...”"), the first too. */
-    if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) &&
-        (cue_verb = L->cue_verb))
+    if ((k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark) && (cue_verb = L->cue_verb))
         for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
             if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(cue_verb, text.p, &tk[k]) &&
                 !(k > lo && (tk[k - 1].flags & T_GLUE) &&
