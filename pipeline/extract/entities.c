@@ -29,6 +29,7 @@ enum {
     T_COMMA = 1 << 8,  /* followed by ',' */
     T_USED = 1 << 9,   /* part of a classified name */
     T_QUOTED = 1 << 10, /* inside a quotation */
+    T_NO_GAZ = 1 << 11, /* alone, not a gazetteer name (resolve_lone_words) */
 };
 
 void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end)
@@ -720,9 +721,11 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
     for (size_t i = 0; i < ex->n_toks; i++) {
         const char *g;
         if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
-            lex(L->not_name, text.p, &tk[i]) || lex(L->pronoun, text.p, &tk[i]) ||
-            dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start) >= 0)
+            lex(L->not_name, text.p, &tk[i]) || lex(L->pronoun, text.p, &tk[i]))
             continue;
+        if (dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start) >= 0)
+            continue;
+        tk[i].flags |= T_NO_GAZ; /* the second loop need not ask again */
         if ((i > 0 && tk[i - 1].sent == tk[i].sent && (tk[i - 1].flags & T_GLUE) &&
              (tk[i - 1].flags & T_CAP)) ||
             ((tk[i].flags & T_GLUE) && i + 1 < ex->n_toks && (tk[i + 1].flags & T_CAP) &&
@@ -754,7 +757,7 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
                 return rc;
             continue;
         }
-        if (lex(L->not_name, text.p, &tk[i]))
+        if ((tk[i].flags & T_NO_GAZ) || lex(L->not_name, text.p, &tk[i]))
             continue;
         if ((kind = dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start)) >= 0) {
             tk[i].flags |= T_USED;
