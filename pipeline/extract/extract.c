@@ -4,6 +4,7 @@
  * the previous anchor), then derive the timeline.
  */
 #include <assert.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -688,9 +689,12 @@ static int is_quote_mark(const char *t, size_t i, size_t len)
 
 /* Distance from [start,end) to the cue of @p re nearest to it within
  * [from,to), counting cues after the expression four times their distance
- * (the verb usually comes first); -1 when there is none. */
+ * (the verb usually comes first); -1 when there is none. The search stops
+ * early once the answer is known to be below @p below (it returns a
+ * distance below it then, not always the least), or once the cues lie
+ * after the expression at @p below or farther (each later one is farther). */
 static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, size_t from,
-                        size_t to, size_t start, size_t end)
+                        size_t to, size_t start, size_t end, long below)
 {
     long best = -1;
     size_t at = from;
@@ -704,6 +708,8 @@ static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, s
                                 : 0;
         if (best < 0 || d < best)
             best = d;
+        if (best < below || (ov[0] >= end && d >= below))
+            break;
         at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
     }
     return best;
@@ -770,8 +776,14 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             break;
         }
     }
-    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end) : -1;
-    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end) : -1;
+    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0) : -1;
+    if (fut == 0)
+        return 1; /* no past cue is nearer */
+    /* Of the past cues, only whether one is nearer than the future one
+     * counts (any one, when there is none). */
+    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end,
+                                     fut >= 0 ? fut : LONG_MAX)
+                       : -1;
     if (fut >= 0 && (past < 0 || fut <= past))
         return 1;
     return past >= 0 ? -1 : 0;
