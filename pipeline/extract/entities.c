@@ -339,6 +339,30 @@ static inline int tok_is(const char *text, const dl_tok *tk, const char *word)
            strlen(word) == n && !strncasecmp(text + tk->start, word, n);
 }
 
+/* A short word list, lengths included: the lists below are tried on
+ * most words, and a length and first byte rule out nearly all. */
+typedef struct word_list_entry {
+    const char *w; /* lower case */
+    size_t n;
+} word_list_entry;
+#define WORD(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+
+/* 1 if the word is one of @p list (ended by {NULL, 0}), in any case. */
+static int tok_in(const char *text, const dl_tok *tk, const word_list_entry *list)
+{
+    size_t n = tk->end - tk->start;
+    unsigned char c = n ? dl_lower((unsigned char)text[tk->start]) : 0;
+
+    for (; list->w; list++)
+        if (list->n == n && (unsigned char)list->w[0] == c &&
+            !strncasecmp(text + tk->start, list->w, n))
+            return 1;
+    return 0;
+}
+
 static inline int same_text(const char *t, dl_span a, dl_span b)
 {
     return a.end - a.start == b.end - b.start && a.end > a.start &&
@@ -1020,14 +1044,15 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
  * speech verb, a past tense or a participle. */
 static int verb_like(const dl_extractor *ex, const char *t, const dl_tok *k)
 {
-    static const char *const aux[] = {"is",   "was",   "are",    "were", "has",  "have", "had",
-                                      "will", "would", "did",    "does", "do",   "can",  "could",
-                                      "may",  "might", "should", "must", "also", "then", NULL};
+    static const word_list_entry aux[] = {
+        WORD("is"),   WORD("was"),   WORD("are"),   WORD("were"),  WORD("has"),    WORD("have"),
+        WORD("had"),  WORD("will"),  WORD("would"), WORD("did"),   WORD("does"),   WORD("do"),
+        WORD("can"),  WORD("could"), WORD("may"),   WORD("might"), WORD("should"), WORD("must"),
+        WORD("also"), WORD("then"),  {NULL, 0}};
     size_t n = k->end - k->start;
 
-    for (int i = 0; aux[i]; i++)
-        if (tok_is(t, k, aux[i]))
-            return 1;
+    if (tok_in(t, k, aux))
+        return 1;
     return lex(ex->rules->elex.speech_verb, t, k) ||
            (n > 3 && (!strncmp(t + k->end - 2, "ed", 2) || !strncmp(t + k->end - 3, "ing", 3)));
 }
@@ -1197,13 +1222,12 @@ static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos)
 
 static int is_determiner(const char *t, const dl_tok *tk)
 {
-    static const char *const dets[] = {"the", "a", "an", "his", "her", "their", "its", "our",
-                                       "one", "this", "another", "some", NULL};
+    static const word_list_entry dets[] = {
+        WORD("the"),     WORD("a"),    WORD("an"),  WORD("his"), WORD("her"),
+        WORD("their"),   WORD("its"),  WORD("our"), WORD("one"), WORD("this"),
+        WORD("another"), WORD("some"), {NULL, 0}};
 
-    for (int i = 0; dets[i]; i++)
-        if (tok_is(t, tk, dets[i]))
-            return 1;
-    return 0;
+    return tok_in(t, tk, dets);
 }
 
 /* 1 if the text between word @p j and the next word holds @p c. */
@@ -1226,13 +1250,12 @@ static size_t skip_paren(const char *t, const dl_tok *tk, size_t lo, size_t j)
 
 static int is_preposition(const char *t, const dl_tok *tk)
 {
-    static const char *const preps[] = {"in", "of", "for", "with", "by", "on", "at", "from",
-                                        "as", "into", "about", "without", NULL};
+    static const word_list_entry preps[] = {
+        WORD("in"),    WORD("of"),      WORD("for"),  WORD("with"), WORD("by"),
+        WORD("on"),    WORD("at"),      WORD("from"), WORD("as"),   WORD("into"),
+        WORD("about"), WORD("without"), {NULL, 0}};
 
-    for (int i = 0; preps[i]; i++)
-        if (tok_is(t, tk, preps[i]))
-            return 1;
-    return 0;
+    return tok_in(t, tk, preps);
 }
 
 /* 1 if speech verb word @p k of a sentence starting at word @p lo is used
