@@ -407,10 +407,10 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 
 /* Inline: most calls find their subject cached with every rule of @p mask
  * answered, and return after a hash, a compare and a few bit operations. */
-static inline void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsigned char *word,
-                                size_t n, subj_hash *sh, uint64_t *mask)
+static inline void probe_filter(dl_extractor *ex, size_t w, dl_probe_cache *pc,
+                                const unsigned char *word, size_t n, subj_hash *sh, uint64_t *mask)
 {
-    size_t w = ex->words, len = n + 1;
+    size_t len = n + 1;
     const unsigned char *subj = ex->subj;
     uint32_t h;
     size_t i;
@@ -455,10 +455,10 @@ static inline void probe_filter(dl_extractor *ex, dl_probe_cache *pc, const unsi
  * '_' when @p under). The answers never change: each pair is probed once
  * per extractor, on first sight, and kept.
  */
-static void pair_filter(dl_extractor *ex, int under, unsigned char c1, unsigned char c2,
-                        uint64_t *mask)
+static inline void pair_filter(dl_extractor *ex, size_t w, int under, unsigned char c1,
+                               unsigned char c2, uint64_t *mask)
 {
-    size_t w = ex->words, i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
+    size_t i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
     uint64_t *possible = ex->pairs + i * w;
 
     if (!(ex->pair_done[i / 64] & (1ull << (i % 64)))) {
@@ -534,10 +534,12 @@ static void unblock_rules(dl_extractor *ex, size_t p)
  * matches finds: a rule is not tried again inside its own last match
  * (ex->resume).
  */
+static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl_slice text,
+                                                            size_t w);
+
 static int scan_rules(dl_extractor *ex, dl_slice text)
 {
     const dl_rules *r = ex->rules;
-    const unsigned char *t = (const unsigned char *)text.p;
     size_t w = ex->words;
     int rc;
 
@@ -547,7 +549,6 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     for (size_t i = 0; i < r->n_rules; i++)
         if ((rc = match_rule(ex, (int)i, text)))
             return rc;
-    (void)t;
     (void)w;
     return 0;
 #endif
@@ -556,6 +557,22 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
             return rc;
     }
+    /* Up to 128 rules the rule sets are one or two words: with the count a
+     * constant the compiler unrolls the loops over them. */
+    if (w == 1)
+        return scan_words(ex, text, 1);
+    if (w == 2)
+        return scan_words(ex, text, 2);
+    return scan_words(ex, text, w);
+}
+
+/* The scan of scan_rules() with rule sets of @p w words. */
+static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl_slice text,
+                                                            size_t w)
+{
+    const unsigned char *t = (const unsigned char *)text.p;
+    int rc;
+
     memset(ex->blocked, 0, w * sizeof(*ex->blocked));
     ex->unblock = SIZE_MAX;
     for (size_t p = 0, next = 0; p < text.len; p = next) {
@@ -585,7 +602,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
         /* Level 0: the first two bytes, settled once per process. */
         if (p + 1 < text.len) {
             any = 0;
-            pair_filter(ex, subj[0] == '_', t[p], t[p + 1], mask);
+            pair_filter(ex, w, subj[0] == '_', t[p], t[p + 1], mask);
             for (size_t k = 0; k < w; k++)
                 any |= mask[k];
             if (!any)
@@ -595,7 +612,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
          * like words seen before, and that rules most rules out without a
          * probe run), then the word. */
         if (q - p > DL_PROBE_WORD_PREFIX) {
-            probe_filter(ex, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, &sh, mask);
+            probe_filter(ex, w, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, &sh, mask);
             any = 0;
             for (size_t k = 0; k < w; k++)
                 any |= mask[k];
@@ -603,7 +620,7 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
                 continue;
         }
         if (q - p < DL_PROBE_KEY)
-            probe_filter(ex, &ex->probe1, t + p, q - p, &sh, mask);
+            probe_filter(ex, w, &ex->probe1, t + p, q - p, &sh, mask);
         if (p >= ex->unblock)
             unblock_rules(ex, p);
         any = 0;
@@ -627,14 +644,14 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
             for (size_t l = 0; l < 2 && any; l++) {
                 size_t e = w2 + pre_len[l];
                 if (e < q2 && e - p < DL_PROBE_KEY) {
-                    probe_filter(ex, pre_cache[l], t + p, e - p, &sh, mask);
+                    probe_filter(ex, w, pre_cache[l], t + p, e - p, &sh, mask);
                     any = 0;
                     for (size_t k = 0; k < w; k++)
                         any |= mask[k];
                 }
             }
             if (any && q2 - p < DL_PROBE_KEY) {
-                probe_filter(ex, &ex->probe2, t + p, q2 - p, &sh, mask);
+                probe_filter(ex, w, &ex->probe2, t + p, q2 - p, &sh, mask);
             }
         }
         for (size_t k = 0; k < w; k++) {
