@@ -40,6 +40,17 @@ typedef struct dl_work_done {
  */
 dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err *err);
 
+/** Called on a worker thread each time a job is done and can be taken. */
+typedef void dl_workpool_notify_fn(void *arg);
+
+/**
+ * @brief Has every finished job call @p fn(@p arg) on its worker thread,
+ *        after the job can be taken: lets the taking thread block elsewhere
+ *        (`run`: in the consumer poll) instead of polling the pool. @p fn
+ *        must be quick and thread-safe. Set it before the first submit.
+ */
+void dl_workpool_on_done(dl_workpool *wp, dl_workpool_notify_fn *fn, void *arg);
+
 /**
  * @brief Stops the workers after their current job and frees the pool;
  *        results not taken are dropped (fini'd). NULL is fine.

@@ -44,6 +44,8 @@ struct dl_workpool {
     size_t queued; /* slots queued, not started (under mu) */
     uint64_t seq;  /* next submission number */
     int stop;
+    dl_workpool_notify_fn *notify; /* set before the first submit */
+    void *notify_arg;
     wp_worker *workers;
     int n_workers;
 };
@@ -88,6 +90,8 @@ static void *wp_worker_main(void *arg)
         sl->state = WP_DONE;
         pthread_cond_signal(&wp->done);
         pthread_mutex_unlock(&wp->mu);
+        if (wp->notify)
+            wp->notify(wp->notify_arg);
     }
 }
 
@@ -132,6 +136,12 @@ dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err 
 fail:
     dl_workpool_destroy(wp);
     return NULL;
+}
+
+void dl_workpool_on_done(dl_workpool *wp, dl_workpool_notify_fn *fn, void *arg)
+{
+    wp->notify = fn;
+    wp->notify_arg = arg;
 }
 
 void dl_workpool_destroy(dl_workpool *wp)

@@ -1,14 +1,17 @@
 /* Workpool: results come back in submission order (per lane), each the
  * same as the pipeline gives on one thread, whatever the number of workers;
  * a slow job holds back only its own lane; jobs left untaken are freed by
- * destroy (ASan checks). */
+ * destroy (ASan checks); the on-done hook fires once per job, after it can
+ * be taken. */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -205,6 +208,44 @@ static void test_lanes(void **state)
     free(big);
 }
 
+static void count_done(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* The hook `run` wakes its consumer poll with: a job is takeable without
+ * waiting once its notification came (one lane each, so no job waits for
+ * another), and every job notifies exactly once. */
+static void test_on_done(void **state)
+{
+    fixture *f = *state;
+    enum { N = 8 };
+    atomic_int notified = 0;
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+
+    assert_non_null(wp = dl_workpool_new(f->pl, 2, N, &err));
+    dl_workpool_on_done(wp, count_done, &notified);
+    for (int i = 0; i < N; i++) {
+        dl_message msg = message(f->text[i]);
+        dl_workpool_submit_lane(wp, &msg, (uint64_t)i, NULL);
+    }
+    for (int taken = 0; taken < N; taken++) {
+        struct timespec ms = {0, 1000000};
+
+        for (int spins = 0; atomic_load(&notified) <= taken; spins++) {
+            assert_true(spins < 10000); /* 10 s */
+            nanosleep(&ms, NULL);
+        }
+        assert_int_equal(dl_workpool_take(wp, 0, &done), 1);
+        dl_result_fini(&done.res);
+    }
+    assert_int_equal(atomic_load(&notified), N);
+    assert_int_equal(dl_workpool_pending(wp), 0);
+    dl_workpool_destroy(wp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_three_threads_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_drops_untaken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lanes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_on_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
