@@ -130,6 +130,15 @@ int dl_kafka_sink_queue_full(const dl_kafka_sink *snk);
 /** @returns 1 when the producer queue is down to a quarter: resume. */
 int dl_kafka_sink_queue_drained(const dl_kafka_sink *snk);
 
+/**
+ * @brief After dl_kafka_sink_start(): calls @p fn(@p arg) from a librdkafka
+ *        thread whenever delivery reports (or other events) arrive for
+ *        dl_kafka_sink_poll() to serve, so the polling thread may block
+ *        elsewhere and be woken. @p fn must be quick, thread-safe and must
+ *        not call into this producer.
+ */
+void dl_kafka_sink_on_report(dl_kafka_sink *snk, void (*fn)(void *arg), void *arg);
+
 /** @returns records produced but not yet reported. */
 int dl_kafka_sink_outq_len(const dl_kafka_sink *snk);
 

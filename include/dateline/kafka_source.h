@@ -80,6 +80,13 @@ int dl_kafka_source_commit(dl_kafka_source *src, int async);
  */
 int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms);
 
+/**
+ * @brief Makes a dl_kafka_source_poll() waiting now (or the next one) return
+ *        at once, without a message. Safe from any thread (not from signal
+ *        handlers); a no-op before dl_kafka_source_start().
+ */
+void dl_kafka_source_wake(dl_kafka_source *src);
+
 /** @returns 1 if offsets are committed by librdkafka (enable.auto.commit). */
 int dl_kafka_source_auto_commit(const dl_kafka_source *src);
 

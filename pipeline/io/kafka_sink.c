@@ -27,6 +27,9 @@ struct dl_kafka_sink {
     long queue_max_msgs; /* queue.buffering.max.messages */
     size_t max_record[DL_KAFKA_SINK_TOPICS]; /* from the topic's max.message.bytes, 0 = unknown */
     size_t client_max;                       /* message.max.bytes */
+    rd_kafka_queue_t *report_q;              /* main queue, while on_report is set */
+    void (*on_report)(void *arg);
+    void *report_arg;
 };
 
 static void sink_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -282,6 +285,24 @@ int dl_kafka_sink_produce(dl_kafka_sink *snk, dl_kafka_sink_topic topic, dl_slic
     return 0;
 }
 
+/* librdkafka thread: the main queue went from empty to non-empty. */
+static void sink_report_event(rd_kafka_t *rk, void *opaque)
+{
+    dl_kafka_sink *snk = opaque;
+
+    (void)rk;
+    snk->on_report(snk->report_arg);
+}
+
+void dl_kafka_sink_on_report(dl_kafka_sink *snk, void (*fn)(void *arg), void *arg)
+{
+    if (!snk->rk || snk->report_q || !(snk->report_q = rd_kafka_queue_get_main(snk->rk)))
+        return;
+    snk->on_report = fn;
+    snk->report_arg = arg;
+    rd_kafka_queue_cb_event_enable(snk->report_q, sink_report_event, snk);
+}
+
 void dl_kafka_sink_poll(dl_kafka_sink *snk, int timeout_ms)
 {
     rd_kafka_poll(snk->rk, timeout_ms);
@@ -412,6 +433,10 @@ void dl_kafka_sink_destroy(dl_kafka_sink *snk)
         rd_kafka_purge(snk->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         for (int i = 0; i < 50 && rd_kafka_outq_len(snk->rk) > 0; i++)
             rd_kafka_poll(snk->rk, SINK_POLL_SLICE_MS);
+        if (snk->report_q) {
+            rd_kafka_queue_cb_event_enable(snk->report_q, NULL, NULL);
+            rd_kafka_queue_destroy(snk->report_q);
+        }
         for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
             if (snk->rkt[i])
                 rd_kafka_topic_destroy(snk->rkt[i]);

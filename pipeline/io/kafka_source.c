@@ -16,6 +16,7 @@ struct dl_kafka_source {
     dl_kafka_source_handlers h;
     rd_kafka_conf_t *conf; /* until dl_kafka_source_start() hands it to rd_kafka_new() */
     rd_kafka_t *rk;
+    rd_kafka_queue_t *wake_q; /* the consumer queue, for dl_kafka_source_wake() */
     dl_kafka_state state;
     int auto_commit;
     int paused;
@@ -236,6 +237,7 @@ int dl_kafka_source_start(dl_kafka_source *src, dl_err *err)
      * served by dl_kafka_source_poll() on the stage's thread. */
     rd_kafka_poll_set_consumer(src->rk);
     dl_kafka_log_forward(src->rk);
+    src->wake_q = rd_kafka_queue_get_consumer(src->rk);
 
     if (!(topics = rd_kafka_topic_partition_list_new(1)))
         return dl_err_set(err, DL_ENOMEM, "out of memory");
@@ -354,6 +356,14 @@ int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms)
     return 0;
 }
 
+void dl_kafka_source_wake(dl_kafka_source *src)
+{
+    /* The yield flag stays set until a poll sees it: a wake between two
+     * polls is not lost, it ends the next one. */
+    if (src->wake_q)
+        rd_kafka_queue_yield(src->wake_q);
+}
+
 int dl_kafka_source_auto_commit(const dl_kafka_source *src)
 {
     return src->auto_commit;
@@ -470,6 +480,9 @@ void dl_kafka_source_destroy(dl_kafka_source *src)
         return;
     if (src->rk) {
         dl_kafka_source_close(src, SOURCE_CLOSE_TIMEOUT_MS);
+        if (src->wake_q)
+            rd_kafka_queue_destroy(src->wake_q);
+        src->wake_q = NULL;
         /* After a timed-out close the coordinator does not answer, and
          * rd_kafka_destroy() would wait for its requests to time out
          * (socket.timeout.ms, a minute): abandon the handle to the exiting
