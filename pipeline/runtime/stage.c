@@ -50,7 +50,7 @@
 #include "dateline/workpool.h"
 
 #define STAGE_STATS_INTERVAL_MS   10000
-#define STAGE_DR_SLICE_MS         50   /* poll wait while deliveries are outstanding */
+#define STAGE_DR_SLICE_MS         50   /* poll wait while work is in flight (a missed wake) */
 #define STAGE_DEFAULT_INFLIGHT    1000
 #define STAGE_MAX_REASONS         DL_STAGE_MAX_REASONS
 #define STAGE_METADATA_TIMEOUT_MS 5000
@@ -68,7 +68,12 @@
  * results for its whole extraction while the other partitions' go on, so
  * the pool needs room for what arrives meanwhile (~40 ms of messages). */
 #define STAGE_JOBS_PER_WORKER 32
-#define STAGE_JOB_WAIT_MS     1 /* idle wait on the workers between consumer polls */
+/* at_least_once: caught up (nothing fetched, extracted or unacknowledged),
+ * the stored offsets are committed at once instead of at the next
+ * auto.commit.interval.ms tick, at most this often: a restart then replays
+ * nothing of what was done, and a trickle of input costs at most ten
+ * commits a second. */
+#define STAGE_IDLE_COMMIT_MS 100
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
 
@@ -154,6 +159,8 @@ struct dl_stage {
     const volatile sig_atomic_t *reload;
     dl_stage_reload_fn *reload_fn;
     void *reload_arg;
+    int stored;              /* offsets stored since the last commit */
+    int64_t next_idle_commit; /* no commit on catching up before this */
 };
 
 /* Milliseconds from now to @p end, at least @p floor. */
@@ -909,6 +916,7 @@ static void stage_store(dl_stage *st)
     dl_offsets_advance(st->ot, stage_store_add, &list);
     if (list) {
         dl_kafka_source_store(st->src, list);
+        st->stored = 1;
         rd_kafka_topic_partition_list_destroy(list);
     }
 }
@@ -997,12 +1005,27 @@ void dl_stage_on_reload(dl_stage *st, const volatile sig_atomic_t *flag, dl_stag
     st->reload_arg = arg;
 }
 
+/* A worker finished a job, or delivery reports arrived (on a worker or a
+ * librdkafka thread): end the loop's wait in the consumer poll, so results
+ * are produced and offsets stored as soon as they can be. */
+static void stage_wake(void *arg)
+{
+    dl_stage *st = arg;
+
+    if (st->src)
+        dl_kafka_source_wake(st->src);
+}
+
 static int stage_pool_start(dl_stage *st, dl_err *err)
 {
     int n = st->cfg->runtime.workers > 0 ? st->cfg->runtime.workers : 1;
 
     st->wp = dl_workpool_new(st->pl, n, (size_t)n * STAGE_JOBS_PER_WORKER, err);
-    return st->wp ? 0 : (err->code ? err->code : DL_ENOMEM);
+    if (!st->wp)
+        return err->code ? err->code : DL_ENOMEM;
+    /* st->src is set before the first job is submitted. */
+    dl_workpool_on_done(st->wp, stage_wake, st);
+    return 0;
 }
 
 /* Once per loop turn, between messages: liveness, lag, and a requested
@@ -1218,6 +1241,7 @@ dl_stage *dl_stage_new(const dl_config *cfg, dl_pipeline *pl, const volatile sig
         dl_kafka_sink_check_topics(st->snk, STAGE_METADATA_TIMEOUT_MS, err) ||
         (st->eos && stage_txn_init(st, err)) || dl_kafka_source_start(st->src, err))
         goto fail;
+    dl_kafka_sink_on_report(st->snk, stage_wake, st);
     return st;
 fail:
     dl_stage_destroy(st);
@@ -1314,6 +1338,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         int timeout = cfg->runtime.poll_timeout_ms;
         int64_t now;
         int held;
+        int caught_up = 0; /* the consumer had nothing for us */
 
         stage_check_fatal(st);
         if (st->failed)
@@ -1326,17 +1351,18 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             stage_collect(st, STAGE_DR_SLICE_MS);
             dl_kafka_sink_poll(st->snk, 0);
         } else if (!held) {
-            /* Outstanding deliveries are served between consumer polls:
-             * keep the wait short so offsets are stored promptly; while
-             * extractions run, results are picked up between polls. */
-            if (dl_offsets_tracked(st->ot) > 0 && timeout > STAGE_DR_SLICE_MS)
+            /* One wait for everything: a message, a finished extraction or
+             * a delivery report (the last two end the poll through
+             * stage_wake()), so results are produced and offsets stored
+             * the moment they can be, without polling in slices. The
+             * shorter timeout with work in flight only bounds a lost wake. */
+            if ((dl_offsets_tracked(st->ot) > 0 || dl_workpool_pending(st->wp)) &&
+                timeout > STAGE_DR_SLICE_MS)
                 timeout = STAGE_DR_SLICE_MS;
-            if (dl_workpool_pending(st->wp))
-                timeout = 0;
             if ((rkm = dl_kafka_source_poll(st->src, timeout)))
                 stage_process(st, rkm);
             else
-                stage_collect(st, dl_workpool_pending(st->wp) ? STAGE_JOB_WAIT_MS : 0);
+                caught_up = 1;
             dl_kafka_sink_poll(st->snk, 0);
         } else {
             /* Wait on the producer, whose reports unblock us. A paused
@@ -1352,6 +1378,12 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             stage_store(st);
 
         now = dl_now_ms();
+        if (caught_up && !st->eos && st->stored && now >= st->next_idle_commit &&
+            !dl_workpool_pending(st->wp) && !dl_offsets_tracked(st->ot)) {
+            dl_kafka_source_commit(st->src, 1);
+            st->stored = 0;
+            st->next_idle_commit = now + STAGE_IDLE_COMMIT_MS;
+        }
         if (st->eos && st->txn.open &&
             (st->txn.failed || now - st->txn.started_ms >= commit_interval))
             stage_txn_commit(st, -1, NULL);
@@ -1362,6 +1394,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         }
         if (!st->eos && !dl_kafka_source_auto_commit(st->src) && now >= next_commit) {
             dl_kafka_source_commit(st->src, 1);
+            st->stored = 0;
             next_commit = now + commit_interval;
         }
     }
