@@ -3,16 +3,25 @@
  * bench/replay.sh, for what kcat cannot do: produce with explicit message
  * timestamps, and commit / read a consumer group's offsets.
  *
- *   dl_kafka_tool produce BROKERS TOPIC
+ *   dl_kafka_tool produce BROKERS TOPIC [LINGER_MS]
  *       stdin: one message per line, "PARTITION<TAB>TIMESTAMP_MS<TAB>KEY<TAB>VALUE"
  *       (TIMESTAMP_MS 0: the producer's clock; KEY "": no key). Exits 0 when
- *       every message was acknowledged.
+ *       every message was acknowledged. LINGER_MS (default 20, for bulk
+ *       loads): 0 sends each line as it comes, for a paced input.
+ *   dl_kafka_tool pipe BROKERS GROUP IN_TOPIC OUT_TOPIC
+ *       a no-op stage for bench/e2e.py --passthrough: copies each message of
+ *       IN_TOPIC to the same partition of OUT_TOPIC as a record shaped like
+ *       an enriched one ({"source": {timestamp, partition, offset}} and the
+ *       value's bytes), with the stage's producer settings, until SIGTERM.
+ *       Offsets are auto-committed as consumed (a measuring tool, not a
+ *       delivery guarantee).
  *   dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]
  *       commits the offsets for GROUP without joining it (manual assignment).
  *   dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS
  *       prints "P OFFSET" per partition (-1001: nothing committed).
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +29,13 @@
 #include <librdkafka/rdkafka.h>
 
 static int delivery_failures;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
@@ -31,7 +47,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     }
 }
 
-static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *group)
+/* @p linger: the producer's linger.ms. */
+static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *group,
+                          const char *linger)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -41,7 +59,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
         (group && rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr))) ||
         (group && rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr))) ||
         (type == RD_KAFKA_PRODUCER &&
-         (rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr)) ||
+         (rd_kafka_conf_set(conf, "linger.ms", linger, errstr, sizeof(errstr)) ||
           rd_kafka_conf_set(conf, "queue.buffering.max.messages", "500000", errstr,
                             sizeof(errstr))))) {
         fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
@@ -58,9 +76,9 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
     return rk; /* conf is now owned by rk */
 }
 
-static int cmd_produce(const char *brokers, const char *topic)
+static int cmd_produce(const char *brokers, const char *topic, const char *linger)
 {
-    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, brokers, NULL);
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, brokers, NULL, linger);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -129,7 +147,7 @@ static int cmd_produce(const char *brokers, const char *topic)
 
 static int cmd_commit(const char *brokers, const char *group, const char *topic, const char *spec)
 {
-    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, group);
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, group, NULL);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     const char *p = spec;
     rd_kafka_resp_err_t err;
@@ -172,7 +190,7 @@ out:
 
 static int cmd_committed(const char *brokers, const char *group, const char *topic, int n)
 {
-    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, group);
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, group, NULL);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
     rd_kafka_resp_err_t err;
     int rc = 0;
@@ -196,10 +214,127 @@ static int cmd_committed(const char *brokers, const char *group, const char *top
     return rc;
 }
 
+/* Sets @p kv (name, value, ..., NULL) on @p conf. @returns 0, or 1 (printed). */
+static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
+{
+    char errstr[512];
+
+    for (; kv[0]; kv += 2)
+        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, sizeof(errstr))) {
+            fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+            return 1;
+        }
+    return 0;
+}
+
+static rd_kafka_t *pipe_client(rd_kafka_type_t type, const char *const *kv)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+
+    if (conf_set_all(conf, kv)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (!(rk = rd_kafka_new(type, conf, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+static int cmd_pipe(const char *brokers, const char *group, const char *in, const char *out)
+{
+    /* The settings `dateline run` uses (kafka_source.c, kafka_sink.c and
+     * bench/bench.yaml), so the difference to it is extraction alone. */
+    const char *const ckv[] = {"bootstrap.servers", brokers, "group.id", group,
+                               "auto.offset.reset", "earliest", "auto.commit.interval.ms", "1000",
+                               "queued.max.messages.kbytes", "16384",
+                               "fetch.message.max.bytes", "8388608", NULL};
+    const char *const pkv[] = {"bootstrap.servers", brokers, "enable.idempotence", "true",
+                               "acks", "all", "linger.ms", "1", "message.max.bytes", "8388608",
+                               NULL};
+    rd_kafka_t *cons = NULL, *prod = NULL;
+    rd_kafka_topic_partition_list_t *topics;
+    char *buf = NULL;
+    size_t cap = 0;
+    int rc = 1;
+
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    if (!(cons = pipe_client(RD_KAFKA_CONSUMER, ckv)) ||
+        !(prod = pipe_client(RD_KAFKA_PRODUCER, pkv)))
+        goto out;
+    rd_kafka_poll_set_consumer(cons);
+    topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, in, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(cons, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    while (!stop && !delivery_failures) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(cons, 50);
+        rd_kafka_timestamp_type_t tstype;
+        rd_kafka_resp_err_t err;
+        size_t n;
+        int head;
+
+        rd_kafka_poll(prod, 0);
+        if (!rkm)
+            continue;
+        if (rkm->err) {
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        /* The value's bytes as a JSON string: quotes, backslashes and
+         * control characters become spaces (the size is what matters). */
+        if (cap < rkm->len + 256 && !(buf = realloc(buf, cap = rkm->len + 256)))
+            goto out;
+        head = snprintf(buf, 160,
+                        "{\"source\":{\"timestamp\":%" PRId64 ",\"partition\":%" PRId32
+                        ",\"offset\":%" PRId64 "},\"value\":\"",
+                        rd_kafka_message_timestamp(rkm, &tstype), rkm->partition, rkm->offset);
+        n = (size_t)head;
+        for (size_t i = 0; i < rkm->len; i++) {
+            unsigned char c = ((const unsigned char *)rkm->payload)[i];
+
+            buf[n++] = c < 0x20 || c == '"' || c == '\\' ? ' ' : (char)c;
+        }
+        buf[n++] = '"';
+        buf[n++] = '}';
+        do {
+            err = rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(out),
+                                    RD_KAFKA_V_PARTITION(rkm->partition),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_VALUE(buf, n), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                rd_kafka_poll(prod, 50);
+        } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+        rd_kafka_message_destroy(rkm);
+        if (err) {
+            fprintf(stderr, "dl_kafka_tool: produce: %s\n", rd_kafka_err2str(err));
+            goto out;
+        }
+    }
+    rc = rd_kafka_flush(prod, 30000) || delivery_failures ? 1 : 0;
+out:
+    free(buf);
+    if (cons) {
+        rd_kafka_consumer_close(cons);
+        rd_kafka_destroy(cons);
+    }
+    if (prod)
+        rd_kafka_destroy(prod);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "produce"))
-        return cmd_produce(argv[2], argv[3]);
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "produce"))
+        return cmd_produce(argv[2], argv[3], argc == 5 ? argv[4] : "20");
+    if (argc == 6 && !strcmp(argv[1], "pipe"))
+        return cmd_pipe(argv[2], argv[3], argv[4], argv[5]);
     if (argc == 6 && !strcmp(argv[1], "commit"))
         return cmd_commit(argv[2], argv[3], argv[4], argv[5]);
     if (argc == 6 && !strcmp(argv[1], "committed")) {
@@ -212,7 +347,8 @@ int main(int argc, char **argv)
         }
         return cmd_committed(argv[2], argv[3], argv[4], (int)n);
     }
-    fprintf(stderr, "usage: dl_kafka_tool produce BROKERS TOPIC < lines\n"
+    fprintf(stderr, "usage: dl_kafka_tool produce BROKERS TOPIC [LINGER_MS] < lines\n"
+                    "       dl_kafka_tool pipe BROKERS GROUP IN_TOPIC OUT_TOPIC\n"
                     "       dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]\n"
                     "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS\n");
     return 2;
