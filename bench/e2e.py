@@ -4,7 +4,7 @@
 
   e2e.py --dateline BIN --tool DL_KAFKA_TOOL --brokers HOST:PORT --input FILE
          [--repeat R] [--partitions P] [--latency-rate R|--latency-fraction F]
-         [--latency-seconds S]
+         [--latency-seconds S] [--passthrough]
 
 1. Throughput: produces the input file R times (N = R x its messages) to a
    fresh topic, then starts `dateline run -c bench/bench.yaml` and polls the
@@ -16,10 +16,17 @@
    second half of the run).
 2. Latency: a fresh topic and group, the stage started first, then articles
    produced at a fixed rate (default half the measured peak), one by one
-   (tests/integration/dl_kafka_tool produce), after one warm-up article
-   whose record must be out first (the group join is not counted). The input topic uses LogAppendTime too: an article's latency
+   (tests/integration/dl_kafka_tool produce with linger.ms 0, so each is
+   appended when it is due; with the tool's bulk 20 ms they arrived in
+   bursts of 20 ms worth, which then queued in the stage), after one
+   warm-up article whose record must be out first (the group join is not
+   counted). The input topic uses LogAppendTime too: an article's latency
    is its enriched record's append time minus its own append time (the
    record's source.timestamp): consume, extract, produce, acknowledge.
+
+--passthrough runs `dl_kafka_tool pipe` instead of the stage: the same
+consume and produce settings, records of the input's size, no extraction.
+Its latency is the floor the broker, the clients and the machine set.
 """
 import argparse
 import json
@@ -79,9 +86,14 @@ def rss_kb(pid):
     return None
 
 
-def start_stage(dateline, env, log, config=CONFIG):
-    return subprocess.Popen([dateline, "run", "-c", config], env=env, stdout=subprocess.DEVNULL,
-                            stderr=log)
+def start_stage(a, env, log):
+    if a.passthrough:
+        prefix = env["DL_TOPIC_PREFIX"]
+        cmd = [a.tool, "pipe", a.brokers, env["DL_GROUP"], prefix + "articles",
+               prefix + "enriched"]
+    else:
+        cmd = [a.dateline, "run", "-c", a.config]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def stop_stage(proc):
@@ -142,7 +154,7 @@ def throughput(a, msgs, env, state, log):
     if prod.wait() != 0:
         sys.exit("e2e: producing failed: " + prod.stderr.read().decode()[-500:])
     t_spawn = time.time()
-    stage = start_stage(a.dateline, env, log, a.config)
+    stage = start_stage(a, env, log)
     rss, done_at = [], None
     try:
         while True:
@@ -181,13 +193,13 @@ def throughput(a, msgs, env, state, log):
 def latency(a, msgs, rate, env, state, log):
     prefix = env["DL_TOPIC_PREFIX"]
     create_topics(prefix, a.partitions, state)
-    stage = start_stage(a.dateline, env, log, a.config)
+    stage = start_stage(a, env, log)
     n = max(1, int(rate * a.latency_seconds))
     rss = []
     try:
         # dl_kafka_tool sends each line as it comes (kcat -P buffers its
-        # input); its linger.ms does not matter: latency starts at append.
-        prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles"],
+        # input), with linger.ms 0: each article is appended when due.
+        prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles", "0"],
                                 stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # Warm-up: one article, and the clock starts only once its record is
         # out, so the group join (seconds on a loaded machine) is not counted.
@@ -253,6 +265,8 @@ def main():
     ap.add_argument("--config", default=CONFIG, help="the stage's config (default bench/bench.yaml)")
     ap.add_argument("--dump", help="latency phase: write input append time, latency ms, "
                     "partition, offset of every record to this file")
+    ap.add_argument("--passthrough", action="store_true",
+                    help="run dl_kafka_tool pipe (no extraction) instead of the stage")
     ap.add_argument("--phase", choices=("both", "throughput", "latency"), default="both",
                     help="latency alone needs --latency-rate")
     a = ap.parse_args()
