@@ -17,6 +17,9 @@ What it does, on fresh topics (a unique prefix per run):
    records and one dead letter per malformed message, then SIGTERMs it and
    checks exit code, counts, keys, the JSON schema of every record, the seed's
    timexes, byte offsets, dead-letter headers and values, JSON log lines;
+   before the SIGTERM, that the group's committed offsets already cover the
+   whole input (the stage commits once it has caught up; run.yaml's
+   auto.commit.interval.ms is longer than the test);
 3. restarts the stage in the same group and checks that it re-enriches
    nothing (offsets were committed at shutdown) but does enrich a new message
    (a copy of an earlier T17 article, which must get the same key).
@@ -157,6 +160,17 @@ def produce_lines(brokers, topic, lines, partition=None):
     r = subprocess.run(cmd, input=b"\n".join(lines) + b"\n", capture_output=True, timeout=120)
     if r.returncode != 0:
         raise Fatal("kcat produce to %s failed: %s" % (topic, r.stderr.decode(errors="replace")))
+
+
+def committed_total(tool, brokers, group, topic):
+    """Sum of the group's committed offsets over the input partitions
+    (= messages committed, the topic being fresh); -1 if unreadable."""
+    try:
+        out = subprocess.run([tool, "committed", brokers, group, topic, str(INPUT_PARTITIONS)],
+                             capture_output=True, text=True, timeout=30).stdout
+        return sum(max(int(line.split()[1]), 0) for line in out.splitlines())
+    except (subprocess.SubprocessError, ValueError, IndexError):
+        return -1
 
 
 def decode_kcat_json(line):
@@ -508,6 +522,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dateline", required=True, help="path of the dateline binary")
     ap.add_argument("--source-dir", required=True, help="the repository")
+    ap.add_argument("--tool", help="tests/integration/dl_kafka_tool (reads committed offsets; "
+                    "without it that check is skipped)")
     ap.add_argument("--kafka-run", help="scripts/kafka.sh state dir (default: <repo>/.cache/kafka/run)")
     ap.add_argument("--schema", help="JSON Schema of enriched records (default: <repo>/schema/enriched.v1.json)")
     ap.add_argument("--work-dir", help="where logs go (default: a temp dir)")
@@ -618,6 +634,17 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
             "got %d" % enriched_r.count())
     c.check(got_dlq, "dead-lettered %d messages" % len(BAD_MESSAGES), "got %d" % dlq_r.count())
     time.sleep(2)  # anything beyond the expected counts would show up now
+    if args.tool:
+        # Caught up: the stored offsets are committed within ~100 ms, not at
+        # auto.commit.interval.ms (10 min here) or at shutdown.
+        deadline, done = time.monotonic() + 10, -1
+        while time.monotonic() < deadline:
+            done = committed_total(args.tool, brokers, env["DL_GROUP"], topics["input"])
+            if done >= n_total:
+                break
+            time.sleep(0.2)
+        c.check(done == n_total, "offsets are committed once the stage has caught up",
+                "%d of %d committed" % (done, n_total))
     rc = stage.stop(signal.SIGTERM, timeout=60)
     c.check(rc == 0, "run1 exits 0 on SIGTERM", "exit code %r" % rc)
     time.sleep(1)
