@@ -1574,7 +1574,7 @@ static int have_span(dl_extractor *ex, const char *t, size_t from, dl_span s)
 
 int dl_entities_publish(dl_extractor *ex, dl_slice text)
 {
-    size_t *order = NULL, *rank = NULL;
+    size_t *order = NULL, *rank = NULL, *first_m = NULL, *next_m = NULL;
     size_t n = 0;
     int rc = DL_ENOMEM;
 
@@ -1582,8 +1582,19 @@ int dl_entities_publish(dl_extractor *ex, dl_slice text)
     if (dl_grow((void **)&ex->entities, &ex->cap_entities, ex->n_ents, sizeof(*ex->entities)))
         return DL_ENOMEM;
     if (!(order = malloc((ex->n_ents + 1) * sizeof(*order))) ||
-        !(rank = malloc((ex->n_ents + 1) * sizeof(*rank))))
+        !(rank = malloc((ex->n_ents + 1) * sizeof(*rank))) ||
+        !(first_m = malloc((ex->n_ents + 1) * sizeof(*first_m))) ||
+        !(next_m = malloc((ex->n_ments + 1) * sizeof(*next_m))))
         goto out;
+    /* Each entity's mentions in text order, as a list (not a scan of all
+     * mentions per entity). */
+    for (size_t i = 0; i < ex->n_ents; i++)
+        first_m[i] = SIZE_MAX;
+    for (size_t m = ex->n_ments; m-- > 0;)
+        if (ex->ments[m].entity >= 0) {
+            next_m[m] = first_m[ex->ments[m].entity];
+            first_m[ex->ments[m].entity] = m;
+        }
     /* Entities in order of first mention; entities never mentioned are dropped. */
     for (size_t i = 0; i < ex->n_ents; i++)
         rank[i] = (size_t)-1;
@@ -1618,9 +1629,8 @@ int dl_entities_publish(dl_extractor *ex, dl_slice text)
                 goto out;
         out->n_descriptors = ex->n_spans - out->descriptors;
         out->mentions = ex->n_spans;
-        for (size_t m = 0; m < ex->n_ments; m++)
-            if (ex->ments[m].entity == (int)order[k] &&
-                push_span(ex, (dl_span){ex->ments[m].start, ex->ments[m].end}))
+        for (size_t m = first_m[order[k]]; m != SIZE_MAX; m = next_m[m])
+            if (push_span(ex, (dl_span){ex->ments[m].start, ex->ments[m].end}))
                 goto out;
         out->n_mentions = ex->n_spans - out->mentions;
     }
@@ -1643,5 +1653,7 @@ int dl_entities_publish(dl_extractor *ex, dl_slice text)
 out:
     free(order);
     free(rank);
+    free(first_m);
+    free(next_m);
     return rc;
 }
