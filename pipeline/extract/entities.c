@@ -328,6 +328,16 @@ static const char *lex(const dl_lexicon *l, const char *text, const dl_tok *tk)
     return l ? dl_lexicon_get(l, text + tk->start, tk->end - tk->start) : NULL;
 }
 
+static int is_determiner(const dl_entity_lex *L, const char *t, const dl_tok *tk)
+{
+    return lex(L->determiner, t, tk) != NULL;
+}
+
+static int is_preposition(const dl_entity_lex *L, const char *t, const dl_tok *tk)
+{
+    return lex(L->preposition, t, tk) != NULL;
+}
+
 /* 1 if the word is @p word (lower case), in any case. Called hundreds of
  * thousands of times, mostly on other words: the first byte decides those
  * before the length (strlen folds only for a literal) and the compare. */
@@ -337,30 +347,6 @@ static inline int tok_is(const char *text, const dl_tok *tk, const char *word)
 
     return n && dl_lower((unsigned char)text[tk->start]) == (unsigned char)word[0] &&
            strlen(word) == n && !strncasecmp(text + tk->start, word, n);
-}
-
-/* A short word list, lengths included: the lists below are tried on
- * most words, and a length and first byte rule out nearly all. */
-typedef struct word_list_entry {
-    const char *w; /* lower case */
-    size_t n;
-} word_list_entry;
-#define WORD(s)                                                                                    \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-
-/* 1 if the word is one of @p list (ended by {NULL, 0}), in any case. */
-static int tok_in(const char *text, const dl_tok *tk, const word_list_entry *list)
-{
-    size_t n = tk->end - tk->start;
-    unsigned char c = n ? dl_lower((unsigned char)text[tk->start]) : 0;
-
-    for (; list->w; list++)
-        if (list->n == n && (unsigned char)list->w[0] == c &&
-            !strncasecmp(text + tk->start, list->w, n))
-            return 1;
-    return 0;
 }
 
 static inline int same_text(const char *t, dl_span a, dl_span b)
@@ -982,7 +968,6 @@ static int other_person(dl_extractor *ex, int not, size_t before)
     return best;
 }
 
-static int is_determiner(const char *t, const dl_tok *tk);
 static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos);
 
 /* 1 if the text between words @p a and @p a + 1 holds @p s. */
@@ -1019,7 +1004,7 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
             s = k + 1;
             break;
         }
-    if (s < end && (tk[s].flags & T_CAP) && !is_determiner(text.p, &tk[s]) &&
+    if (s < end && (tk[s].flags & T_CAP) && !is_determiner(L, text.p, &tk[s]) &&
         !lex(L->pronoun, text.p, &tk[s]) &&
         (lex(L->not_name, text.p, &tk[s]) ||
          (tk[s].end - tk[s].start > 4 && !strncmp(text.p + tk[s].end - 3, "ing", 3)))) {
@@ -1044,16 +1029,10 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
  * speech verb, a past tense or a participle. */
 static int verb_like(const dl_extractor *ex, const char *t, const dl_tok *k)
 {
-    static const word_list_entry aux[] = {
-        WORD("is"),   WORD("was"),   WORD("are"),   WORD("were"),  WORD("has"),    WORD("have"),
-        WORD("had"),  WORD("will"),  WORD("would"), WORD("did"),   WORD("does"),   WORD("do"),
-        WORD("can"),  WORD("could"), WORD("may"),   WORD("might"), WORD("should"), WORD("must"),
-        WORD("also"), WORD("then"),  {NULL, 0}};
+    const dl_entity_lex *L = &ex->rules->elex;
     size_t n = k->end - k->start;
 
-    if (tok_in(t, k, aux))
-        return 1;
-    return lex(ex->rules->elex.speech_verb, t, k) ||
+    return lex(L->auxiliary, t, k) || lex(L->speech_verb, t, k) ||
            (n > 3 && (!strncmp(t + k->end - 2, "ed", 2) || !strncmp(t + k->end - 3, "ing", 3)));
 }
 
@@ -1068,7 +1047,7 @@ static dl_span subject_words(const dl_extractor *ex, dl_slice text, size_t s, si
 
     if (tk[s].flags & T_QUOTED)
         return (dl_span){0, 0};
-    if (is_determiner(text.p, &tk[s])) {
+    if (is_determiner(L, text.p, &tk[s])) {
         while (e + 1 < end && e < s + 5 && (tk[e].flags & T_GLUE) &&
                !(tk[e + 1].flags & T_QUOTED) && !verb_like(ex, text.p, &tk[e + 1]))
             e++;
@@ -1220,16 +1199,6 @@ static const dl_mention *mention_covering(const dl_extractor *ex, size_t pos)
     return NULL;
 }
 
-static int is_determiner(const char *t, const dl_tok *tk)
-{
-    static const word_list_entry dets[] = {
-        WORD("the"),     WORD("a"),    WORD("an"),  WORD("his"), WORD("her"),
-        WORD("their"),   WORD("its"),  WORD("our"), WORD("one"), WORD("this"),
-        WORD("another"), WORD("some"), {NULL, 0}};
-
-    return tok_in(t, tk, dets);
-}
-
 /* 1 if the text between word @p j and the next word holds @p c. */
 static int gap_has(const char *t, const dl_tok *tk, size_t j, char c)
 {
@@ -1248,23 +1217,14 @@ static size_t skip_paren(const char *t, const dl_tok *tk, size_t lo, size_t j)
     return j;
 }
 
-static int is_preposition(const char *t, const dl_tok *tk)
-{
-    static const word_list_entry preps[] = {
-        WORD("in"),    WORD("of"),      WORD("for"),  WORD("with"), WORD("by"),
-        WORD("on"),    WORD("at"),      WORD("from"), WORD("as"),   WORD("into"),
-        WORD("about"), WORD("without"), {NULL, 0}};
-
-    return tok_in(t, tk, preps);
-}
-
 /* 1 if speech verb word @p k of a sentence starting at word @p lo is used
  * as a noun: after a possessive, a determiner or a preposition. */
-static int speech_noun(const char *t, const dl_tok *tk, size_t lo, size_t k)
+static int speech_noun(const dl_entity_lex *L, const char *t, const dl_tok *tk, size_t lo,
+                       size_t k)
 {
     return k > lo && (tk[k - 1].flags & T_GLUE) &&
-           ((tk[k - 1].flags & T_POSS) || is_determiner(t, &tk[k - 1]) ||
-            is_preposition(t, &tk[k - 1]));
+           ((tk[k - 1].flags & T_POSS) || is_determiner(L, t, &tk[k - 1]) ||
+            is_preposition(L, t, &tk[k - 1]));
 }
 
 /* 1 if word @p k lies in an introductory clause of the sentence starting
@@ -1314,7 +1274,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
      * (“...,” said Weaver, who said ... “...”). */
     for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
         if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(L->speech_verb, text.p, &tk[k]) &&
-            !speech_noun(text.p, tk, lo, k) && !in_intro_clause(ex, text.p, lo, k, open_mark) &&
+            !speech_noun(L, text.p, tk, lo, k) && !in_intro_clause(ex, text.p, lo, k, open_mark) &&
             !(k > lo && (tk[k - 1].flags & T_QUOTED)))
             break;
     /* None: a verb that attributes words ("called X “...”"), the first too. */
@@ -1322,7 +1282,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
         for (k = lo; k < ex->n_toks && tk[k].sent == si && tk[k].end <= open_mark; k++)
             if (!(tk[k].flags & (T_QUOTED | T_CAP)) && lex(cue_verb, text.p, &tk[k]) &&
                 !(k > lo && (tk[k - 1].flags & T_GLUE) &&
-                  (is_determiner(text.p, &tk[k - 1]) || is_preposition(text.p, &tk[k - 1]))))
+                  (is_determiner(L, text.p, &tk[k - 1]) || is_preposition(L, text.p, &tk[k - 1]))))
                 break;
     if (k >= ex->n_toks || tk[k].sent != si || tk[k].end > open_mark)
         return 0;
@@ -1407,7 +1367,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
         for (size_t b = j + 1, n2 = 0; b-- > lo && n2 < 12; n2++) {
             if (b < j && !(tk[b].flags & T_GLUE))
                 break;
-            if (is_determiner(text.p, &tk[b])) {
+            if (is_determiner(L, text.p, &tk[b])) {
                 *subj = (dl_span){tk[b].start, tk[j].end};
                 break;
             }

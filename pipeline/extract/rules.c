@@ -939,6 +939,9 @@ static void bind_entity_lexicons(dl_rules *r)
     e->subordinator = lexicon_find(r, "subordinator", 12);
     e->cue_verb = lexicon_find(r, "cue_verb", 8);
     e->clause_word = lexicon_find(r, "clause_word", 11);
+    e->determiner = lexicon_find(r, "determiner", 10);
+    e->preposition = lexicon_find(r, "preposition", 11);
+    e->auxiliary = lexicon_find(r, "auxiliary", 9);
 }
 
 /* ---- files ------------------------------------------------------------- */

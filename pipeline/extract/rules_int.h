@@ -195,6 +195,8 @@ typedef struct dl_entity_lex {
     const dl_lexicon *cue_verb;
     /* events.c: words that open a clause after a comma (", which"). */
     const dl_lexicon *clause_word;
+    /* Function words subjects and speech verbs are told by. */
+    const dl_lexicon *determiner, *preposition, *auxiliary;
 } dl_entity_lex;
 
 struct dl_rules {
