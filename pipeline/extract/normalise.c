@@ -154,6 +154,51 @@ static int unit_of(const char *name)
     return NONE;
 }
 
+/* snprintf(out, size, "%s", s) without the format parsing: the mod is
+ * copied twice per timex and snprintf showed in the profile. */
+static void copy_str(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+
+    while (n + 1 < size && s[n])
+        n++;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* "%04d-%02d-%02d" (d < 0: "%04d-%02d"; m < 0 too: "%04d") by hand, for
+ * the same reason; values the format would print otherwise (a year past
+ * 9999 or before 0) go through snprintf. */
+static void format_ymd(char *out, size_t size, int y, int m, int d)
+{
+    char *p = out;
+
+    if (y < 0 || y > 9999 || m > 99 || d > 99 || size < 11) {
+        if (m < 0)
+            snprintf(out, size, "%04d", y);
+        else if (d < 0)
+            snprintf(out, size, "%04d-%02d", y, m);
+        else
+            snprintf(out, size, "%04d-%02d-%02d", y, m, d);
+        return;
+    }
+    *p++ = (char)('0' + y / 1000);
+    *p++ = (char)('0' + y / 100 % 10);
+    *p++ = (char)('0' + y / 10 % 10);
+    *p++ = (char)('0' + y % 10);
+    if (m >= 0) {
+        *p++ = '-';
+        *p++ = (char)('0' + m / 10);
+        *p++ = (char)('0' + m % 10);
+        if (d >= 0) {
+            *p++ = '-';
+            *p++ = (char)('0' + d / 10);
+            *p++ = (char)('0' + d % 10);
+        }
+    }
+    *p = '\0';
+}
+
 static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                        dl_slice text, fields *f)
 {
@@ -185,10 +230,10 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
             digits(v, strlen(v), nums[i].out) && (nums[i].cap != DL_CAP_YEAR || spoken_year(rules, v, &f->year)))
             return -1;
     if ((hv = lookup(rule, c, text, DL_CAP_HOLIDAY, buf, sizeof(buf))))
-        snprintf(f->holiday, sizeof(f->holiday), "%s", hv);
+        copy_str(f->holiday, sizeof(f->holiday), hv);
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if ((v = lookup(rule, c, text, strs[i].cap, buf, sizeof(buf))))
-            snprintf(strs[i].out, 4, "%s", v);
+            copy_str(strs[i].out, 4, v);
     /* Two-digit years ('98) belong to the 20th century before 50. */
     if (f->year >= 0 && f->year < 100 && c->cap_end[DL_CAP_YEAR] - c->cap_start[DL_CAP_YEAR] <= 3)
         f->year += f->year < 50 ? 2000 : 1900;
@@ -212,7 +257,7 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
         f->unit = unit_of(rule->unit);
     }
     v = lookup(rule, c, text, DL_CAP_MOD, buf, sizeof(buf));
-    snprintf(f->mod, sizeof(f->mod), "%s", v ? v : rule->mod);
+    copy_str(f->mod, sizeof(f->mod), v ? v : rule->mod);
     return 0;
 }
 
@@ -248,7 +293,7 @@ static void format_day(char *out, size_t size, long days)
     int y, m, d;
 
     dl_civil_from_days(days, &y, &m, &d);
-    snprintf(out, size, "%04d-%02d-%02d", y, m, d);
+    format_ymd(out, size, y, m, d);
 }
 
 /* A bare weekday: this week's, on the tense's side; past by default, as
@@ -367,7 +412,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
     if (f->month < 0) {
         if (year < 0)
             return -1;
-        snprintf(tx->value, sizeof(tx->value), "%04d", year);
+        format_ymd(tx->value, sizeof(tx->value), year, -1, -1);
         return 0;
     }
     if (year < 0) {
@@ -381,7 +426,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         else
             year = infer_year(dct, f->month, 0, dl_norm_tense(ctx));
     }
-    snprintf(tx->value, sizeof(tx->value), "%04d-%02d", year, f->month);
+    format_ymd(tx->value, sizeof(tx->value), year, f->month, -1);
     return 0;
 }
 
@@ -712,7 +757,7 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
     }
     if (rc)
         return rc;
-    snprintf(tx->mod, sizeof(tx->mod), "%s", f.mod);
+    copy_str(tx->mod, sizeof(tx->mod), f.mod);
     /* Anchors are calendar values: they start with a year. */
     tx->anchored = tx->value[0] >= '0' && tx->value[0] <= '9' && tx->type != DL_TIMEX_DURATION;
     return 0;
