@@ -144,6 +144,7 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
         /* A group opens. */
         int inner = negative;
         size_t skip = 1;
+        int plain = 0; /* written as "(?:" instead of its own opener */
         if (i + 1 < len && pat[i + 1] == '*') {
             out->bad = 1; /* (*VERB) */
             return;
@@ -179,15 +180,8 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
                     out->bad = 1;
                     return;
                 }
-                if (depth == MAX_DEPTH) {
-                    out->bad = 1;
-                    return;
-                }
-                neg[depth++] = inner;
-                negative = inner;
-                put(out, "(?:", 3);
-                i = (size_t)(e - pat) + 1;
-                continue;
+                plain = 1;
+                skip = (size_t)(e - pat) + 1 - i;
             } else if (k == '-' || k == '^' || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z')) {
                 /* Option setting (?i) or (?-i:...): no extended syntax. */
                 size_t j = i + 2;
@@ -221,7 +215,10 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
         }
         neg[depth++] = inner;
         negative = inner;
-        put(out, pat + i, skip);
+        if (plain)
+            put(out, "(?:", 3);
+        else
+            put(out, pat + i, skip);
         i += skip;
     }
     if (depth != 0)
