@@ -47,13 +47,29 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     }
 }
 
+/* A client of @p type from @p conf (which it owns from here on, also on
+ * failure); producers count failed deliveries. */
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
+{
+    char errstr[512];
+    rd_kafka_t *rk;
+
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (!(rk = rd_kafka_new(type, conf, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return rk; /* conf is now owned by rk */
+}
+
 /* @p linger: the producer's linger.ms. */
 static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *group,
                           const char *linger)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_t *rk;
 
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
         (group && rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr))) ||
@@ -66,14 +82,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (type == RD_KAFKA_PRODUCER)
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    if (!(rk = rd_kafka_new(type, conf, errstr, sizeof(errstr)))) {
-        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    return rk; /* conf is now owned by rk */
+    return client_new(type, conf);
 }
 
 static int cmd_produce(const char *brokers, const char *topic, const char *linger)
@@ -229,21 +238,13 @@ static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
 
 static rd_kafka_t *pipe_client(rd_kafka_type_t type, const char *const *kv)
 {
-    char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_t *rk;
 
     if (conf_set_all(conf, kv)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (type == RD_KAFKA_PRODUCER)
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    if (!(rk = rd_kafka_new(type, conf, errstr, sizeof(errstr)))) {
-        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
-        rd_kafka_conf_destroy(conf);
-    }
-    return rk;
+    return client_new(type, conf);
 }
 
 static int cmd_pipe(const char *brokers, const char *group, const char *in, const char *out)
