@@ -509,6 +509,16 @@ static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
     return 0;
 }
 
+/* Whether rule set @p mask (@p w words) still holds a rule. */
+static inline int mask_any(const uint64_t *mask, size_t w)
+{
+    uint64_t any = 0;
+
+    for (size_t k = 0; k < w; k++)
+        any |= mask[k];
+    return any != 0;
+}
+
 /* Takes the rules whose last match ends at or before @p p out of ex->blocked. */
 static void unblock_rules(dl_extractor *ex, size_t p)
 {
@@ -606,11 +616,8 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
         /* Level 0: the first two bytes, settled once per process. */
         if (p + 1 < text.len) {
-            any = 0;
             pair_filter(ex, w, subj[0] == '_', t[p], t[p + 1], mask);
-            for (size_t k = 0; k < w; k++)
-                any |= mask[k];
-            if (!any)
+            if (!mask_any(mask, w))
                 continue;
         }
         /* Level 1: the word's first three bytes (a new word mostly begins
@@ -618,10 +625,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
          * probe run), then the word. */
         if (q - p > DL_PROBE_WORD_PREFIX) {
             probe_filter(ex, w, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, &sh, mask);
-            any = 0;
-            for (size_t k = 0; k < w; k++)
-                any |= mask[k];
-            if (!any)
+            if (!mask_any(mask, w))
                 continue;
         }
         if (q - p < DL_PROBE_KEY)
@@ -650,9 +654,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
                 size_t e = w2 + pre_len[l];
                 if (e < q2 && e - p < DL_PROBE_KEY) {
                     probe_filter(ex, w, pre_cache[l], t + p, e - p, &sh, mask);
-                    any = 0;
-                    for (size_t k = 0; k < w; k++)
-                        any |= mask[k];
+                    any = mask_any(mask, w);
                 }
             }
             if (any && q2 - p < DL_PROBE_KEY) {
