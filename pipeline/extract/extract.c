@@ -113,11 +113,8 @@ static int build_plan(dl_extractor *ex)
                 ex->first[c * w + i / 64] |= bit;
         if (!r->rules[i].re_probe) {
             ex->noprobe[i / 64] |= bit;
-        } else {
-            size_t jit_size = 0;
-            if (pcre2_pattern_info(r->rules[i].re_probe, PCRE2_INFO_JITSIZE, &jit_size) != 0 ||
-                jit_size == 0)
-                ex->probe_jit = 0;
+        } else if (!dl_re_has_jit(r->rules[i].re_probe)) {
+            ex->probe_jit = 0;
         }
     }
     return 0;
@@ -133,18 +130,15 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
     ex->rules = rules;
     for (size_t i = 0; i < rules->n_rules; i++) {
         uint32_t n;
-        size_t jit_size = 0;
         pcre2_pattern_info(rules->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &n);
         if (n + 1 > max_groups)
             max_groups = n + 1;
-        if (pcre2_pattern_info(rules->rules[i].re_at ? rules->rules[i].re_at : rules->rules[i].re,
-                               PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0)
+        if (!dl_re_has_jit(rules->rules[i].re_at ? rules->rules[i].re_at : rules->rules[i].re))
             ex->no_jit = 1;
     }
     for (int i = 0; i < 2; i++) {
         const pcre2_code *cue = i ? rules->past_cue : rules->future_cue;
-        size_t jit_size = 0;
-        if (cue && (pcre2_pattern_info(cue, PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0))
+        if (cue && !dl_re_has_jit(cue))
             ex->no_jit = 1;
     }
     if (!(ex->md = pcre2_match_data_create(max_groups, NULL)))

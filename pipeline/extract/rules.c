@@ -258,6 +258,14 @@ static void emit_char(sbuf *b, char c, int upper)
     }
 }
 
+/* Appends @p w from its byte @p k on; @p upper: its first byte upper-cased
+ * (when k is 0). */
+static void emit_rest(sbuf *b, const char *w, size_t k, int upper)
+{
+    for (const char *c = w + k; *c; c++)
+        emit_char(b, *c, upper && c == w);
+}
+
 /*
  * Appends the words w[lo, hi), which share their first @p k bytes (already
  * appended), as an alternation of their remainders, factored by their next
@@ -282,8 +290,7 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
     int seen[256] = {0}, plain = 0;
 
     if (hi - lo == 1) {
-        for (const char *c = w[lo] + k; *c; c++)
-            emit_char(b, *c, upper && c == w[lo]);
+        emit_rest(b, w[lo], k, upper);
         return;
     }
     for (size_t i = lo; i < hi && !plain; i++) {
@@ -300,8 +307,7 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
         for (size_t i = lo; i < hi; i++) {
             if (i > lo)
                 sb_str(b, "|");
-            for (const char *c = w[i] + k; *c; c++)
-                emit_char(b, *c, upper && c == w[i]);
+            emit_rest(b, w[i], k, upper);
         }
         sb_str(b, ")");
         return;
@@ -323,12 +329,10 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
             sb_str(b, "|");
         if (keys[g]) {
             emit_char(b, (char)keys[g], upper && k == 0);
-            if (end - at == 1) {
-                for (const char *c = w[at] + k + 1; *c; c++)
-                    emit_char(b, *c, 0);
-            } else {
+            if (end - at == 1)
+                emit_rest(b, w[at], k + 1, 0);
+            else
                 emit_words(b, w, at, end, k + 1, 0, tmp);
-            }
         }
         at = end;
     }
@@ -708,8 +712,7 @@ int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
 
 /* ---- entities and quotes ----------------------------------------------- */
 
-/* 1 if @p re has JIT code for complete matches. */
-static int has_jit(const pcre2_code *re)
+int dl_re_has_jit(const pcre2_code *re)
 {
     size_t jit_size = 0;
 
@@ -738,7 +741,7 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         out->n++;
         if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, 1, &ap->re_at, NULL)))
             return rc;
-        ap->jit = has_jit(ap->re) && has_jit(ap->re_at);
+        ap->jit = dl_re_has_jit(ap->re) && dl_re_has_jit(ap->re_at);
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
         ap->g_subject = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "subject");
         ap->g_cue = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "cue");

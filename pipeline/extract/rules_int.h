@@ -244,6 +244,9 @@ void dl_gaz_fini(dl_gazetteer *gaz);
 int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
                       int anchored, pcre2_match_data *md, pcre2_match_context *mctx);
 
+/** 1 if @p re has JIT code for complete matches (pcre2_jit_match() may run it). */
+int dl_re_has_jit(const pcre2_code *re);
+
 /** 1 if @p word (any case) is a configured abbreviation. */
 int dl_rules_is_abbrev(const dl_rules *rules, const char *word, size_t len);
 
