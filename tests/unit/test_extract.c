@@ -304,6 +304,29 @@ static void test_rule_families(void **state)
         {"The best of the twentieth century.", 1998, 2, 19, "the twentieth century", "DATE", "19",
          NULL},
         {"It pays $100 million every quarter.", 1989, 10, 30, "every quarter", "SET", "P1Q", NULL},
+        /* a period counted back from the reported one is still a duration;
+         * "year-earlier" alone stays the compared period */
+        {"Net for the year-earlier nine months included a gain.", 1989, 10, 26,
+         "the year-earlier nine months", "DURATION", "P9M", NULL},
+        {"Net rose in the 1988 period. The year-earlier nine months were weak.", 1989, 10, 26,
+         "The year-earlier nine months", "DURATION", "P9M", NULL},
+        /* the first two quarters are the first half; two quarters alone a
+         * duration */
+        {"Weakness will last through the first two quarters of 1990.", 1989, 10, 26,
+         "the first two quarters of 1990", "DATE", "1990-H1", NULL},
+        {"Profit fell for two quarters.", 1989, 10, 26, "two quarters", "DURATION", "P2Q", NULL},
+        /* a weekday after a time's conversion in parentheses is its day */
+        {"The blast occurred at 10:35 a.m. (0735 GMT) Friday, officials said.", 1998, 8, 8,
+         "10:35 a.m.", "TIME", "1998-08-07T10:35", NULL},
+        {"The blast occurred at 10:35 a.m. (0735 GMT) Friday, officials said.", 1998, 8, 8,
+         "Friday", "DATE", "1998-08-07", NULL},
+        {"The blast occurred at 10:35 a.m. (local time) in Nairobi.", 1998, 8, 8, "10:35 a.m.",
+         "TIME", "1998-08-08T10:35", NULL},
+        /* "an additional year", "two extra weeks" */
+        {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
+         "DURATION", "P1Y", NULL},
+        {"They got two extra weeks to finish.", 1989, 11, 2, "two extra weeks", "DURATION", "P2W",
+         NULL},
     };
 
     check_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
@@ -327,6 +350,7 @@ static void test_more_decoys(void **state)
         "He said so on CBS's \"60 Minutes.\"",
         "This is VOA Today.",
         "Now, he says, it looks like the end.",
+        "He paid an additional fee and an extra charge.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
