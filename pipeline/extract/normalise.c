@@ -376,6 +376,8 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
     return -1;
 }
 
+static int format_unit(long z, int unit, int k, char *out, size_t size);
+
 static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
     const dl_dct *dct = ctx->dct;
@@ -406,6 +408,10 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
     if (f->day > 0 || (f->weekday > 0 && f->month < 0)) {
         if (resolve_day(f, ctx, &days))
             return -1;
+        /* A rule with unit week names the week holding the day ("the week
+         * of March 6"): TimeML gives it as that ISO week. */
+        if (f->unit == DL_UNIT_WEEK)
+            return format_unit(days, DL_UNIT_WEEK, 0, tx->value, sizeof(tx->value));
         format_day(tx->value, sizeof(tx->value), days);
         return 0;
     }

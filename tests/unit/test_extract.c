@@ -322,6 +322,11 @@ static void test_rule_families(void **state)
          "Friday", "DATE", "1998-08-07", NULL},
         {"The blast occurred at 10:35 a.m. (local time) in Nairobi.", 1998, 8, 8, "10:35 a.m.",
          "TIME", "1998-08-08T10:35", NULL},
+        /* "the week of March 6" is that day's ISO week; the day alone a day */
+        {"It may be resolved in a hearing the week of March 6, he said.", 2000, 2, 24,
+         "the week of March 6", "DATE", "2000-W10", NULL},
+        {"The hearing is on March 6, a week after the ruling.", 2000, 2, 24, "March 6", "DATE",
+         "2000-03-06", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
