@@ -327,6 +327,16 @@ static void test_rule_families(void **state)
          "the week of March 6", "DATE", "2000-W10", NULL},
         {"The hearing is on March 6, a week after the ruling.", 2000, 2, 24, "March 6", "DATE",
          "2000-03-06", NULL},
+        /* "later"/"earlier" after days, weeks, months is a signal: the
+         * timex is the duration; after years it is the compared period */
+        {"Three days later, as of Friday's close, the index fell.", 1989, 10, 30, "Three days",
+         "DURATION", "P3D", NULL},
+        {"A few days later, the company announced lower earnings.", 1989, 10, 27, "A few days",
+         "DURATION", "PXD", NULL},
+        {"Just over an hour later, he was declared dead.", 1998, 10, 25, "over an hour", "DURATION",
+         "PT1H", "MORE_THAN"},
+        {"The bank failed in 1987. Two years later it reopened.", 2020, 6, 1, "Two years later",
+         "DATE", "1989", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
