@@ -182,7 +182,6 @@ static dl_reason decode_json(dl_decoder *dec, const dl_raw *raw, dl_article *art
     dl_reason why;
     long at;
 
-    json_decref(dec->doc);
     dec->doc = json_loadb(raw->value.p, raw->value.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!dec->doc)
         return fail(detail, size, DL_REASON_MALFORMED_JSON, "%d:%d: %s", jerr.line, jerr.column,
@@ -225,6 +224,27 @@ static dl_reason decode_json(dl_decoder *dec, const dl_raw *raw, dl_article *art
     return DL_REASON_NONE;
 }
 
+/* Buffers past this size are freed before the next message: one long
+ * article must not pin its decoded copy in every worker (the extractor's
+ * scratch arrays do the same, extract.c). */
+#define DL_DECODE_KEEP (256 * 1024)
+
+static void decoder_shed(dl_decoder *dec)
+{
+    if (dec->text.cap > DL_DECODE_KEEP) {
+        free(dec->text.p);
+        dec->text = (dl_buf){0};
+    }
+    if (dec->map.cap * sizeof(*dec->map.dec) > DL_DECODE_KEEP) {
+        free(dec->map.dec);
+        free(dec->map.raw);
+        dec->map = (struct dl_offset_map){0};
+    }
+    /* The last message's parsed document (its strings were the article's). */
+    json_decref(dec->doc);
+    dec->doc = NULL;
+}
+
 dl_reason dl_decode(dl_decoder *dec, const dl_raw *raw, dl_article *art, char *detail,
                     size_t size)
 {
@@ -235,6 +255,7 @@ dl_reason dl_decode(dl_decoder *dec, const dl_raw *raw, dl_article *art, char *d
 
     memset(art, 0, sizeof(*art));
     detail[0] = '\0';
+    decoder_shed(dec);
     if (v.len == 0 || !v.p)
         return fail(detail, size, DL_REASON_EMPTY, "empty message value");
     if (v.len > dec->cfg->input.max_bytes)

@@ -885,10 +885,50 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     return 0;
 }
 
+/* Scratch arrays grow to the longest article seen. Past this size they
+ * are freed before the next article, so one long article (T17 has 671 kB
+ * ones) does not pin megabytes in every worker for the life of the
+ * process; blocks this large are mmapped (main.c's tune_malloc()), so the
+ * memory goes back at once, and only such articles pay to grow again. */
+#define DL_SCRATCH_KEEP (256 * 1024)
+
+static void shed(void *arrp, size_t *cap, size_t size)
+{
+    void **arr = arrp;
+
+    if (*cap * size > DL_SCRATCH_KEEP) {
+        free(*arr);
+        *arr = NULL;
+        *cap = 0;
+    }
+}
+
+/* Every article rebuilds all of them, so any may go between articles. */
+static void shed_scratch(dl_extractor *ex)
+{
+    shed(&ex->sentences, &ex->cap_sentences, sizeof(*ex->sentences));
+    shed(&ex->cands, &ex->cap_cands, sizeof(*ex->cands));
+    shed(&ex->timexes, &ex->cap_timexes, sizeof(*ex->timexes));
+    shed(&ex->events, &ex->cap_events, sizeof(*ex->events));
+    shed(&ex->toks, &ex->cap_toks, sizeof(*ex->toks));
+    shed(&ex->ments, &ex->cap_ments, sizeof(*ex->ments));
+    shed(&ex->ents, &ex->cap_ents, sizeof(*ex->ents));
+    shed(&ex->pidx, &ex->cap_pidx, sizeof(*ex->pidx));
+    shed(&ex->descs, &ex->cap_descs, sizeof(*ex->descs));
+    shed(&ex->sent_subject, &ex->cap_sent_subject, sizeof(*ex->sent_subject));
+    shed(&ex->sent_subj_span, &ex->cap_sent_subj_span, sizeof(*ex->sent_subj_span));
+    shed(&ex->entities, &ex->cap_entities, sizeof(*ex->entities));
+    shed(&ex->spans, &ex->cap_spans, sizeof(*ex->spans));
+    shed(&ex->quotes, &ex->cap_quotes, sizeof(*ex->quotes));
+    shed(&ex->qwork, &ex->cap_qwork, sizeof(*ex->qwork));
+    shed(&ex->ev_ents, &ex->cap_ev_ents, sizeof(*ex->ev_ents));
+}
+
 int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out, dl_err *err)
 {
     int rc;
 
+    shed_scratch(ex);
     ex->n_cands = ex->n_timexes = ex->n_events = 0;
     ex->n_quotes = ex->n_published = ex->n_ev_ents = 0;
     if ((rc = dl_sentences_split(ex, text)))
