@@ -782,7 +782,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     /* ... unless the expression opens the sentence ("In January, the
      * company hired"): then the comma closes only that phrase and the verb
      * after it is the clause's. */
-    int opening = opens_sentence(text, s->start, start);
+    int opens = opens_sentence(text, s->start, start), opening = opens;
     for (size_t i = end; i < to; i++) {
         if (opening && text.p[i] == ',') {
             opening = 0;
@@ -800,6 +800,18 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     /* Of the past cues, only whether one is nearer than the future one
      * counts (any one, when there is none). */
     past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end,
+                                     fut >= 0 ? fut : LONG_MAX)
+                       : -1;
+    if (fut >= 0 && (past < 0 || fut <= past))
+        return 1;
+    if (past >= 0 || !opens || to >= s->end)
+        return past >= 0 ? -1 : 0;
+    /* An opening phrase says nothing of its tense: its clause's verb does,
+     * even beyond the window ("On Tuesday, the National Abortion and
+     * Reproductive Rights Action League plans to hold ..."; "In January, a
+     * week after the anniversary of the ruling, a bombing killed ..."). */
+    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, end, s->end, start, end, 0) : -1;
+    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, end, s->end, start, end,
                                      fut >= 0 ? fut : LONG_MAX)
                        : -1;
     if (fut >= 0 && (past < 0 || fut <= past))

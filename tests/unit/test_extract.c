@@ -337,6 +337,26 @@ static void test_rule_families(void **state)
          "PT1H", "MORE_THAN"},
         {"The bank failed in 1987. Two years later it reopened.", 2020, 6, 1, "Two years later",
          "DATE", "1989", NULL},
+        /* an opening phrase takes the tense of its clause's verb, however
+         * long the subject before it */
+        {"On Tuesday, the National Abortion and Reproductive Rights Action League plans to hold "
+         "a news conference.",
+         1998, 10, 26, "Tuesday", "DATE", "1998-10-27", NULL},
+        {"On Tuesday, the National Abortion and Reproductive Rights Action League held a news "
+         "conference.",
+         1998, 10, 26, "Tuesday", "DATE", "1998-10-20", NULL},
+        {"In January, a week after the 25th anniversary of the Roe decision, a bombing killed a "
+         "guard.",
+         1998, 10, 25, "January", "DATE", "1998-01", NULL},
+        /* "planned" looks ahead, unless an adverb makes it what was
+         * planned before */
+        {"The team planned to leave Nairobi on Thursday.", 1998, 9, 30, "Thursday", "DATE",
+         "1998-10-01", NULL},
+        {"Bush let the offensive begin as previously planned Saturday night.", 1991, 2, 25,
+         "Saturday night", "DATE", "1991-02-23TNI", NULL},
+        {"On Friday, when she set aside vacation plans for the hastily planned trip, the "
+         "department lifted a warning.",
+         1998, 8, 17, "Friday", "DATE", "1998-08-14", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
