@@ -377,6 +377,7 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
 }
 
 static int format_unit(long z, int unit, int k, char *out, size_t size);
+static int parse_anchor(const char *a, long *days, int *unit, const char **suffix);
 
 static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
@@ -405,6 +406,25 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         }
         return apply_template(rule->value, f, year, tx->value, sizeof(tx->value));
     }
+    if (rule->base_anchor && f->weekday > 0 && f->month < 0 && f->day < 0 && f->rel) {
+        /* "the previous Friday", "the following Monday": the nearest such
+         * weekday before (after) the day the story is at, the last
+         * anchored day, else the DCT. */
+        long ref;
+        int unit, y, m, d;
+        const char *suffix;
+        if (!ctx->anchor_day || parse_anchor(ctx->anchor_day, &ref, &unit, &suffix) ||
+            unit != DL_UNIT_DAY)
+            ref = dl_days_from_civil(dct->year, dct->month, dct->day);
+        dl_civil_from_days(ref, &y, &m, &d);
+        int dw = dl_weekday(y, m, d);
+        days = f->rel < 0 ? ref - ((dw - f->weekday + 6) % 7 + 1)
+                          : ref + ((f->weekday - dw + 6) % 7 + 1);
+        format_day(tx->value, sizeof(tx->value), days);
+        if (f->part[0]) /* "the following Monday morning" */
+            snprintf(tx->value + 10, sizeof(tx->value) - 10, "T%s", f->part);
+        return 0;
+    }
     if (f->day > 0 || (f->weekday > 0 && f->month < 0)) {
         if (resolve_day(f, ctx, &days))
             return -1;
@@ -412,6 +432,11 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
          * of March 6"): TimeML gives it as that ISO week. */
         if (f->unit == DL_UNIT_WEEK)
             return format_unit(days, DL_UNIT_WEEK, 0, tx->value, sizeof(tx->value));
+        /* With unit quarter the day ends a (fiscal) quarter: the calendar
+         * quarter holding most of it, the one of its middle month ("the
+         * quarter ended July 31" is May-July: Q2). */
+        if (f->unit == DL_UNIT_QUARTER)
+            return format_unit(days - 45, DL_UNIT_QUARTER, 0, tx->value, sizeof(tx->value));
         format_day(tx->value, sizeof(tx->value), days);
         return 0;
     }

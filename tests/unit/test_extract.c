@@ -357,6 +357,28 @@ static void test_rule_families(void **state)
         {"On Friday, when she set aside vacation plans for the hastily planned trip, the "
          "department lifted a warning.",
          1998, 8, 17, "Friday", "DATE", "1998-08-14", NULL},
+        /* "the quarter ended <day>": the calendar quarter holding most of it */
+        {"In the quarter ended July 31, Jayark had 5.6 million shares.", 1989, 10, 30, "the quarter",
+         "DATE", "1989-Q2", NULL},
+        {"Sales rose in the quarter ended Sept. 30.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3",
+         NULL},
+        {"Sales rose in the quarter.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3", NULL},
+        /* "Tuesday nights" is a set; "Tuesday night" one night */
+        {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Tuesday nights", "SET",
+         "XXXX-WXX-2TNI", NULL},
+        {"Flights left Bombay on Tuesday night.", 1998, 2, 13, "Tuesday night", "DATE",
+         "1998-02-10TNI", NULL},
+        /* "decades-long": a length not given */
+        {"It is the decades-long battle with the exiles.", 2000, 1, 15, "decades-long", "DURATION",
+         "PXY", NULL},
+        /* "the previous Friday" counts from the day the story is at; a bare
+         * "following Tuesday's" is a preposition */
+        {"Shares fell Oct. 27. The index was down 4.5% from the previous Friday.", 1989, 10, 30,
+         "the previous Friday", "DATE", "1989-10-20", NULL},
+        {"Bombs exploded on July 7, 2005. The following Monday morning, I took a bus.", 2005, 7,
+         18, "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
+        {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
+         "2010-01-12", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
