@@ -790,13 +790,33 @@ static int ment_cmp(const void *a, const void *b)
     return x->end > y->end ? -1 : x->end < y->end;
 }
 
-/* Puts the mentions in text order (ment_cmp), stably as glibc's merge sort
- * does. They are mostly in order already (runs appended by later passes):
- * insertion first, and qsort() only if that moves too much (a stable sort
- * of a stably half-sorted array gives the same order). */
-static void sort_mentions(dl_extractor *ex)
+/* Merge sort (stable) of @p n mentions, through @p tmp of as many. */
+static void merge_mentions(dl_mention *m, dl_mention *tmp, size_t n)
 {
-    dl_mention *m = ex->ments;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+
+            while (i < mid && j < hi)
+                tmp[k++] = ment_cmp(&m[j], &m[i]) < 0 ? m[j++] : m[i++];
+            while (i < mid)
+                tmp[k++] = m[i++];
+            while (j < hi)
+                tmp[k++] = m[j++];
+        }
+        memcpy(m, tmp, n * sizeof(*m));
+    }
+}
+
+/* Puts the mentions in text order (ment_cmp), stably: mentions of the same
+ * span keep the order the passes found them in. They are mostly in order
+ * already (runs appended by later passes): insertion first, and a merge
+ * sort only if that moves too much (not qsort(), which is not stable on
+ * every libc: glibc's became introsort in 2.37). */
+static int sort_mentions(dl_extractor *ex)
+{
+    dl_mention *m = ex->ments, *tmp;
     size_t moves = 0, budget = 8 * ex->n_ments;
 
     for (size_t i = 1; i < ex->n_ments && moves <= budget; i++) {
@@ -809,8 +829,13 @@ static void sort_mentions(dl_extractor *ex)
         }
         m[j] = x;
     }
-    if (moves > budget)
-        qsort(m, ex->n_ments, sizeof(*m), ment_cmp);
+    if (moves <= budget)
+        return 0;
+    if (!(tmp = malloc(ex->n_ments * sizeof(*tmp))))
+        return DL_ENOMEM;
+    merge_mentions(m, tmp, ex->n_ments);
+    free(tmp);
+    return 0;
 }
 
 static int is_person(const dl_extractor *ex, int id)
@@ -1176,7 +1201,8 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
             ex->sent_subj_span[si] = subject_words(ex, text, subj_first, ti);
     }
     /* Epithet mentions were appended: keep mentions in text order. */
-    sort_mentions(ex);
+    if (sort_mentions(ex))
+        return DL_ENOMEM;
     /* Mark subjects of epithets again after sorting (flag by position). */
     for (size_t m = 0; m < ex->n_ments; m++) {
         dl_mention *mt = &ex->ments[m];
@@ -1492,8 +1518,7 @@ int dl_entities_find(dl_extractor *ex, dl_slice text)
     }
     if ((rc = resolve_lone_words(ex, text)))
         return rc;
-    sort_mentions(ex);
-    return 0;
+    return sort_mentions(ex);
 }
 
 int dl_entities_link(dl_extractor *ex, dl_slice text)

@@ -215,25 +215,9 @@ void dl_extractor_set_limit(dl_extractor *ex, size_t max_timexes)
     ex->max_timexes = max_timexes;
 }
 
-/* Grows @p *arr to hold one more element of @p size. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-    void *na;
-    size_t ncap;
-
-    if (n < *cap)
-        return 0;
-    ncap = *cap ? *cap * 2 : 32;
-    if (!(na = realloc(*arr, ncap * size)))
-        return DL_ENOMEM;
-    *arr = na;
-    *cap = ncap;
-    return 0;
-}
-
 int dl_extractor_push_sentence(dl_extractor *ex, size_t start, size_t end)
 {
-    if (grow((void **)&ex->sentences, &ex->cap_sentences, ex->n_sentences,
+    if (dl_grow((void **)&ex->sentences, &ex->cap_sentences, ex->n_sentences,
              sizeof(*ex->sentences)))
         return DL_ENOMEM;
     ex->sentences[ex->n_sentences++] = (dl_sentence){start, end};
@@ -247,7 +231,7 @@ static int add_candidate(dl_extractor *ex, int ri, int rc)
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
     dl_candidate *c;
 
-    if (grow((void **)&ex->cands, &ex->cap_cands, ex->n_cands, sizeof(*ex->cands)))
+    if (dl_grow((void **)&ex->cands, &ex->cap_cands, ex->n_cands, sizeof(*ex->cands)))
         return DL_ENOMEM;
     c = &ex->cands[ex->n_cands++];
     memset(c, 0, sizeof(*c));
@@ -861,7 +845,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             break;
         while (si + 1 < ex->n_sentences && ex->sentences[si].end <= c->start)
             si++;
-        if (grow((void **)&ex->timexes, &ex->cap_timexes, ex->n_timexes, sizeof(*ex->timexes)))
+        if (dl_grow((void **)&ex->timexes, &ex->cap_timexes, ex->n_timexes, sizeof(*ex->timexes)))
             return DL_ENOMEM;
         tx = &ex->timexes[ex->n_timexes];
         memset(tx, 0, sizeof(*tx));
