@@ -625,10 +625,12 @@ static int norm_duration(const fields *f, dl_timex *tx)
                 return 0;
             }
     }
-    /* Decades and centuries are counted in years, as TimeBank does. */
+    /* Decades and centuries are counted in years, as TimeBank does; an
+     * unknown count of centuries keeps TimeML's century unit C ("for
+     * centuries": PXC), as years would lose it. */
     if (f->unit == DL_UNIT_DECADE || f->unit == DL_UNIT_CENTURY) {
         if (n == UNKNOWN)
-            snprintf(tx->value, sizeof(tx->value), "PX%s", f->unit == DL_UNIT_DECADE ? "Y" : "CE");
+            snprintf(tx->value, sizeof(tx->value), "PX%s", f->unit == DL_UNIT_DECADE ? "Y" : "C");
         else
             snprintf(tx->value, sizeof(tx->value), "P%dY", n * (f->unit == DL_UNIT_DECADE ? 10 : 100));
         return 0;

@@ -368,6 +368,16 @@ static void test_rule_families(void **state)
          "XXXX-WXX-2TNI", NULL},
         {"Flights left Bombay on Tuesday night.", 1998, 2, 13, "Tuesday night", "DATE",
          "1998-02-10TNI", NULL},
+        {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Monday", "SET",
+         "XXXX-WXX-1TNI", NULL},
+        {"Flights left Bombay on Monday and Tuesday night.", 1998, 2, 13, "Monday", "DATE",
+         "1998-02-09", NULL},
+        /* an unknown count of centuries keeps the century unit */
+        {"Ukraine was ruled from Moscow for centuries.", 1998, 2, 27, "centuries", "DURATION", "PXC",
+         NULL},
+        /* "this moment" is the present */
+        {"He would not travel at this crucial moment.", 1990, 8, 15, "this crucial moment", "DATE",
+         "PRESENT_REF", NULL},
         /* "decades-long": a length not given */
         {"It is the decades-long battle with the exiles.", 2000, 1, 15, "decades-long", "DURATION",
          "PXY", NULL},
@@ -408,6 +418,8 @@ static void test_more_decoys(void **state)
         "This is VOA Today.",
         "Now, he says, it looks like the end.",
         "He paid an additional fee and an extra charge.",
+        "The moment he arrived, the lights went out.",
+        "I needed to know of this moment forever.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
