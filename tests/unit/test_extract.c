@@ -378,6 +378,13 @@ static void test_rule_families(void **state)
         /* "this moment" is the present */
         {"He would not travel at this crucial moment.", 1990, 8, 15, "this crucial moment", "DATE",
          "PRESENT_REF", NULL},
+        /* a clock time with its part of the day */
+        {"\"He will leave at 4 in the morning (4 a.m. EDT Thursday),\" Castro said.", 2000, 4, 5,
+         "4 in the morning", "TIME", "2000-04-06T04:00", NULL},
+        {"It is now 11:00 at night in Cairo.", 2011, 2, 1, "11:00 at night", "TIME",
+         "2011-02-01T23:00", NULL},
+        {"It starts at 3 o'clock in the afternoon.", 2011, 2, 1, "3 o'clock in the afternoon",
+         "TIME", "2011-02-01T15:00", NULL},
         /* "decades-long": a length not given */
         {"It is the decades-long battle with the exiles.", 2000, 1, 15, "decades-long", "DURATION",
          "PXY", NULL},
@@ -420,6 +427,7 @@ static void test_more_decoys(void **state)
         "He paid an additional fee and an extra charge.",
         "The moment he arrived, the lights went out.",
         "I needed to know of this moment forever.",
+        "He worked until 12 at night.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
