@@ -385,6 +385,12 @@ static void test_rule_families(void **state)
          "2011-02-01T23:00", NULL},
         {"It starts at 3 o'clock in the afternoon.", 2011, 2, 1, "3 o'clock in the afternoon",
          "TIME", "2011-02-01T15:00", NULL},
+        /* years of no count; the weeks ahead */
+        {"Over the years many more patients died.", 1998, 3, 31, "the years", "DURATION", "PXY",
+         NULL},
+        {"Funds may sell junk in the weeks ahead.", 1989, 10, 27, "the weeks ahead", "DURATION",
+         "PXW", NULL},
+        {"It was built in the years 1990 to 1995.", 1998, 3, 31, "1990", "DATE", "1990", NULL},
         /* "decades-long": a length not given */
         {"It is the decades-long battle with the exiles.", 2000, 1, 15, "decades-long", "DURATION",
          "PXY", NULL},
