@@ -58,6 +58,8 @@ const char *dl_err_str(const dl_err *err, char *buf, size_t size);
 /** Monotonic clock in microseconds / milliseconds (timeouts, durations). */
 uint64_t dl_now_us(void);
 int64_t dl_now_ms(void);
+/** Wall-clock time in milliseconds since the epoch (to compare with Kafka timestamps). */
+int64_t dl_wall_ms(void);
 
 /** 64-bit FNV-1a of @p len bytes, continuing @p h (DL_FNV64_SEED to start). */
 #define DL_FNV64_SEED 1469598103934665603ull

@@ -36,6 +36,10 @@ typedef struct dl_metrics dl_metrics;
 /** Upper bounds (seconds) of the dateline_extract_seconds buckets; +Inf is implied. */
 #define DL_METRICS_EXTRACT_BUCKETS                                                                 \
     {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5}
+/** Upper bounds (seconds) of the dateline_record_latency_seconds and
+ *  dateline_stage_seconds buckets (a backlog's wait is minutes: +Inf). */
+#define DL_METRICS_LATENCY_BUCKETS                                                                 \
+    {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0}
 
 /** @returns a new registry with every counter at 0, or NULL (out of memory). */
 dl_metrics *dl_metrics_new(void);
@@ -52,6 +56,12 @@ void dl_metrics_produced(dl_metrics *m, const char *topic);
 /** @brief One dead letter acknowledged with reason code @p reason. */
 void dl_metrics_dead_letter(dl_metrics *m, const char *reason);
 void dl_metrics_extract_seconds(dl_metrics *m, double seconds);
+/**
+ * @brief A message's enriched record (or dead letter) was acknowledged:
+ * @p stage_s after the stage consumed the message, @p age_s after the
+ * message's own timestamp (< 0: it has none).
+ */
+void dl_metrics_record_latency(dl_metrics *m, double stage_s, double age_s);
 void dl_metrics_rebalance(dl_metrics *m);
 void dl_metrics_set_inflight(dl_metrics *m, int64_t n);
 /*

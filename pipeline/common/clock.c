@@ -1,5 +1,6 @@
 /*
- * Monotonic time for timeouts, rates and durations (not wall-clock time).
+ * Monotonic time for timeouts, rates and durations; wall-clock time only to
+ * compare with timestamps from elsewhere (Kafka's).
  */
 #include <time.h>
 
@@ -16,4 +17,12 @@ uint64_t dl_now_us(void)
 int64_t dl_now_ms(void)
 {
     return (int64_t)(dl_now_us() / 1000u);
+}
+
+int64_t dl_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

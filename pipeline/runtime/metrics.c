@@ -24,7 +24,21 @@
 #define METRICS_PROBE_WAIT   1000 /* ms a metadata request may take */
 
 static const double extract_bounds[] = DL_METRICS_EXTRACT_BUCKETS;
-#define EXTRACT_NB (sizeof(extract_bounds) / sizeof(extract_bounds[0]))
+static const double latency_bounds[] = DL_METRICS_LATENCY_BUCKETS;
+#define NB(a)           (sizeof(a) / sizeof((a)[0]))
+#define METRICS_MAX_NB  16
+
+/* A histogram: non-cumulative bucket counts, summed when rendered. */
+typedef struct hist {
+    const double *bounds;
+    size_t nb;
+    uint64_t buckets[METRICS_MAX_NB];
+    uint64_t count;
+    double sum;
+} hist;
+
+_Static_assert(NB(extract_bounds) <= METRICS_MAX_NB && NB(latency_bounds) <= METRICS_MAX_NB,
+               "histogram buckets");
 
 typedef struct label_count {
     char label[64];
@@ -50,9 +64,9 @@ struct dl_metrics {
     size_t n_produced;
     label_count dead[METRICS_MAX_LABELS];
     size_t n_dead;
-    uint64_t ex_buckets[EXTRACT_NB]; /* non-cumulative; summed when rendered */
-    uint64_t ex_count;
-    double ex_sum;
+    hist extract; /* dateline_extract_seconds */
+    hist stage;   /* dateline_stage_seconds */
+    hist age;     /* dateline_record_latency_seconds */
     part_lag lags[METRICS_MAX_PARTS];
     size_t n_lags;
     int64_t next_lag_ms;
@@ -103,6 +117,9 @@ dl_metrics *dl_metrics_new(void)
     atomic_init(&m->heartbeat_ms, 0);
     atomic_init(&m->reloads_ok, 0);
     atomic_init(&m->reloads_failed, 0);
+    m->extract = (hist){.bounds = extract_bounds, .nb = NB(extract_bounds)};
+    m->stage = (hist){.bounds = latency_bounds, .nb = NB(latency_bounds)};
+    m->age = (hist){.bounds = latency_bounds, .nb = NB(latency_bounds)};
     return m;
 }
 
@@ -194,19 +211,36 @@ void dl_metrics_dead_letter(dl_metrics *m, const char *reason)
     pthread_mutex_unlock(&m->lock);
 }
 
-void dl_metrics_extract_seconds(dl_metrics *m, double seconds)
+/* Under m->lock. */
+static void hist_observe(hist *h, double seconds)
 {
     size_t b;
 
+    for (b = 0; b < h->nb && seconds > h->bounds[b]; b++)
+        ;
+    if (b < h->nb)
+        h->buckets[b]++;
+    h->count++;
+    h->sum += seconds;
+}
+
+void dl_metrics_extract_seconds(dl_metrics *m, double seconds)
+{
     if (!m)
         return;
-    for (b = 0; b < EXTRACT_NB && seconds > extract_bounds[b]; b++)
-        ;
     pthread_mutex_lock(&m->lock);
-    if (b < EXTRACT_NB)
-        m->ex_buckets[b]++;
-    m->ex_count++;
-    m->ex_sum += seconds;
+    hist_observe(&m->extract, seconds);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void dl_metrics_record_latency(dl_metrics *m, double stage_s, double age_s)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    hist_observe(&m->stage, stage_s);
+    if (age_s >= 0)
+        hist_observe(&m->age, age_s);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -433,6 +467,20 @@ static void out_header(outbuf *b, const char *name, const char *type, const char
     out_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void out_hist(outbuf *b, const char *name, const char *help, const hist *h)
+{
+    uint64_t cum = 0;
+
+    out_header(b, name, "histogram", help);
+    for (size_t i = 0; i < h->nb; i++) {
+        cum += h->buckets[i];
+        out_printf(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, h->bounds[i], cum);
+    }
+    out_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
+    out_printf(b, "%s_sum %.9f\n", name, h->sum);
+    out_printf(b, "%s_count %" PRIu64 "\n", name, h->count);
+}
+
 static void out_labelled(outbuf *b, const char *name, const char *label, const label_count *tab,
                          size_t n)
 {
@@ -448,7 +496,6 @@ int dl_metrics_render(dl_metrics *m, char **out, size_t *len)
     outbuf b = {0};
     char e1[200], e2[200], e3[200];
     int64_t beat;
-    uint64_t cum = 0;
 
     *out = NULL;
     *len = 0;
@@ -509,16 +556,16 @@ int dl_metrics_render(dl_metrics *m, char **out, size_t *len)
         out_header(&b, "dateline_dead_letters_total", "counter",
                    "Dead letters acknowledged by the broker, by reason.");
         out_labelled(&b, "dateline_dead_letters_total", "reason", m->dead, m->n_dead);
-        out_header(&b, "dateline_extract_seconds", "histogram",
-                   "Time to decode, extract and encode one message.");
-        for (size_t i = 0; i < EXTRACT_NB; i++) {
-            cum += m->ex_buckets[i];
-            out_printf(&b, "dateline_extract_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                       extract_bounds[i], cum);
-        }
-        out_printf(&b, "dateline_extract_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", m->ex_count);
-        out_printf(&b, "dateline_extract_seconds_sum %.9f\n", m->ex_sum);
-        out_printf(&b, "dateline_extract_seconds_count %" PRIu64 "\n", m->ex_count);
+        out_hist(&b, "dateline_extract_seconds", "Time to decode, extract and encode one message.",
+                 &m->extract);
+        out_hist(&b, "dateline_stage_seconds",
+                 "From consuming a message to the broker's acknowledgement of its enriched "
+                 "record or dead letter.",
+                 &m->stage);
+        out_hist(&b, "dateline_record_latency_seconds",
+                 "From a message's timestamp (CreateTime or LogAppendTime) to the broker's "
+                 "acknowledgement of its enriched record or dead letter.",
+                 &m->age);
         out_header(&b, "dateline_consumer_lag", "gauge",
                    "Messages behind the high watermark, by assigned input partition.");
         for (size_t i = 0; i < m->n_lags; i++)

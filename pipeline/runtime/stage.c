@@ -94,6 +94,7 @@ typedef struct ticket {
 struct inflight {
     dl_stage *st;
     size_t bytes;            /* counted in st->inflight_bytes */
+    int64_t consumed_us;     /* dl_now_us() when it was consumed */
     rd_kafka_message_t *rkm; /* the consumed message, owned */
     dl_offsets_entry *ent;
     ticket tickets[TICKETS];
@@ -401,6 +402,23 @@ static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_ka
             rd_kafka_err2str(rkm->err));
 }
 
+/* The message's enriched record or dead letter was acknowledged: how long
+ * the stage held it, and how old it is by its own timestamp (a producer's
+ * clock for CreateTime, the broker's for LogAppendTime). exactly_once: its
+ * transaction is still to commit. */
+static void stage_observe_latency(dl_stage *st, const inflight *inf)
+{
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(inf->rkm, &tstype);
+    int64_t now = dl_wall_ms();
+    double age = -1; /* none */
+
+    if (tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts > 0)
+        age = ts < now ? (double)(now - ts) / 1e3 : 0; /* a producer's clock ahead: 0 */
+    dl_metrics_record_latency(st->metrics, (double)((int64_t)dl_now_us() - inf->consumed_us) / 1e6,
+                              age);
+}
+
 static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
 {
     dl_stage *st = arg;
@@ -410,6 +428,8 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
 
     if (st->destroying)
         return;
+    if (!rkm->err && t->kind != TICKET_TIMELINE)
+        stage_observe_latency(st, inf);
     if (st->eos) {
         /* Every report releases its hold: what failed is redone by
          * rewinding, never by keeping the entry. */
@@ -794,6 +814,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
         return;
     }
     inf->st = st;
+    inf->consumed_us = (int64_t)dl_now_us();
     inf->rkm = rkm;
     inf->bytes = rkm->len;
     st->inflight_bytes += inf->bytes;

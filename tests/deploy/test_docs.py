@@ -51,7 +51,11 @@ def metrics_block(src):
         text = f.read()
     # Adjacent C string literals as one ("a" "b" -> "ab").
     joined = re.sub(r'"\s*\n\s*"', "", text)
-    heads = re.findall(r'out_header\(&b,\s*"(\w+)",\s*"(\w+)",\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', text)
+    lit = r'((?:"(?:[^"\\]|\\.)*"\s*)+)'
+    heads = []  # (name, type, help literals), in the order rendered
+    for m in re.finditer(r'out_header\(&b,\s*"(\w+)",\s*"(\w+)",\s*' + lit + r'\)|'
+                         r'out_hist\(&b,\s*"(\w+)",\s*' + lit + r',', text):
+        heads.append(m.group(1, 2, 3) if m.group(1) else (m.group(4), "histogram", m.group(5)))
     rows = ["| Metric | Type | Labels | Meaning |", "| --- | --- | --- | --- |"]
     for name, kind, help_parts in heads:
         helptext = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', help_parts))

@@ -276,6 +276,12 @@ http:
             "extract_seconds_count %r == %d" % (metric(ms, "dateline_extract_seconds_count"), total))
     c.check(metric(ms, "dateline_extract_seconds_bucket", le="+Inf") == total, "extract +Inf bucket")
     c.check((metric(ms, "dateline_extract_seconds_sum") or 0) > 0, "extract_seconds_sum > 0")
+    # Every message's enriched record or dead letter was acknowledged, and
+    # every input message has a (CreateTime) timestamp.
+    for name in ("dateline_stage_seconds", "dateline_record_latency_seconds"):
+        c.check(metric(ms, name + "_count") == total,
+                "%s_count %r == %d" % (name, metric(ms, name + "_count"), total))
+        c.check(0 < (metric(ms, name + "_sum") or 0) < total * 60, "%s_sum plausible" % name)
     lag = series(ms, "dateline_consumer_lag")
     c.check(len(lag) == INPUT_PARTITIONS and all(v == 0 for v in lag.values()),
             "consumer_lag 0 on %d partitions: %r" % (INPUT_PARTITIONS, lag))

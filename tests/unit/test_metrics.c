@@ -101,6 +101,32 @@ static void test_histogram(void **state)
     dl_metrics_free(m);
 }
 
+static void test_latency(void **state)
+{
+    dl_metrics *m = dl_metrics_new();
+    char *text;
+
+    (void)state;
+    dl_metrics_record_latency(m, 0.004, 0.02); /* le 0.005; le 0.025 */
+    dl_metrics_record_latency(m, 0.5, -1);     /* no timestamp: stage only */
+    dl_metrics_record_latency(m, 0.0005, 60);  /* a backlog: +Inf */
+    text = render(m);
+    assert_has(text, "# TYPE dateline_stage_seconds histogram\n");
+    assert_has(text, "dateline_stage_seconds_bucket{le=\"0.001\"} 1\n");
+    assert_has(text, "dateline_stage_seconds_bucket{le=\"0.005\"} 2\n");
+    assert_has(text, "dateline_stage_seconds_bucket{le=\"0.5\"} 3\n");
+    assert_has(text, "dateline_stage_seconds_count 3\n");
+    assert_has(text, "# TYPE dateline_record_latency_seconds histogram\n");
+    assert_has(text, "dateline_record_latency_seconds_bucket{le=\"0.01\"} 0\n");
+    assert_has(text, "dateline_record_latency_seconds_bucket{le=\"0.025\"} 1\n");
+    assert_has(text, "dateline_record_latency_seconds_bucket{le=\"30\"} 1\n");
+    assert_has(text, "dateline_record_latency_seconds_bucket{le=\"+Inf\"} 2\n");
+    assert_has(text, "dateline_record_latency_seconds_count 2\n");
+    assert_has(text, "dateline_record_latency_seconds_sum 60.02");
+    free(text);
+    dl_metrics_free(m);
+}
+
 static void test_label_overflow(void **state)
 {
     dl_metrics *m = dl_metrics_new();
@@ -252,6 +278,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_counters), cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_latency),
         cmocka_unit_test(test_label_overflow),  cmocka_unit_test(test_health_and_ready),
         cmocka_unit_test(test_parse_listen),    cmocka_unit_test(test_endpoint),
     };
