@@ -23,6 +23,10 @@
    counted). The input topic uses LogAppendTime too: an article's latency
    is its enriched record's append time minus its own append time (the
    record's source.timestamp): consume, extract, produce, acknowledge.
+   Before stopping, the stage's /metrics give its own view: the mean
+   extraction time in `run` (to compare with `dateline extract`'s) and
+   the p50/p99 buckets of dateline_stage_seconds (consumed -> acknowledged)
+   and dateline_record_latency_seconds.
 
 --passthrough runs `dl_kafka_tool pipe` instead of the stage: the same
 consume and produce settings, records of the input's size, no extraction.
@@ -31,12 +35,15 @@ Its latency is the floor the broker, the clients and the machine set.
 import argparse
 import json
 import os
+import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -84,6 +91,46 @@ def rss_kb(pid):
     except OSError:
         pass
     return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stage_metrics(port):
+    """The stage's own view of the latency phase, from its /metrics: mean
+    extraction time, and the stage's and the records' p50/p99 as histogram
+    bucket bounds (ms; None: above the last bound)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    hist = {}
+    for line in text.splitlines():
+        m = re.match(r'(dateline_\w+?)(_bucket\{le="([^"]+)"\}|_sum|_count) (\S+)$', line)
+        if m:
+            h = hist.setdefault(m.group(1), {"buckets": []})
+            if m.group(3):
+                h["buckets"].append((float(m.group(3)), float(m.group(4))))
+            else:
+                h[m.group(2)[1:]] = float(m.group(4))
+
+    def quantile(name, q):
+        h = hist.get(name, {})
+        for le, cum in h.get("buckets", []):
+            if cum >= q * h.get("count", 0):
+                return None if le == float("inf") else round(le * 1000, 1)
+        return None
+
+    ex = hist.get("dateline_extract_seconds", {})
+    out = {"extract_ms_mean": round(ex["sum"] / ex["count"] * 1000, 3) if ex.get("count") else None}
+    for name, key in (("dateline_stage_seconds", "stage"), ("dateline_record_latency_seconds", "record")):
+        out[key + "_ms_p50_le"] = quantile(name, 0.5)
+        out[key + "_ms_p99_le"] = quantile(name, 0.99)
+    return out
 
 
 def start_stage(a, env, log):
@@ -193,8 +240,11 @@ def throughput(a, msgs, env, state, log):
 def latency(a, msgs, rate, env, state, log):
     prefix = env["DL_TOPIC_PREFIX"]
     create_topics(prefix, a.partitions, state)
+    port = free_port()
+    env = dict(env, DATELINE_HTTP_LISTEN=f"127.0.0.1:{port}")
     stage = start_stage(a, env, log)
     n = max(1, int(rate * a.latency_seconds))
+    inside = {}
     rss = []
     try:
         # dl_kafka_tool sends each line as it comes (kcat -P buffers its
@@ -229,6 +279,8 @@ def latency(a, msgs, rate, env, state, log):
         while committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
                         a.partitions) < n + 1 and time.time() < deadline:
             time.sleep(0.1)
+        if not a.passthrough:
+            inside = stage_metrics(port)
     finally:
         rc = stop_stage(stage)
     recs = [r for r in consume_records(a.brokers, prefix + "enriched", n + 1)
@@ -245,6 +297,7 @@ def latency(a, msgs, rate, env, state, log):
         "latency_ms_max": max(lat) if lat else None,
         "rss_steady_kb": int(statistics.median(rss)) if rss else None,
         "stage_exit": rc,
+        "stage_metrics": inside,
     }
 
 
