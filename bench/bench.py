@@ -201,6 +201,16 @@ def fmt(v, spec=""):
     return "" if v is None else format(v, spec)
 
 
+def in_run(kf, ex):
+    """The stage's mean extraction time during the latency phase (its
+    /metrics) against `dateline extract`'s on one core: what sharing two
+    cores with the broker costs each article."""
+    m = (kf.get("latency") or {}).get("stage_metrics") or {}
+    if not m.get("extract_ms_mean") or not ex:
+        return ""
+    return f" (extract {m['extract_ms_mean']:.2f} ms in run, {1000 / ex['articles_s']:.2f} alone)"
+
+
 def row(res):
     g = lambda *ks: _get(res, ks)
     ex, th, ht = g("extract"), g("threads"), g("heideltime")
@@ -221,7 +231,7 @@ def row(res):
         (f"{kf['throughput']['articles_per_s']:.0f} ({fmt(e2e_pct)}%) / "
          f"{kf['throughput']['articles_per_s_ack_window']:.0f}") if kf else "",
         (f"{kf['latency']['latency_ms_p50']} / {kf['latency']['latency_ms_p99']} @ "
-         f"{kf['latency']['rate_achieved']:.0f}/s") if kf else "",
+         f"{kf['latency']['rate_achieved']:.0f}/s" + in_run(kf, ex)) if kf else "",
         " / ".join(x for x in (
             f"{ex['rss_kb'] // 1024}" if ex else "",
             f"{th['2']['rss_kb'] // 1024}" if th else "",
