@@ -341,14 +341,6 @@ static int is_preposition(const dl_entity_lex *L, const char *t, const dl_tok *t
 /* 1 if the word is @p word (lower case), in any case. Called hundreds of
  * thousands of times, mostly on other words: the first byte decides those
  * before the length (strlen folds only for a literal) and the compare. */
-static inline int tok_is(const char *text, const dl_tok *tk, const char *word)
-{
-    size_t n = tk->end - tk->start;
-
-    return n && dl_lower((unsigned char)text[tk->start]) == (unsigned char)word[0] &&
-           strlen(word) == n && !strncasecmp(text + tk->start, word, n);
-}
-
 static inline int same_text(const char *t, dl_span a, dl_span b)
 {
     return a.end - a.start == b.end - b.start && a.end > a.start &&
@@ -563,7 +555,7 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
         size_t e = b;
         /* "... of Justice", "... for Disease Control" */
         if ((tk[b].flags & T_GLUE) && b + 2 < ex->n_toks && tk[b + 1].sent == tk[b].sent &&
-            (tok_is(text.p, &tk[b + 1], "of") || tok_is(text.p, &tk[b + 1], "for")) &&
+            lex(L->org_joiner, text.p, &tk[b + 1]) &&
             (tk[b + 1].flags & T_GLUE) && (tk[b + 2].flags & T_CAP) &&
             !lex(L->not_name, text.p, &tk[b + 2])) {
             e = b + 2;
@@ -938,7 +930,7 @@ static size_t epithet_at(dl_extractor *ex, dl_slice text, size_t i, size_t *ts, 
     const dl_lexicon *mod = L->role_modifier;
     size_t k, last_cap = 0, first_cap = 0;
 
-    if (!tok_is(text.p, &tk[i], "the"))
+    if (!lex(L->definite_article, text.p, &tk[i]))
         return 0;
     for (k = i + 1; k < ex->n_toks && k <= i + 8; k++) {
         const dl_tok *p = &tk[k - 1], *c = &tk[k];
@@ -956,9 +948,7 @@ static size_t epithet_at(dl_extractor *ex, dl_slice text, size_t i, size_t *ts, 
                 *te = first_cap ? last_cap : 0;
                 return k;
             }
-            if (last_cap && (tok_is(text.p, c, "the") || tok_is(text.p, c, "by") ||
-                             tok_is(text.p, c, "of") || tok_is(text.p, c, "and") ||
-                             tok_is(text.p, c, "for") || tok_is(text.p, c, "on")))
+            if (last_cap && lex(L->title_joiner, text.p, c))
                 continue;
             if (!last_cap && mod && lex(mod, text.p, c))
                 continue;
@@ -1078,7 +1068,7 @@ static dl_span subject_words(const dl_extractor *ex, dl_slice text, size_t s, si
             e++;
         return e > s ? (dl_span){tk[s].start, tk[e].end} : (dl_span){0, 0};
     }
-    if (tok_is(text.p, &tk[s], "it")) /* "It goes on to fault Clinton ..., saying" */
+    if (lex(L->expletive, text.p, &tk[s])) /* "It goes on to fault Clinton ..., saying" */
         return (dl_span){tk[s].start, tk[s].end};
     if (!(tk[s].flags & T_CAP) || lex(L->not_name, text.p, &tk[s]) ||
         lex(L->pronoun, text.p, &tk[s]))
@@ -1324,8 +1314,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
         return 1;
     j--;
     /* "... criticized the plan and said ...": the clause's subject speaks. */
-    if ((tk[j].flags & T_GLUE) && (tok_is(text.p, &tk[j], "and") ||
-                                   tok_is(text.p, &tk[j], "but") || tok_is(text.p, &tk[j], "or")))
+    if ((tk[j].flags & T_GLUE) && lex(L->coordinator, text.p, &tk[j]))
         return 1;
     /* "Warren (D-MA) said", "Kerr Putney, the police chief, said": the name
      * before the parenthesis or the apposition. */
@@ -1364,19 +1353,19 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
     if (!m && !(tk[j].flags & T_CAP) && !lex(L->pronoun, text.p, &tk[j]))
         for (size_t b = j, n2 = 0; b > lo && n2 < 3 && (tk[b - 1].flags & T_GLUE); n2++) {
             b--;
-            if (tok_is(text.p, &tk[b], "who") || tok_is(text.p, &tk[b], "which")) {
+            if (lex(L->relative_pronoun, text.p, &tk[b])) {
                 j = b;
                 break;
             }
         }
-    if (tok_is(text.p, &tk[j], "who") || tok_is(text.p, &tk[j], "which")) {
+    if (lex(L->relative_pronoun, text.p, &tk[j])) {
         /* "Scott Reed, the Chamber's strategist, who added that ...": the
          * relative pronoun speaks for its antecedent (dl_entities_antecedent). */
         if (!(tk[k].end - tk[k].start > 4 && !strncmp(text.p + tk[k].end - 3, "ing", 3)))
             *subj = (dl_span){tk[j].start, tk[j].end};
         return 1;
     }
-    if (tok_is(text.p, &tk[j], "that") ||
+    if (lex(L->complementizer, text.p, &tk[j]) ||
         (tk[k].end - tk[k].start > 4 && !strncmp(text.p + tk[k].end - 3, "ing", 3)))
         return 1; /* a relative clause or a participle: the sentence subject speaks */
     if (lex(L->pronoun, text.p, &tk[j])) {
@@ -1453,12 +1442,11 @@ static int name_descriptors(dl_extractor *ex, dl_slice text, const dl_mention *m
             /* Modifiers before a role: "Republican presidential nominee". */
             while (!lex(L->kinship, text.p, &tk[i - 1]) && s > 0 && s + 3 >= i &&
                    tk[s - 1].sent == tk[i].sent && (tk[s - 1].flags & T_GLUE) &&
-                   !(tk[s - 1].flags & T_SSTART && tok_is(text.p, &tk[s - 1], "the")) &&
+                   !(tk[s - 1].flags & T_SSTART && lex(L->definite_article, text.p, &tk[s - 1])) &&
                    (lex(L->role_modifier, text.p, &tk[s - 1]) ||
                     lex(L->role_noun, text.p, &tk[s - 1]) ||
                     ((tk[s - 1].flags & T_CAP) && lex(L->not_name, text.p, &tk[s - 1]) &&
-                     !lex(L->pronoun, text.p, &tk[s - 1]) && !tok_is(text.p, &tk[s - 1], "the") &&
-                     !tok_is(text.p, &tk[s - 1], "a"))))
+                     !lex(L->pronoun, text.p, &tk[s - 1]) && !lex(L->article, text.p, &tk[s - 1]))))
                 s--;
             if ((rc = add_desc(ex, m->entity, (dl_span){tk[s].start, tk[i - 1].end})))
                 return rc;
@@ -1469,13 +1457,12 @@ static int name_descriptors(dl_extractor *ex, dl_slice text, const dl_mention *m
     while (j + 1 < ex->n_toks && tk[j].end < m->end)
         j++;
     if ((tk[j].flags & T_COMMA) && j + 2 < ex->n_toks && tk[j + 1].sent == tk[j].sent &&
-        (tok_is(text.p, &tk[j + 1], "a") || tok_is(text.p, &tk[j + 1], "an") ||
-         tok_is(text.p, &tk[j + 1], "the"))) {
+        lex(L->article, text.p, &tk[j + 1])) {
         for (size_t k = j + 2; k < ex->n_toks && k <= j + 7 && tk[k].sent == tk[j].sent; k++) {
             if (lex(L->role_noun, text.p, &tk[k]) && !(tk[k].flags & T_GLUE &&
                                                      k + 1 < ex->n_toks &&
                                                      (tk[k + 1].flags & T_LOWER) &&
-                                                     !tok_is(text.p, &tk[k + 1], "who"))) {
+                                                     !lex(L->relative_pronoun, text.p, &tk[k + 1]))) {
                 return add_desc(ex, m->entity, (dl_span){tk[j + 1].start, tk[k].end});
             }
             if (!(tk[k - 1].flags & T_GLUE))

@@ -945,6 +945,14 @@ static void bind_entity_lexicons(dl_rules *r)
     e->determiner = lexicon_find(r, "determiner", 10);
     e->preposition = lexicon_find(r, "preposition", 11);
     e->auxiliary = lexicon_find(r, "auxiliary", 9);
+    e->definite_article = lexicon_find(r, "definite_article", 16);
+    e->article = lexicon_find(r, "article", 7);
+    e->org_joiner = lexicon_find(r, "org_joiner", 10);
+    e->title_joiner = lexicon_find(r, "title_joiner", 12);
+    e->expletive = lexicon_find(r, "expletive", 9);
+    e->coordinator = lexicon_find(r, "coordinator", 11);
+    e->relative_pronoun = lexicon_find(r, "relative_pronoun", 16);
+    e->complementizer = lexicon_find(r, "complementizer", 14);
 }
 
 /* ---- files ------------------------------------------------------------- */

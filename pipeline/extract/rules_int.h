@@ -197,6 +197,12 @@ typedef struct dl_entity_lex {
     const dl_lexicon *clause_word;
     /* Function words subjects and speech verbs are told by. */
     const dl_lexicon *determiner, *preposition, *auxiliary;
+    /* Function words of single roles in names, titles and clauses (see
+     * entities.yaml): "the"; "a", "an", "the"; the small words inside an
+     * organisation's name ("of") or a title; a subject with no referent
+     * ("it"); clause coordinators; relative pronouns; "that". */
+    const dl_lexicon *definite_article, *article, *org_joiner, *title_joiner, *expletive,
+        *coordinator, *relative_pronoun, *complementizer;
 } dl_entity_lex;
 
 struct dl_rules {
