@@ -20,7 +20,8 @@
  * With `delivery: exactly_once` steps 1-3 are the same, inside a producer
  * transaction begun with the first message; step 4 becomes: every
  * runtime.commit_interval_ms (or at max_inflight messages / bytes, on
- * revocation, on stop) the consumed positions go into the transaction with
+ * revocation, on stop, or once caught up with every record acknowledged and
+ * the transaction 100 ms old) the consumed positions go into the transaction with
  * send_offsets_to_transaction() and it is committed. Any failure aborts it
  * and rewinds the consumer to the transaction's first offsets, so the next
  * transaction redoes exactly that work; a fenced producer stops the stage.
@@ -72,11 +73,12 @@
  * 3,900-3,970. What the slots hold is bounded by runtime.max_inflight and
  * max_inflight_bytes. */
 #define STAGE_JOBS_PER_WORKER 512
-/* at_least_once: caught up (nothing fetched, extracted or unacknowledged),
- * the stored offsets are committed at once instead of at the next
- * auto.commit.interval.ms tick, at most this often: a restart then replays
- * nothing of what was done, and a trickle of input costs at most ten
- * commits a second. */
+/* Caught up (nothing fetched, extracted or unacknowledged), at_least_once
+ * commits the stored offsets at once instead of at the next
+ * auto.commit.interval.ms tick, and exactly_once its transaction instead
+ * of at commit_interval_ms, at most this often: a restart then replays
+ * nothing of what was done, read_committed readers see a trickle's records
+ * at once, and a trickle costs at most ten commits a second. */
 #define STAGE_IDLE_COMMIT_MS 100
 
 enum { TICKET_ENRICHED = 0, TICKET_DEAD, TICKET_TIMELINE, TICKETS };
@@ -1409,8 +1411,14 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             st->stored = 0;
             st->next_idle_commit = now + STAGE_IDLE_COMMIT_MS;
         }
+        /* Also once caught up with everything acknowledged (a quick commit,
+         * nothing left to flush), if the transaction is STAGE_IDLE_COMMIT_MS
+         * old: read_committed readers of a trickle see records within
+         * ~100 ms instead of waiting out the interval. */
         if (st->eos && st->txn.open &&
-            (st->txn.failed || now - st->txn.started_ms >= commit_interval))
+            (st->txn.failed || now - st->txn.started_ms >= commit_interval ||
+             (caught_up && now - st->txn.started_ms >= STAGE_IDLE_COMMIT_MS &&
+              !dl_workpool_pending(st->wp) && dl_kafka_sink_outq_len(st->snk) == 0)))
             stage_txn_commit(st, -1, NULL);
         stage_stats_hook(st, now, 0);
         if (now >= next_stats) {
