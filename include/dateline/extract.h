@@ -38,6 +38,10 @@ typedef struct dl_timex {
     int anchored;       /* 1: value is a calendar date, usable as an anchor */
     size_t sentence;    /* index into dl_facts.sentences */
     int rule;           /* index of the rule that matched (for debugging) */
+    /* A duration with a later/earlier signal ("three days later"), for the
+     * timeline only: the previous anchored date moved by it ("2020-03-08"),
+     * the date the sentence happens on; "" for every other timex. */
+    char resolved[16];
 } dl_timex;
 
 typedef enum {

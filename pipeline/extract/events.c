@@ -1,7 +1,8 @@
 /*
  * The timeline: each sentence whose first anchored DATE expression is a
- * calendar value becomes one event with that date. Events of the same date
- * stay separate and keep text order. The summary is the clause around the
+ * calendar value becomes one event with that date (a duration with a
+ * later/earlier signal counts, with the date it resolves to). Events of the
+ * same date stay separate and keep text order. The summary is the clause around the
  * date; the event's entities are those mentioned in its sentence, its
  * subject (even a pronoun) first.
  */
@@ -165,7 +166,13 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
         const dl_timex *tx = &ex->timexes[i];
         dl_event *ev;
 
-        if (!tx->anchored || tx->type != DL_TIMEX_DATE || tx->sentence == last_sentence)
+        /* A duration with a later/earlier signal dates its sentence by the
+         * date it resolves to ("three days later"), as an anchored DATE would. */
+        const char *date = tx->resolved[0]                             ? tx->resolved
+                           : tx->anchored && tx->type == DL_TIMEX_DATE ? tx->value
+                                                                       : NULL;
+
+        if (!date || tx->sentence == last_sentence)
             continue;
         last_sentence = tx->sentence;
         if (ex->n_events == ex->cap_events) {
@@ -180,13 +187,13 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
         ev->timex = i;
         /* Events are dated by the calendar part: "2010-05-10TMO" -> "2010-05-10". */
         {
-            size_t n = strcspn(tx->value, "T"); /* copied: snprintf cost 600 a date */
+            size_t n = strcspn(date, "T"); /* copied: snprintf cost 600 a date */
             n = n < sizeof(ev->date) ? n : sizeof(ev->date) - 1;
-            memcpy(ev->date, tx->value, n);
+            memcpy(ev->date, date, n);
             ev->date[n] = '\0';
         }
         ev->sentence = tx->sentence;
-        ev->resolution = resolution_of(tx->value);
+        ev->resolution = resolution_of(date);
         clause_around(ex->rules, text, &ex->sentences[tx->sentence], tx->start, tx->end,
                       &ev->summary_start, &ev->summary_end);
         if (event_entities(ex, tx->sentence, ev))

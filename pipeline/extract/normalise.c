@@ -642,6 +642,67 @@ static int norm_duration(const fields *f, dl_timex *tx)
     return 0;
 }
 
+/*
+ * "Three days later", "a week earlier": TimeML makes these the duration
+ * (P3D) with later/earlier as its signal, yet the sentence happens on the
+ * previous anchored date moved by it, and the timeline should still date
+ * it. The rule gives the signal's direction as its rel group (outside the
+ * span); the anchor is the one the anaphoric rules take for the unit. Only
+ * the timeline reads tx->resolved: the value stays TimeML's, the timex is
+ * no anchor (as "a year earlier" moves none), and without an anchor, or
+ * with a count unknown ("a few days later") or a half, nothing is dated.
+ */
+static void resolve_signal(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
+{
+    int n = f->n == NONE ? (f->plural ? UNKNOWN : 1) : f->n, unit = f->unit, anchor_unit;
+    const char *anchor, *suffix;
+    long z;
+
+    if (!f->has_rel || !f->rel || n <= 0 || f->half || unit == NONE || unit == DL_UNIT_WEEKEND ||
+        unit == DL_UNIT_DECADE || unit == DL_UNIT_CENTURY)
+        return;
+    anchor = unit == DL_UNIT_MONTH                             ? ctx->anchor_month
+             : unit == DL_UNIT_QUARTER || unit == DL_UNIT_YEAR ? ctx->anchor
+                                                               : ctx->anchor_day;
+    if (!anchor)
+        anchor = ctx->anchor;
+    /* A week, quarter or season anchor ("1998-W12") parses as its year:
+     * moving that by days would make up a date. */
+    if (!anchor || parse_anchor(anchor, &z, &anchor_unit, &suffix) || (*suffix && *suffix != 'T'))
+        return;
+    if (unit >= DL_UNIT_HOUR) {
+        /* Hours later: the anchor's day, the next one past midnight. A
+         * day without a clock time is taken at noon. */
+        static const long secs[] = {3600, 60, 1};
+        int h, m;
+        if (suffix[0] != 'T' || digits(suffix + 1, 2, &h) || suffix[3] != ':' ||
+            digits(suffix + 4, 2, &m) || h > 24 || m > 59)
+            h = 12, m = 0;
+        long at = (h * 60L + m) * 60 + (long)f->rel * n * secs[unit - DL_UNIT_HOUR];
+        if (anchor_unit == DL_UNIT_DAY)
+            z += at >= 0 ? at / 86400 : -((-at + 86399) / 86400);
+        format_unit(z, anchor_unit, 0, tx->resolved, sizeof(tx->resolved));
+        return;
+    }
+    if (anchor_unit <= unit) {
+        /* "two weeks later" than a day is a week, as TimeML writes it */
+        format_unit(z, unit, f->rel * n, tx->resolved, sizeof(tx->resolved));
+        return;
+    }
+    /* An anchor coarser than the unit ("three days later" after "in
+     * March"): its first day moved, at the anchor's granularity; no
+     * day is known to move. */
+    if (unit == DL_UNIT_DAY || unit == DL_UNIT_WEEK) {
+        z += (long)f->rel * n * (unit == DL_UNIT_WEEK ? 7 : 1);
+    } else {
+        int y, m, d, months = f->rel * n * (unit == DL_UNIT_QUARTER ? 3 : 1);
+        dl_civil_from_days(z, &y, &m, &d);
+        months += y * 12 + m - 1;
+        z = dl_days_from_civil(months / 12, months % 12 + 1, 1);
+    }
+    format_unit(z, anchor_unit, 0, tx->resolved, sizeof(tx->resolved));
+}
+
 /* "10:35 a.m.", "10 p.m. Wednesday", "Friday morning", "tonight". */
 static int norm_time(const dl_rule *rule, const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
@@ -777,7 +838,8 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
         rc = norm_relative(rule, &f, ctx, tx);
         break;
     case DL_NORM_DURATION:
-        rc = norm_duration(&f, tx);
+        if (!(rc = norm_duration(&f, tx)) && f.has_rel)
+            resolve_signal(&f, ctx, tx);
         break;
     case DL_NORM_TIME:
         rc = norm_time(rule, &f, ctx, tx);

@@ -61,7 +61,7 @@ static void test_timex_and_event_fields(void **state)
     static const char text[] = "It rained on May 5.";
     dl_article art = {0};
     dl_sentence sent = {0, sizeof(text) - 1};
-    dl_timex tx = {13, 18, DL_TIMEX_DATE, "2020-05-05", "", 1, 0, 0};
+    dl_timex tx = {13, 18, DL_TIMEX_DATE, "2020-05-05", "", 1, 0, 0, ""};
     dl_event ev = {0, "2020-05-05", 0, DL_RES_DAY, 0, sizeof(text) - 1, 0, 0};
     dl_facts facts = {&sent, 1, &tx, 1, &ev, 1, NULL, 0, NULL, NULL, 0, NULL};
     dl_source src = {"in", 2, 41, 1000};

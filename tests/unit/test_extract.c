@@ -412,6 +412,91 @@ static void test_rule_families(void **state)
     check_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* "Three days later": TimeML's duration, dated on the timeline by the
+ * previous anchor moved by it. One row: text, DCT, the duration's span and
+ * value, the date it resolves to ("" none), and the event of its sentence
+ * (NULL: that sentence has none). */
+typedef struct signal_case {
+    const char *text;
+    int y, m, d;
+    const char *span, *value, *resolved, *event;
+} signal_case;
+
+static void test_signal_dates(void **state)
+{
+    fixture *f = *state;
+    static const signal_case cases[] = {
+        {"The rig exploded on April 20, 2010. Two days later, it sank.", 2010, 6, 1, "Two days",
+         "P2D", "2010-04-22", "2010-04-22"},
+        {"The plant opened on March 3, 2015. A day earlier, workers protested.", 2018, 1, 1,
+         "A day", "P1D", "2015-03-02", "2015-03-02"},
+        /* weeks are ISO weeks, months months, as the values of dates are */
+        {"Talks began on June 7, 2021. Two weeks later the deal was signed.", 2021, 9, 1,
+         "Two weeks", "P2W", "2021-W25", "2021-W25"},
+        {"The mine closed in October 2009. Six months later it reopened.", 2011, 1, 1, "Six months",
+         "P6M", "2010-04", "2010-04"},
+        /* an anchor coarser than the unit: no day is made up */
+        {"The firm was founded in March 2012. Three days later it hired staff.", 2013, 1, 1,
+         "Three days", "P3D", "2012-03", "2012-03"},
+        /* hours: the anchor's day (taken at noon), the next past midnight */
+        {"The ship left on May 4, 2019. About an hour later it sank.", 2019, 6, 1, "an hour",
+         "PT1H", "2019-05-04", "2019-05-04"},
+        {"The ship left on May 4, 2019. Thirty hours later it sank.", 2019, 6, 1, "Thirty hours",
+         "PT30H", "2019-05-05", "2019-05-05"},
+        {"Polls closed at 11 p.m. Saturday. Two hours later the count began.", 2019, 5, 6,
+         "Two hours", "PT2H", "2019-05-05", "2019-05-05"},
+        {"Polls closed at 9 p.m. Saturday. Two hours later the count began.", 2019, 5, 6,
+         "Two hours", "PT2H", "2019-05-04", "2019-05-04"},
+        /* "before" / "after" with nothing after them */
+        {"The strike ended on July 9, 2010. A day before, talks had failed.", 2010, 8, 1, "A day",
+         "P1D", "2010-07-08", "2010-07-08"},
+        /* decoys: no anchor before it, an unknown count, a comparison, a
+         * signal word that starts the next expression or has an event after it */
+        {"Two days later, it sank.", 2010, 6, 1, "Two days", "P2D", "", NULL},
+        {"The rig exploded on April 20, 2010. A few days later it sank.", 2010, 6, 1, "A few days",
+         "PXD", "", NULL},
+        {"The ban began on May 1, 2010. It ended six weeks earlier than planned.", 2010, 11, 1,
+         "six weeks", "P6W", "", NULL},
+        {"We met on May 1, 2011. I was in Cairo for a week earlier this month.", 2011, 9, 27,
+         "a week", "P1W", "", "2011-09"},
+        {"The vote was set for May 1, 2010. Two days before the vote, he resigned.", 2010, 6, 1,
+         "Two days", "P2D", "", NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const signal_case *c = &cases[i];
+        const dl_timex *hit = NULL;
+        size_t k;
+        run_at(f, c->text, c->y, c->m, c->d);
+        for (k = 0; k < f->facts.n_timexes; k++) {
+            const dl_timex *tx = &f->facts.timexes[k];
+            if (tx->end - tx->start == strlen(c->span) &&
+                !memcmp(f->text + tx->start, c->span, strlen(c->span))) {
+                hit = tx;
+                break;
+            }
+        }
+        if (!hit)
+            fail_msg("\"%s\": no timex '%s'", c->text, c->span);
+        /* TimeML's reading stays: a duration, no anchor */
+        if (hit->type != DL_TIMEX_DURATION || strcmp(hit->value, c->value) || hit->anchored)
+            fail_msg("\"%s\": '%s' is %s %s anchored %d, want DURATION %s", c->text, c->span,
+                     dl_timex_type_name(hit->type), hit->value, hit->anchored, c->value);
+        if (strcmp(hit->resolved, c->resolved))
+            fail_msg("\"%s\": '%s' resolves to '%s', want '%s'", c->text, c->span, hit->resolved,
+                     c->resolved);
+        const dl_event *ev = NULL;
+        for (size_t e = 0; e < f->facts.n_events; e++)
+            if (f->facts.events[e].sentence == hit->sentence)
+                ev = &f->facts.events[e];
+        if (!c->event != !ev || (ev && strcmp(ev->date, c->event)))
+            fail_msg("\"%s\": its sentence's event is %s, want %s", c->text, ev ? ev->date : "none",
+                     c->event ? c->event : "none");
+        if (ev && !strcmp(ev->date, c->resolved) && ev->timex != k)
+            fail_msg("\"%s\": the event is not the duration's", c->text);
+    }
+}
+
 static void test_more_decoys(void **state)
 {
     fixture *f = *state;
@@ -627,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_lexicon_alternation),
         cmocka_unit_test(test_rule_families),
         cmocka_unit_test(test_more_decoys),
+        cmocka_unit_test(test_signal_dates),
         cmocka_unit_test(test_pathological_input),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_rule_errors),
