@@ -172,9 +172,25 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
                            : tx->anchored && tx->type == DL_TIMEX_DATE ? tx->value
                                                                        : NULL;
 
+        size_t at = i;
+
         if (!date || tx->sentence == last_sentence)
             continue;
         last_sentence = tx->sentence;
+        /* A date the sentence states, finer than the one reckoned from a
+         * duration, is the better one ("three months later, on July 15":
+         * that day, not the month). */
+        for (size_t j = i + 1;
+             tx->resolved[0] && j < ex->n_timexes && ex->timexes[j].sentence == tx->sentence; j++) {
+            const dl_timex *t2 = &ex->timexes[j];
+            if (t2->anchored && t2->type == DL_TIMEX_DATE &&
+                resolution_of(t2->value) < resolution_of(date)) {
+                tx = t2;
+                date = t2->value;
+                at = j;
+                break;
+            }
+        }
         if (ex->n_events == ex->cap_events) {
             size_t cap = ex->cap_events ? ex->cap_events * 2 : 16;
             dl_event *ne = realloc(ex->events, cap * sizeof(*ne));
@@ -184,7 +200,7 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
             ex->cap_events = cap;
         }
         ev = &ex->events[ex->n_events++];
-        ev->timex = i;
+        ev->timex = at;
         /* Events are dated by the calendar part: "2010-05-10TMO" -> "2010-05-10". */
         {
             size_t n = strcspn(date, "T"); /* copied: snprintf cost 600 a date */

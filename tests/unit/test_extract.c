@@ -438,6 +438,9 @@ static void test_signal_dates(void **state)
         /* an anchor coarser than the unit: no day is made up */
         {"The firm was founded in March 2012. Three days later it hired staff.", 2013, 1, 1,
          "Three days", "P3D", "2012-03", "2012-03"},
+        /* a finer date the sentence states wins over the reckoned one */
+        {"The well blew out on April 20, 2010. It was capped three months later, on July 15.", 2010,
+         9, 8, "three months", "P3M", "2010-07", "2010-07-15"},
         /* hours: the anchor's day (taken at noon), the next past midnight */
         {"The ship left on May 4, 2019. About an hour later it sank.", 2019, 6, 1, "an hour",
          "PT1H", "2019-05-04", "2019-05-04"},
