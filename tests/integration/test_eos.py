@@ -18,12 +18,11 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_run import (INPUT_PARTITIONS, Checks, Fatal, Stage, TopicReader,  # noqa: E402
-                      committed_total, create_topic, log, produce_lines, read_brokers)
+from test_run import (INPUT_PARTITIONS, Stage, TopicReader, committed_total,  # noqa: E402
+                      create_topic, log, produce_lines, read_brokers, run_test)
 
 BATCHES = (12, 8)
 VISIBLE_S = 20  # far below the 10-minute commit interval
@@ -98,30 +97,7 @@ def main():
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--kafka-run")
     ap.add_argument("--work-dir")
-    args = ap.parse_args()
-    repo = os.path.abspath(args.source_dir)
-    kafka_run = os.path.abspath(args.kafka_run) if args.kafka_run else None
-    work_dir = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix="dl-eos-")
-    os.makedirs(work_dir, exist_ok=True)
-    c = Checks()
-    readers, stages = [], []
-    try:
-        run(c, args, repo, kafka_run, work_dir, readers, stages)
-    except Fatal:
-        pass
-    finally:
-        for s in stages:
-            if s.alive():
-                s.stop(signal.SIGKILL, timeout=10)
-        for r in readers:
-            r.close()
-        if c.failed:
-            for s in stages:
-                print("---- %s (last lines) ----\n%s" % (s.log_path, s.tail()), flush=True)
-    print("test_eos: %d passed, %d failed" % (c.passed, len(c.failed)), flush=True)
-    if c.failed:
-        print("failures:\n  " + "\n  ".join(c.failed), flush=True)
-    return 1 if c.failed else 0
+    return run_test("test_eos", run, ap.parse_args(), "dl-eos-")
 
 
 if __name__ == "__main__":

@@ -529,11 +529,16 @@ def main():
     ap.add_argument("--work-dir", help="where logs go (default: a temp dir)")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("DL_IT_TIMEOUT", "240")),
                     help="seconds to wait for the stage's output")
-    args = ap.parse_args()
+    return run_test("test_run", run, ap.parse_args(), "dl-it-")
 
+
+def run_test(name, run, args, tmp_prefix):
+    """Calls run(c, args, repo, kafka_run, work_dir, readers, stages) (the
+    integration tests' body), then kills the stages and readers it left,
+    shows the stages' logs on failure and prints the tally: the exit status."""
     repo = os.path.abspath(args.source_dir)
     kafka_run = os.path.abspath(args.kafka_run) if args.kafka_run else None
-    work_dir = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix="dl-it-")
+    work_dir = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix=tmp_prefix)
     os.makedirs(work_dir, exist_ok=True)
     c = Checks()
     readers = []
@@ -551,7 +556,7 @@ def main():
         if c.failed:
             for s in stages:
                 print("---- %s (last lines) ----\n%s" % (s.log_path, s.tail()), flush=True)
-    print("test_run: %d passed, %d failed" % (c.passed, len(c.failed)), flush=True)
+    print("%s: %d passed, %d failed" % (name, c.passed, len(c.failed)), flush=True)
     if c.failed:
         print("failures:\n  " + "\n  ".join(c.failed), flush=True)
     return 1 if c.failed else 0

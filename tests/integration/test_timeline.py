@@ -20,12 +20,11 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_run import (Checks, Fatal, Stage, TopicReader, create_topic, log,  # noqa: E402
-                      produce, produce_lines, read_brokers)
+from test_run import (Stage, TopicReader, create_topic, log, produce,  # noqa: E402
+                      produce_lines, read_brokers, run_test)
 
 T17_LINES = 40
 SEED_KEY = "seed-000"
@@ -142,30 +141,7 @@ def main():
     ap.add_argument("--kafka-run")
     ap.add_argument("--work-dir")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("DL_IT_TIMEOUT", "240")))
-    args = ap.parse_args()
-    repo = os.path.abspath(args.source_dir)
-    kafka_run = os.path.abspath(args.kafka_run) if args.kafka_run else None
-    work_dir = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix="dl-tl-")
-    os.makedirs(work_dir, exist_ok=True)
-    c = Checks()
-    readers, stages = [], []
-    try:
-        run(c, args, repo, kafka_run, work_dir, readers, stages)
-    except Fatal:
-        pass
-    finally:
-        for s in stages:
-            if s.alive():
-                s.stop(signal.SIGKILL, timeout=10)
-        for r in readers:
-            r.close()
-        if c.failed:
-            for s in stages:
-                print("---- %s (last lines) ----\n%s" % (s.log_path, s.tail()), flush=True)
-    print("test_timeline: %d passed, %d failed" % (c.passed, len(c.failed)), flush=True)
-    if c.failed:
-        print("failures:\n  " + "\n  ".join(c.failed), flush=True)
-    return 1 if c.failed else 0
+    return run_test("test_timeline", run, ap.parse_args(), "dl-tl-")
 
 
 if __name__ == "__main__":
