@@ -689,14 +689,37 @@ static int is_quote_mark(const char *t, size_t i, size_t len)
            (unsigned char)t[i - 1] == 0x80;
 }
 
+/* Whether the word before @p at (spaces between) is a relative pronoun or
+ * "that": a verb right after one is a relative or complement clause's
+ * ("his brothers, who will be taking part, defended"; "songbirds that bred
+ * there will be piling up"). */
+static int after_relative(const dl_extractor *ex, dl_slice text, size_t at)
+{
+    const dl_rules *r = ex->rules;
+    size_t e = at, b;
+
+    while (e > 0 && text.p[e - 1] == ' ')
+        e--;
+    for (b = e; b > 0 && is_alnum((unsigned char)text.p[b - 1]);)
+        b--;
+    /* lower case: "the WHO will hold" names the organisation */
+    if (b == e || text.p[b] < 'a' || text.p[b] > 'z')
+        return 0;
+    return (r->elex.relative_pronoun &&
+            dl_lexicon_get(r->elex.relative_pronoun, text.p + b, e - b)) ||
+           (r->elex.complementizer && dl_lexicon_get(r->elex.complementizer, text.p + b, e - b));
+}
+
 /* Distance from [start,end) to the cue of @p re nearest to it within
  * [from,to), counting cues after the expression four times their distance
  * (the verb usually comes first); -1 when there is none. The search stops
  * early once the answer is known to be below @p below (it returns a
  * distance below it then, not always the least), or once the cues lie
- * after the expression at @p below or farther (each later one is farther). */
+ * after the expression at @p below or farther (each later one is farther).
+ * With @p main_clause, cues right after a relative pronoun or "that" do
+ * not count. */
 static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, size_t from,
-                        size_t to, size_t start, size_t end, long below)
+                        size_t to, size_t start, size_t end, long below, int main_clause)
 {
     long best = -1;
     size_t at = from;
@@ -705,6 +728,10 @@ static long nearest_cue(dl_extractor *ex, const pcre2_code *re, dl_slice text, s
                                   : pcre2_jit_match(re, (PCRE2_SPTR)text.p, to, at, 0, ex->md,
                                                     ex->mctx)) >= 0) {
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
+        if (main_clause && after_relative(ex, text, ov[0])) {
+            at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+            continue;
+        }
         long d = ov[1] <= start ? (long)(start - ov[1])
                  : ov[0] >= end ? 4 * (long)(ov[0] - end)
                                 : 0;
@@ -778,13 +805,13 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             break;
         }
     }
-    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0) : -1;
+    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0, opens) : -1;
     if (fut == 0)
         return 1; /* no past cue is nearer */
     /* Of the past cues, only whether one is nearer than the future one
      * counts (any one, when there is none). */
     past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end,
-                                     fut >= 0 ? fut : LONG_MAX)
+                                     fut >= 0 ? fut : LONG_MAX, opens)
                        : -1;
     if (fut >= 0 && (past < 0 || fut <= past))
         return 1;
@@ -793,10 +820,11 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     /* An opening phrase says nothing of its tense: its clause's verb does,
      * even beyond the window ("On Tuesday, the National Abortion and
      * Reproductive Rights Action League plans to hold ..."; "In January, a
-     * week after the anniversary of the ruling, a bombing killed ..."). */
-    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, end, s->end, start, end, 0) : -1;
+     * week after the anniversary of the ruling, a bombing killed ..."), not
+     * the verb of a relative clause on its way. */
+    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, end, s->end, start, end, 0, 1) : -1;
     past = r->past_cue ? nearest_cue(ex, r->past_cue, text, end, s->end, start, end,
-                                     fut >= 0 ? fut : LONG_MAX)
+                                     fut >= 0 ? fut : LONG_MAX, 1)
                        : -1;
     if (fut >= 0 && (past < 0 || fut <= past))
         return 1;

@@ -348,6 +348,17 @@ static void test_rule_families(void **state)
         {"In January, a week after the 25th anniversary of the Roe decision, a bombing killed a "
          "guard.",
          1998, 10, 25, "January", "DATE", "1998-01", NULL},
+        /* ... the clause's verb, not that of a relative clause on its way
+         * (a verb right after who/which/that) */
+        {"On Tuesday his brothers, who will be singing at the show, defended the plan.", 2011, 10,
+         5, "Tuesday", "DATE", "2011-10-04", NULL},
+        {"By September the small migrating birds that nested up north will be arriving here.", 2010,
+         6, 8, "September", "DATE", "2010-09", NULL},
+        {"On Tuesday his brothers, who are singing at the show, will defend the plan.", 2011, 10, 5,
+         "Tuesday", "DATE", "2011-10-11", NULL},
+        /* lower case only: "the WHO" is the organisation */
+        {"On Tuesday the WHO will hold a meeting of doctors.", 2009, 5, 4, "Tuesday", "DATE",
+         "2009-05-05", NULL},
         /* "planned" looks ahead, unless an adverb makes it what was
          * planned before */
         {"The team planned to leave Nairobi on Thursday.", 1998, 9, 30, "Thursday", "DATE",
