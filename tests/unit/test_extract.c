@@ -359,6 +359,24 @@ static void test_rule_families(void **state)
         /* lower case only: "the WHO" is the organisation */
         {"On Tuesday the WHO will hold a meeting of doctors.", 2009, 5, 4, "Tuesday", "DATE",
          "2009-05-05", NULL},
+        /* "had expected" with nothing expected after it looks back; with
+         * something to come it still looks ahead */
+        {"In late July the firm put aside $3 billion, more than analysts had expected.", 2010, 11,
+         2, "late July", "DATE", "2010-07", "END"},
+        {"Some had expected the payment to arrive by Christmas.", 2008, 12, 5, "Christmas", "DATE",
+         "2008-12-25", NULL},
+        /* "set" and "stuck" are past forms; not after a modal or "to", not
+         * "set to"/"set for" (a schedule) and not the noun */
+        {"Prices are down from a record set in February.", 2008, 10, 26, "February", "DATE",
+         "2008-02", NULL},
+        {"On Thursday, the mayor stubbornly stuck to the plan that the road will be closed.", 2010,
+         7, 9, "Thursday", "DATE", "2010-07-08", NULL},
+        {"The panel will set new rules on Friday.", 2020, 6, 3, "Friday", "DATE", "2020-06-05",
+         NULL},
+        {"The talks are set to resume on Friday.", 2020, 6, 3, "Friday", "DATE", "2020-06-05",
+         NULL},
+        {"The board will publish a new set of rules on Friday.", 2020, 6, 3, "Friday", "DATE",
+         "2020-06-05", NULL},
         /* "planned" looks ahead, unless an adverb makes it what was
          * planned before */
         {"The team planned to leave Nairobi on Thursday.", 1998, 9, 30, "Thursday", "DATE",
