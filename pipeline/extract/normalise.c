@@ -199,6 +199,33 @@ static void format_ymd(char *out, size_t size, int y, int m, int d)
     *p = '\0';
 }
 
+/* The TimeML mod of the mod group: its words, any run of spaces or a line
+ * break between them read as one space, looked up in the group's lexicon.
+ * Words the lexicon lacks give no mod: the text itself is no TimeML value
+ * (a mod of "no more than" made records the schema rejects). */
+static const char *mod_of(const dl_rule *rule, const dl_candidate *c, dl_slice text, char *buf,
+                          size_t size)
+{
+    const char *p;
+    size_t len, n = 0;
+
+    for (int k = 0; k < rule->n_caps; k++) {
+        if (rule->caps[k].cap != DL_CAP_MOD || !rule->caps[k].lex)
+            continue;
+        if (!span(c, text, DL_CAP_MOD, &p, &len))
+            return NULL;
+        for (size_t i = 0; i < len && n + 1 < size; i++) {
+            int space = p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r';
+            if (!space)
+                buf[n++] = p[i];
+            else if (n && buf[n - 1] != ' ')
+                buf[n++] = ' ';
+        }
+        return dl_lexicon_get(rule->caps[k].lex, buf, n);
+    }
+    return lookup(rule, c, text, DL_CAP_MOD, buf, size);
+}
+
 static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                        dl_slice text, fields *f)
 {
@@ -256,7 +283,7 @@ static int read_fields(const dl_rules *rules, const dl_rule *rule, const dl_cand
     } else if (rule->unit[0]) {
         f->unit = unit_of(rule->unit);
     }
-    v = lookup(rule, c, text, DL_CAP_MOD, buf, sizeof(buf));
+    v = mod_of(rule, c, text, buf, sizeof(buf));
     copy_str(f->mod, sizeof(f->mod), v ? v : rule->mod);
     return 0;
 }

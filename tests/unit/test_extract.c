@@ -181,6 +181,11 @@ static void test_rule_families(void **state)
         {"It signed a five-year contract.", 2020, 6, 1, "five-year", "DURATION", "P5Y", NULL},
         {"The talks lasted more than four hours.", 2020, 6, 1, "more than four hours", "DURATION",
          "PT4H", "MORE_THAN"},
+        /* a mod is a TimeML value, whatever the spaces in its words */
+        {"The talks lasted no more than four hours.", 2020, 6, 1, "no more than four hours",
+         "DURATION", "PT4H", "EQUAL_OR_LESS"},
+        {"The talks lasted more  than\nfour hours.", 2020, 6, 1, "more  than\nfour hours",
+         "DURATION", "PT4H", "MORE_THAN"},
         {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours", "DURATION",
          "PT24H", NULL},
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
