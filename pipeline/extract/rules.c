@@ -93,17 +93,6 @@ static dl_lexicon *lexicon_find(const dl_rules *r, const char *name, size_t len)
 
 /* Lexicons are looked up for most words of every article (entities,
  * quotes), so they get a hash of their words rather than a binary search. */
-/* A word's bit in dl_lexicon.sig: from its length and its first and last
- * bytes (ASCII-folded), which tell most words apart without a full hash. */
-static inline size_t lex_sig(const char *w, size_t len)
-{
-    uint32_t h = (uint32_t)len;
-
-    if (len)
-        h = (h * 263 + dl_lower((unsigned char)w[0])) * 263 + dl_lower((unsigned char)w[len - 1]);
-    return (h ^ (h >> 12)) % (64 * DL_LEX_SIG_WORDS);
-}
-
 static int lex_index(dl_lexicon *lex)
 {
     size_t cap = 16;
@@ -119,21 +108,18 @@ static int lex_index(dl_lexicon *lex)
         while (lex->slots[at].entry)
             at = (at + 1) & lex->mask;
         lex->slots[at] = (struct dl_lex_slot){(uint32_t)(i + 1), (uint32_t)len};
-        at = lex_sig(w, len);
+        at = dl_lex_sig(w, len);
         lex->sig[at / 64] |= 1ull << (at % 64);
     }
     return 0;
 }
 
-const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
+const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t len)
 {
-    char buf[64];
+    char buf[DL_LEX_MAX_WORD];
     size_t at;
 
-    if (len >= sizeof(buf) || !lex->slots)
-        return NULL;
-    at = lex_sig(word, len);
-    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
+    if (len >= sizeof(buf))
         return NULL;
     /* ASCII folding, as tolower() in the C locale the words were lowered in;
      * hashed on the way. */

@@ -222,8 +222,36 @@ struct dl_rules {
     dl_entity_lex elex;
 };
 
-/** Looks @p word (any case, @p len bytes) up in @p lex; NULL if absent. */
-const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len);
+#define DL_LEX_MAX_WORD 64 /* longer words are in no lexicon */
+
+/* A word's bit in dl_lexicon.sig: from its length and its first and last
+ * bytes (ASCII-folded), which tell most words apart without a full hash. */
+static inline size_t dl_lex_sig(const char *w, size_t len)
+{
+    uint32_t h = (uint32_t)len;
+
+    if (len)
+        h = (h * 263 + dl_lower((unsigned char)w[0])) * 263 + dl_lower((unsigned char)w[len - 1]);
+    return (h ^ (h >> 12)) % (64 * DL_LEX_SIG_WORDS);
+}
+
+/** dl_lexicon_get() past the quick rejection: folds, hashes and compares. */
+const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t len);
+
+/** Looks @p word (any case, @p len bytes) up in @p lex; NULL if absent.
+ *  Inline: most words looked up are in no lexicon, and the engine asks
+ *  for function words on most tokens, so a miss costs no call. */
+static inline const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
+{
+    size_t at;
+
+    if (len >= DL_LEX_MAX_WORD || !lex->slots)
+        return NULL;
+    at = dl_lex_sig(word, len);
+    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
+        return NULL;
+    return dl_lexicon_lookup(lex, word, len);
+}
 
 /** Normalises a name for the gazetteer: lower case ASCII, curly apostrophes
  *  as ', runs of white space as one space. @returns the length written
