@@ -23,7 +23,7 @@
    counted). The input topic uses LogAppendTime too: an article's latency
    is its enriched record's append time minus its own append time (the
    record's source.timestamp): consume, extract, produce, acknowledge.
-   The first --latency-warmup seconds (10) of that load are not counted:
+   The first --latency-warmup seconds (15) of that load are not counted:
    the broker is a JVM started minutes before, whose first seconds of a
    new load (JIT compilation, new segments) are not the steady state a
    long-running broker gives; rows before 2026-11-30 06:00 counted them.
@@ -318,7 +318,7 @@ def main():
     ap.add_argument("--latency-rate", type=float, default=0)
     ap.add_argument("--latency-fraction", type=float, default=0.5)
     ap.add_argument("--latency-seconds", type=float, default=20)
-    ap.add_argument("--latency-warmup", type=float, default=10,
+    ap.add_argument("--latency-warmup", type=float, default=15,
                     help="seconds of the latency load before the measured ones")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--log", default=os.devnull)
