@@ -11,7 +11,9 @@
    group's committed offsets until they cover all N messages. The same run
    is done --warmup-runs times (1) before, on topics of its own, and not
    counted (rows before 2026-11-30 06:00 had none): the broker is started
-   by the benchmark, and a JVM's first load is slower than a warm one's. Every output
+   by the benchmark, and a JVM's first load is slower than a warm one's.
+   Then --runs (2) measured runs, each on its own topics; the best rate is
+   reported, with every run's, and the highest RSS figures of them all. Every output
    topic uses LogAppendTime, so a record's timestamp is when the broker
    acknowledged it. articles/s = N / (last commit seen - first enriched
    record acknowledged); also given over the acknowledgement window alone.
@@ -323,6 +325,8 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=20)
     ap.add_argument("--latency-warmup", type=float, default=15,
                     help="seconds of the latency load before the measured ones")
+    ap.add_argument("--runs", type=int, default=2,
+                    help="measured throughput runs; the best is reported")
     ap.add_argument("--warmup-runs", type=int, default=1,
                     help="throughput runs before the measured one, not counted")
     ap.add_argument("--timeout", type=float, default=900)
@@ -350,7 +354,15 @@ def main():
                 warm = [throughput(a, msgs, dict(base, DL_TOPIC_PREFIX=f"{tag}w{i}.",
                                                  DL_GROUP=f"{tag}w{i}"), a.state, log)
                         for i in range(a.warmup_runs)]
-            tp = throughput(a, msgs, env, a.state, log)
+            # Best of --runs, as the one-core extract figure is best of 3:
+            # one run is ~4 s on two vCPUs shared with the broker.
+            runs = [throughput(a, msgs, dict(env, DL_TOPIC_PREFIX=f"{tag}t{i}.",
+                                             DL_GROUP=f"{tag}t{i}"), a.state, log)
+                    for i in range(max(1, a.runs))]
+            tp = dict(max(runs, key=lambda r: r["articles_per_s"]))
+            tp["runs_articles_per_s"] = [r["articles_per_s"] for r in runs]
+            for k in ("rss_peak_kb", "rss_steady_kb"):  # memory: the worst run's
+                tp[k] = max((r[k] for r in runs if r[k]), default=None)
             if a.warmup_runs:
                 tp["warmup_articles_per_s"] = [w["articles_per_s"] for w in warm]
         if a.phase != "throughput":
