@@ -769,13 +769,35 @@ static int opens_sentence(dl_slice text, size_t from, size_t start)
 /* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none.
  * The nearer cue wins ("would be ready to leave as soon as Tuesday,
  * Castro said" is future); at equal distance the future one. */
-static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
+/* The tense the cues in [from,to) give [start,end): 1 when a future cue is
+ * the nearest, -1 a past one, 0 none (see nearest_cue for @p main_clause). */
+static int cue_tense(dl_extractor *ex, dl_slice text, size_t from, size_t to, size_t start,
+                     size_t end, int main_clause)
 {
     const dl_rules *r = ex->rules;
+    long fut, past;
+
+    fut = r->future_cue
+              ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0, main_clause)
+              : -1;
+    if (fut == 0)
+        return 1; /* no past cue is nearer */
+    /* Of the past cues, only whether one is nearer than the future one
+     * counts (any one, when there is none). */
+    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end,
+                                     fut >= 0 ? fut : LONG_MAX, main_clause)
+                       : -1;
+    if (fut >= 0 && (past < 0 || fut <= past))
+        return 1;
+    return past >= 0 ? -1 : 0;
+}
+
+static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
+{
     const dl_sentence *s = &ex->sentences[si];
     size_t from = start > s->start + DL_CUE_BEFORE ? start - DL_CUE_BEFORE : s->start;
     size_t to = end + DL_CUE_AFTER < s->end ? end + DL_CUE_AFTER : s->end;
-    long fut, past;
+    int tense;
 
     if (from > start)
         from = start;
@@ -805,30 +827,15 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             break;
         }
     }
-    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0, opens) : -1;
-    if (fut == 0)
-        return 1; /* no past cue is nearer */
-    /* Of the past cues, only whether one is nearer than the future one
-     * counts (any one, when there is none). */
-    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, from, to, start, end,
-                                     fut >= 0 ? fut : LONG_MAX, opens)
-                       : -1;
-    if (fut >= 0 && (past < 0 || fut <= past))
-        return 1;
-    if (past >= 0 || !opens || to >= s->end)
-        return past >= 0 ? -1 : 0;
+    tense = cue_tense(ex, text, from, to, start, end, opens);
+    if (tense || !opens || to >= s->end)
+        return tense;
     /* An opening phrase says nothing of its tense: its clause's verb does,
      * even beyond the window ("On Tuesday, the National Abortion and
      * Reproductive Rights Action League plans to hold ..."; "In January, a
      * week after the anniversary of the ruling, a bombing killed ..."), not
      * the verb of a relative clause on its way. */
-    fut = r->future_cue ? nearest_cue(ex, r->future_cue, text, end, s->end, start, end, 0, 1) : -1;
-    past = r->past_cue ? nearest_cue(ex, r->past_cue, text, end, s->end, start, end,
-                                     fut >= 0 ? fut : LONG_MAX, 1)
-                       : -1;
-    if (fut >= 0 && (past < 0 || fut <= past))
-        return 1;
-    return past >= 0 ? -1 : 0;
+    return cue_tense(ex, text, end, s->end, start, end, 1);
 }
 
 /* Where dl_norm_tense() finds the tense of the expression being normalised. */
