@@ -55,6 +55,15 @@ void dl_err_clear(dl_err *err);
  */
 const char *dl_err_str(const dl_err *err, char *buf, size_t size);
 
+/**
+ * Per-message buffers (the decoder's, the extractor's scratch arrays) grow
+ * to the longest message seen; past this many bytes they are freed before
+ * the next message, so one long article does not pin megabytes in every
+ * worker for the life of the process. Blocks this large are mmapped
+ * (cmd/dateline/main.c's tune_malloc()), so the memory goes back at once.
+ */
+#define DL_SCRATCH_KEEP (256 * 1024)
+
 /** Monotonic clock in microseconds / milliseconds (timeouts, durations). */
 uint64_t dl_now_us(void);
 int64_t dl_now_ms(void);

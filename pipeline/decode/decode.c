@@ -224,18 +224,15 @@ static dl_reason decode_json(dl_decoder *dec, const dl_raw *raw, dl_article *art
     return DL_REASON_NONE;
 }
 
-/* Buffers past this size are freed before the next message: one long
- * article must not pin its decoded copy in every worker (the extractor's
- * scratch arrays do the same, extract.c). */
-#define DL_DECODE_KEEP (256 * 1024)
-
+/* Buffers past DL_SCRATCH_KEEP go before the next message, as the
+ * extractor's scratch arrays do. */
 static void decoder_shed(dl_decoder *dec)
 {
-    if (dec->text.cap > DL_DECODE_KEEP) {
+    if (dec->text.cap > DL_SCRATCH_KEEP) {
         free(dec->text.p);
         dec->text = (dl_buf){0};
     }
-    if (dec->map.cap * sizeof(*dec->map.dec) > DL_DECODE_KEEP) {
+    if (dec->map.cap * sizeof(*dec->map.dec) > DL_SCRATCH_KEEP) {
         free(dec->map.dec);
         free(dec->map.raw);
         dec->map = (struct dl_offset_map){0};

@@ -916,13 +916,8 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     return 0;
 }
 
-/* Scratch arrays grow to the longest article seen. Past this size they
- * are freed before the next article, so one long article (T17 has 671 kB
- * ones) does not pin megabytes in every worker for the life of the
- * process; blocks this large are mmapped (main.c's tune_malloc()), so the
- * memory goes back at once, and only such articles pay to grow again. */
-#define DL_SCRATCH_KEEP (256 * 1024)
-
+/* Frees a scratch array past DL_SCRATCH_KEEP (only long articles pay to
+ * grow it again). */
 static void shed(void *arrp, size_t *cap, size_t size)
 {
     void **arr = arrp;
