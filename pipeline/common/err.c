@@ -4,7 +4,8 @@
 
 #include "dateline/common.h"
 
-static void err_vset(dl_err *err, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void err_vset(dl_err *err, int code, const char *fmt,
+                                                          va_list ap)
 {
     err->code = code;
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

@@ -197,8 +197,12 @@ typedef struct sbuf {
 
 static void sb_add(sbuf *b, const char *s, size_t n)
 {
-    if (b->oom)
+    /* The length check also bounds n for GCC, whose -O3 stringop-overflow
+     * analysis otherwise assumes n may be SIZE_MAX and fails Release builds. */
+    if (b->oom || n >= SIZE_MAX / 2 - b->len) {
+        b->oom = 1;
         return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
