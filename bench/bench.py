@@ -211,6 +211,16 @@ def in_run(kf, ex):
     return f" (extract {m['extract_ms_mean']:.2f} ms in run, {1000 / ex['articles_s']:.2f} alone)"
 
 
+def burst(kf):
+    """The latency phase's input byte rate, mean and worst 100 ms, against
+    the stage's peak (the throughput phase's MB/s)."""
+    lt, tp = kf.get("latency") or {}, kf.get("throughput") or {}
+    if not lt.get("input_mb_s_worst_100ms") or not tp.get("mb_per_s"):
+        return ""
+    return (f" [input {lt['input_mb_s_mean']} MB/s, worst 100 ms {lt['input_mb_s_worst_100ms']}; "
+            f"peak {tp['mb_per_s']}]")
+
+
 def row(res):
     g = lambda *ks: _get(res, ks)
     ex, th, ht = g("extract"), g("threads"), g("heideltime")
@@ -231,7 +241,7 @@ def row(res):
         (f"{kf['throughput']['articles_per_s']:.0f} ({fmt(e2e_pct)}%) / "
          f"{kf['throughput']['articles_per_s_ack_window']:.0f}") if kf else "",
         (f"{kf['latency']['latency_ms_p50']} / {kf['latency']['latency_ms_p99']} @ "
-         f"{kf['latency']['rate_achieved']:.0f}/s" + in_run(kf, ex)) if kf else "",
+         f"{kf['latency']['rate_achieved']:.0f}/s" + in_run(kf, ex) + burst(kf)) if kf else "",
         " / ".join(x for x in (
             f"{ex['rss_kb'] // 1024}" if ex else "",
             f"{th['2']['rss_kb'] // 1024}" if th else "",

@@ -246,6 +246,25 @@ def throughput(a, msgs, env, state, log):
     }
 
 
+BURST_WINDOW_S = 0.1
+
+
+def input_burst(msgs, rate, n, window_s):
+    """The byte rate the latency phase offers: its mean, and its highest
+    over any window of window_s (the input cycles through msgs at a fixed
+    article rate, so long articles close together make bursts). A stage
+    whose peak byte rate is below a burst must queue through it whatever
+    its scheduling, so this bounds the tail from below."""
+    sizes = [len(msgs[i % len(msgs)]) for i in range(min(n, 2 * len(msgs)))]
+    k = max(1, int(rate * window_s))
+    run = best = sum(sizes[:k])
+    for i in range(k, len(sizes)):
+        run += sizes[i] - sizes[i - k]
+        best = max(best, run)
+    mean = sum(sizes) / len(sizes) * rate
+    return round(mean / 1e6, 1), round(best / (k / rate) / 1e6, 1)
+
+
 def latency(a, msgs, rate, env, state, log):
     prefix = env["DL_TOPIC_PREFIX"]
     create_topics(prefix, a.partitions, state)
@@ -300,8 +319,10 @@ def latency(a, msgs, rate, env, state, log):
         with open(a.dump, "w") as f:
             for t, s, p, o in sorted(recs, key=lambda r: r[1]):
                 f.write(f"{s}\t{t - s}\t{p}\t{o}\n")
+    mean_mb_s, burst_mb_s = input_burst(msgs, rate, n, BURST_WINDOW_S)
     return {
         "rate_target": round(rate, 1), "rate_achieved": round(n / produce_s, 1),
+        "input_mb_s_mean": mean_mb_s, "input_mb_s_worst_100ms": burst_mb_s,
         "articles": n - n_warm, "enriched_records": len(recs),
         "latency_ms_p50": pct(lat, 50), "latency_ms_p99": pct(lat, 99),
         "latency_ms_max": max(lat) if lat else None,
