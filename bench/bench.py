@@ -211,6 +211,13 @@ def in_run(kf, ex):
     return f" (extract {m['extract_ms_mean']:.2f} ms in run, {1000 / ex['articles_s']:.2f} alone)"
 
 
+def latency_runs(kf):
+    """Every latency run's p99 when there were several (the cell gives the
+    median one's)."""
+    r = (kf.get("latency") or {}).get("runs_latency_ms_p99") or []
+    return f", p99 of {len(r)} runs {'/'.join(str(x) for x in r)}" if len(r) > 1 else ""
+
+
 def burst(kf):
     """The latency phase's input byte rate, mean and worst 100 ms, against
     the stage's peak (the throughput phase's MB/s)."""
@@ -241,7 +248,8 @@ def row(res):
         (f"{kf['throughput']['articles_per_s']:.0f} ({fmt(e2e_pct)}%) / "
          f"{kf['throughput']['articles_per_s_ack_window']:.0f}") if kf else "",
         (f"{kf['latency']['latency_ms_p50']} / {kf['latency']['latency_ms_p99']} @ "
-         f"{kf['latency']['rate_achieved']:.0f}/s" + in_run(kf, ex) + burst(kf)) if kf else "",
+         f"{kf['latency']['rate_achieved']:.0f}/s" + latency_runs(kf) + in_run(kf, ex) +
+         burst(kf)) if kf else "",
         " / ".join(x for x in (
             f"{ex['rss_kb'] // 1024}" if ex else "",
             f"{th['2']['rss_kb'] // 1024}" if th else "",

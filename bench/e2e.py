@@ -4,7 +4,7 @@
 
   e2e.py --dateline BIN --tool DL_KAFKA_TOOL --brokers HOST:PORT --input FILE
          [--repeat R] [--partitions P] [--latency-rate R|--latency-fraction F]
-         [--latency-seconds S] [--latency-warmup W] [--passthrough]
+         [--latency-seconds S] [--latency-warmup W] [--latency-runs N] [--passthrough]
 
 1. Throughput: produces the input file R times (N = R x its messages) to a
    fresh topic, then starts `dateline run -c bench/bench.yaml` and polls the
@@ -35,7 +35,13 @@
    Before stopping, the stage's /metrics give its own view: the mean
    extraction time in `run` (to compare with `dateline extract`'s) and
    the p50/p99 buckets of dateline_stage_seconds (consumed -> acknowledged)
-   and dateline_record_latency_seconds.
+   and dateline_record_latency_seconds. The phase is run --latency-runs
+   (3) times, each on topics of its own, and the run with the median p99
+   is reported with every run's p50 and p99 (rows before 2026-11-30 07:30
+   had one run). The input's mean and worst-100 ms byte rate are given
+   too: where T17's long articles come close together its byte rate
+   passes the stage's peak, and the tail cannot be shorter than that
+   backlog takes to clear.
 
 --passthrough runs `dl_kafka_tool pipe` instead of the stage: the same
 consume and produce settings, records of the input's size, no extraction.
@@ -346,6 +352,8 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=20)
     ap.add_argument("--latency-warmup", type=float, default=15,
                     help="seconds of the latency load before the measured ones")
+    ap.add_argument("--latency-runs", type=int, default=3,
+                    help="latency phases (each with its warm-up); the median p99's is reported")
     ap.add_argument("--runs", type=int, default=2,
                     help="measured throughput runs; the best is reported")
     ap.add_argument("--warmup-runs", type=int, default=1,
@@ -388,8 +396,16 @@ def main():
                 tp["warmup_articles_per_s"] = [w["articles_per_s"] for w in warm]
         if a.phase != "throughput":
             rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
-            env = dict(base, DL_TOPIC_PREFIX=tag + "l.", DL_GROUP=tag + "l")
-            lt = latency(a, msgs, rate, env, a.state, log)
+            # The run with the median p99 of --latency-runs (3): on two
+            # vCPUs shared with the broker, identical runs gave p99 from 41
+            # to 156 ms, so one run's figure says little.
+            lts = [latency(a, msgs, rate, dict(base, DL_TOPIC_PREFIX=f"{tag}l{i}.",
+                                               DL_GROUP=f"{tag}l{i}"), a.state, log)
+                   for i in range(max(1, a.latency_runs))]
+            lts.sort(key=lambda r: r["latency_ms_p99"] if r["latency_ms_p99"] is not None else 0)
+            lt = dict(lts[len(lts) // 2])
+            lt["runs_latency_ms_p99"] = [r["latency_ms_p99"] for r in lts]
+            lt["runs_latency_ms_p50"] = [r["latency_ms_p50"] for r in lts]
     print(json.dumps({"throughput": tp, "latency": lt}))
 
 
