@@ -864,7 +864,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     size_t last_end = 0, si = 0;
     /* Indexes, not pointers: timexes may move on growth. One per granularity,
      * so "the same month" skips a later "next year". */
-    long anchor = -1, anchor_month = -1, anchor_day = -1;
+    long anchor = -1, anchor_month = -1, anchor_day = -1, anchor_quarter = -1;
 
     if (ex->n_cands > 1)
         qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
@@ -892,6 +892,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
         ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
         ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
+        ctx.anchor_quarter = anchor_quarter >= 0 ? ex->timexes[anchor_quarter].value : NULL;
         ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0};
         if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES) {
             ts.tense = ex->rules->rules[c->rule].tense;
@@ -911,6 +912,10 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
                 anchor_month = anchor;
             if (strlen(v) >= 10 && v[7] == '-')
                 anchor_day = anchor;
+            /* Only a quarter the text names ("the fiscal first quarter"),
+             * not one reckoned from a day ("the quarter ended Sept. 29"). */
+            if (ex->rules->rules[c->rule].quarter_value && v[4] == '-' && v[5] == 'Q')
+                anchor_quarter = anchor;
         }
     }
     return 0;

@@ -585,6 +585,23 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         return 0;
     }
     k = f->rel * n;
+    /* "the quarter", "the latest period" in an earnings report is the
+     * quarter it has named ("its fiscal first quarter ... in the quarter"),
+     * which need not be the calendar quarter before the DCT's; a named
+     * quarter that has not ended by the DCT ("expects a loss in the fourth
+     * quarter") or lies over a year back is not the one reported. */
+    if (rule->base_quarter && f->unit == DL_UNIT_QUARTER && ctx->anchor_quarter) {
+        int ay, aq;
+        const char *a = ctx->anchor_quarter;
+        if (!digits(a, 4, &ay) && a[6] >= '1' && a[6] <= '4') {
+            int named = ay * 4 + (a[6] - '1'), dq = dct->year * 4 + (dct->month - 1) / 3;
+            aq = a[6] - '0';
+            if (named < dq && named >= dq - 4) {
+                snprintf(tx->value, sizeof(tx->value), "%04d-Q%d", ay, aq);
+                return 0;
+            }
+        }
+    }
     /* The anchor must be at least as fine as the unit ("the same day" needs a day). */
     const char *anchor = f->unit == DL_UNIT_DAY || f->unit == DL_UNIT_WEEK ? ctx->anchor_day
                          : f->unit == DL_UNIT_MONTH                      ? ctx->anchor_month

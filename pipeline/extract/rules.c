@@ -582,8 +582,10 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if (parse_int(val, &rule->rel))
                 return node_err(ld, f, v, "rel must be an integer");
         } else if (!strcmp(key, "base")) {
-            if (strcmp(val, "dct") && strcmp(val, "anchor") && strcmp(val, "period"))
-                return node_err(ld, f, v, "base must be dct, anchor or period");
+            if (strcmp(val, "dct") && strcmp(val, "anchor") && strcmp(val, "period") &&
+                strcmp(val, "quarter"))
+                return node_err(ld, f, v, "base must be dct, anchor, period or quarter");
+            rule->base_quarter = !strcmp(val, "quarter");
             rule->base_anchor = !strcmp(val, "anchor")   ? DL_BASE_ANCHOR
                                 : !strcmp(val, "period") ? DL_BASE_PERIOD
                                                          : 0;

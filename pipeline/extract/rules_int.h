@@ -137,6 +137,7 @@ typedef struct dl_rule {
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
     int base_anchor; /* relative: 0 moves the DCT, else the previous anchor (DL_BASE_*) */
+    int base_quarter; /* relative: the quarter last named, if it has ended (base: quarter) */
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
     int priority;
     pcre2_code *re;

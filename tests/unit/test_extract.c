@@ -397,6 +397,19 @@ static void test_rule_families(void **state)
         {"Sales rose in the quarter ended Sept. 30.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3",
          NULL},
         {"Sales rose in the quarter.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3", NULL},
+        /* "the quarter" of a report is the quarter it named, if that has
+         * ended; not one ahead ("a loss in the fourth quarter"), nor one
+         * reckoned from its end day */
+        {"Net rose in the fiscal first quarter. Sales in the quarter rose 9%.", 1989, 10, 26,
+         "the quarter", "DATE", "1989-Q1", NULL},
+        {"Net rose in its fiscal second quarter. The latest period includes a gain.", 1989, 10, 30,
+         "The latest period", "DATE", "1989-Q2", NULL},
+        {"It expects a loss in the fourth quarter. Sales in the latest quarter rose.", 1989, 10,
+         30, "the latest quarter", "DATE", "1989-Q3", NULL},
+        {"Net rose in the first quarter of 1987. Sales in the quarter rose.", 1989, 10, 30,
+         "the quarter", "DATE", "1989-Q3", NULL},
+        {"Net rose in the fiscal first quarter. Sales in the quarter ended Sept. 30 rose.", 1989,
+         10, 30, "the quarter", "DATE", "1989-Q3", NULL},
         /* "Tuesday nights" is a set; "Tuesday night" one night */
         {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Tuesday nights", "SET",
          "XXXX-WXX-2TNI", NULL},
