@@ -410,6 +410,15 @@ static void test_rule_families(void **state)
          "the quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the fiscal first quarter. Sales in the quarter ended Sept. 30 rose.", 1989,
          10, 30, "the quarter", "DATE", "1989-Q3", NULL},
+        /* rates and sets: a recurring time, not a measure's denominator */
+        {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
+        {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
+         NULL},
+        /* "today's" is the DCT before what happens or appears that day */
+        {"The offer, advertised in today's editions, expires soon.", 1989, 11, 2, "today", "DATE",
+         "1989-11-02", NULL},
+        {"At today's meeting the board voted.", 2020, 6, 1, "today", "DATE", "2020-06-01", NULL},
+        {"Lunch is at noon.", 2020, 6, 1, "noon", "TIME", "2020-06-01T12:00", NULL},
         /* "Tuesday nights" is a set; "Tuesday night" one night */
         {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Tuesday nights", "SET",
          "XXXX-WXX-2TNI", NULL},
@@ -569,6 +578,12 @@ static void test_more_decoys(void **state)
         "The moment he arrived, the lights went out.",
         "I needed to know of this moment forever.",
         "He worked until 12 at night.",
+        "Nasdaq's average daily volume is 133 million shares.",
+        "Revenue should increase by 20% annually, it said.",
+        "Sales may rise 8.5 percent yearly.",
+        "He looked like Gary Cooper in \"High Noon.\"",
+        "For Poland, high noon has come.",
+        "The case is for today's youth what the blockade was.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
