@@ -859,6 +859,24 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
     return ts->tense;
 }
 
+/* A reporting period of months, "the nine months", "its first six
+ * months": a duration in months whose span opens with "the" or "its". */
+static int is_months_period(dl_slice text, const dl_timex *tx)
+{
+    const char *v = tx->value, *t = text.p + tx->start;
+    size_t n = strlen(v), len = tx->end - tx->start;
+
+    if (n < 3 || v[0] != 'P' || v[n - 1] != 'M' || strchr(v, 'T'))
+        return 0;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+    if (len <= 4 || t[3] != ' ')
+        return 0;
+    char w[3] = {(char)(t[0] | 0x20), t[1], t[2]}; /* "The", "Its" */
+    return !memcmp(w, "the", 3) || !memcmp(w, "its", 3);
+}
+
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
 {
     size_t last_end = 0, si = 0;
@@ -916,6 +934,11 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
              * not one reckoned from a day ("the quarter ended Sept. 29"). */
             if (ex->rules->rules[c->rule].quarter_value && v[4] == '-' && v[5] == 'Q')
                 anchor_quarter = anchor;
+        } else if (tx->type == DL_TIMEX_DURATION && is_months_period(text, tx)) {
+            /* "For the nine months, net rose ... a year earlier": the
+             * months of the year before, not the quarter named before
+             * them; no year anchor, so the DCT's year is moved. */
+            anchor = -1;
         }
     }
     return 0;

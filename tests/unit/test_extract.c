@@ -410,6 +410,16 @@ static void test_rule_families(void **state)
          "the quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the fiscal first quarter. Sales in the quarter ended Sept. 30 rose.", 1989,
          10, 30, "the quarter", "DATE", "1989-Q3", NULL},
+        /* "a year earlier" than the quarter named is that quarter's; after
+         * "the nine months" it is the year before */
+        {"Net rose in the third quarter to $5 million from $4 million a year earlier.", 1989, 10,
+         30, "a year earlier", "DATE", "1988-Q3", NULL},
+        {"Net rose in the third quarter. For the nine months, net was $9 million, against $8 "
+         "million a year earlier.",
+         1989, 10, 30, "a year earlier", "DATE", "1988", NULL},
+        {"Net rose in the third quarter. For nine months, net was $9 million, against $8 "
+         "million a year earlier.",
+         1989, 10, 30, "a year earlier", "DATE", "1988-Q3", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
