@@ -859,6 +859,23 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
     return ts->tense;
 }
 
+/* Whether @p tx, a day, closes the period named by the timex before it:
+ * "<period> ended|ending <day>". */
+static int ends_period(dl_slice text, const dl_extractor *ex, const dl_timex *tx)
+{
+    const dl_timex *prev;
+    size_t gap;
+
+    if (ex->n_timexes < 2 || strlen(tx->value) < 10)
+        return 0;
+    prev = tx - 1;
+    gap = tx->start - prev->end;
+    if (gap < 7 || gap > 8)
+        return 0;
+    return !memcmp(text.p + prev->end, " ended ", 7) ||
+           (gap == 8 && !memcmp(text.p + prev->end, " ending ", 8));
+}
+
 /* A reporting period of months, "the nine months", "its first six
  * months": a duration in months whose span opens with "the" or "its". */
 static int is_months_period(dl_slice text, const dl_timex *tx)
@@ -925,7 +942,13 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
          * it: repeated comparisons refer to the same period. */
         if (tx->anchored && !ex->rules->rules[c->rule].base_anchor) {
             const char *v = tx->value;
-            anchor = (long)(ex->n_timexes - 1);
+            /* The day that closes the period before it ("the fiscal first
+             * quarter ended Sept. 30") dates that period; a comparison
+             * after it ("a year ago") is still with the period. */
+            if (!ends_period(text, ex, tx))
+                anchor = (long)(ex->n_timexes - 1);
+            else if (anchor < 0)
+                anchor = (long)(ex->n_timexes - 1);
             if (strlen(v) >= 7 && v[4] == '-' && v[5] >= '0' && v[5] <= '9')
                 anchor_month = anchor;
             if (strlen(v) >= 10 && v[7] == '-')

@@ -420,6 +420,12 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter. For nine months, net was $9 million, against $8 "
          "million a year earlier.",
          1989, 10, 30, "a year earlier", "DATE", "1988-Q3", NULL},
+        /* the day that closes a period dates it but is no period itself */
+        {"Net was $5 million for the fiscal first quarter ended Sept. 30, against a loss a year "
+         "ago.",
+         1989, 10, 30, "a year ago", "DATE", "1988-Q1", NULL},
+        {"The plant opened on Sept. 30, 1988, and a year ago it closed.", 1989, 10, 30,
+         "a year ago", "DATE", "1988", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
