@@ -859,6 +859,23 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
     return ts->tense;
 }
 
+/* Whether @p v is a quarter ("1989-Q2") that ended in the four quarters
+ * before the DCT's. */
+static int reported_quarter(const char *v, const dl_dct *dct)
+{
+    int y = 0, named, now = dct->year * 4 + (dct->month - 1) / 3;
+
+    if (strlen(v) != 7 || v[4] != '-' || v[5] != 'Q' || v[6] < '1' || v[6] > '4')
+        return 0;
+    for (int i = 0; i < 4; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+        y = y * 10 + (v[i] - '0');
+    }
+    named = y * 4 + (v[6] - '1');
+    return named < now && named >= now - 4;
+}
+
 /* Whether @p tx, a day, closes the period named by the timex before it:
  * "<period> ended|ending <day>". */
 static int ends_period(dl_slice text, const dl_extractor *ex, const dl_timex *tx)
@@ -899,7 +916,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     size_t last_end = 0, si = 0;
     /* Indexes, not pointers: timexes may move on growth. One per granularity,
      * so "the same month" skips a later "next year". */
-    long anchor = -1, anchor_month = -1, anchor_day = -1, anchor_quarter = -1;
+    long anchor = -1, anchor_month = -1, anchor_day = -1, report_quarter = -1;
 
     if (ex->n_cands > 1)
         qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
@@ -927,7 +944,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.anchor = anchor >= 0 ? ex->timexes[anchor].value : NULL;
         ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
         ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
-        ctx.anchor_quarter = anchor_quarter >= 0 ? ex->timexes[anchor_quarter].value : NULL;
+        ctx.report_quarter = report_quarter >= 0 ? ex->timexes[report_quarter].value : NULL;
         ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0};
         if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES) {
             ts.tense = ex->rules->rules[c->rule].tense;
@@ -942,25 +959,32 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
          * it: repeated comparisons refer to the same period. */
         if (tx->anchored && !ex->rules->rules[c->rule].base_anchor) {
             const char *v = tx->value;
+            long cur = (long)(ex->n_timexes - 1);
             /* The day that closes the period before it ("the fiscal first
              * quarter ended Sept. 30") dates that period; a comparison
              * after it ("a year ago") is still with the period. */
-            if (!ends_period(text, ex, tx))
-                anchor = (long)(ex->n_timexes - 1);
-            else if (anchor < 0)
-                anchor = (long)(ex->n_timexes - 1);
+            if (!ends_period(text, ex, tx) || anchor < 0)
+                anchor = cur;
             if (strlen(v) >= 7 && v[4] == '-' && v[5] >= '0' && v[5] <= '9')
-                anchor_month = anchor;
+                anchor_month = cur;
             if (strlen(v) >= 10 && v[7] == '-')
-                anchor_day = anchor;
-            /* Only a quarter the text names ("the fiscal first quarter"),
-             * not one reckoned from a day ("the quarter ended Sept. 29"). */
-            if (ex->rules->rules[c->rule].quarter_value && v[4] == '-' && v[5] == 'Q')
-                anchor_quarter = anchor;
-        } else if (tx->type == DL_TIMEX_DURATION && is_months_period(text, tx)) {
-            /* "For the nine months, net rose ... a year earlier": the
-             * months of the year before, not the quarter named before
-             * them; no year anchor, so the DCT's year is moved. */
+                anchor_day = cur;
+            /* The quarter a report is about: the first it names ("the
+             * fiscal first quarter"; not one reckoned from a day, "the
+             * quarter ended Sept. 29") that has ended, within the year
+             * before the DCT's quarter. Later ones are mostly compared
+             * with it ("after a loss in the second quarter"). */
+            if (report_quarter < 0 && ex->rules->rules[c->rule].quarter_value &&
+                reported_quarter(v, dct))
+                report_quarter = (long)(ex->n_timexes - 1);
+        } else if (tx->type == DL_TIMEX_DURATION && anchor >= 0 &&
+                   strlen(ex->timexes[anchor].value) == 7 &&
+                   ex->timexes[anchor].value[5] == 'Q' && is_months_period(text, tx)) {
+            /* "Net rose in the third quarter. For the nine months, ... a
+             * year earlier": the months of the year before, not the
+             * quarter; no anchor, so the DCT's year is moved. (Only a
+             * quarter gives way: "in July 2003 ... the first four months
+             * ... a year later" stays with July 2003.) */
             anchor = -1;
         }
     }

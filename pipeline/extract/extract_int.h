@@ -244,7 +244,7 @@ typedef struct dl_norm_ctx {
     const char *anchor;       /* value of the previous anchored timex, or NULL */
     const char *anchor_month; /* ... the previous one with a month (or finer) */
     const char *anchor_day;   /* ... the previous one with a day */
-    const char *anchor_quarter; /* ... the previous one that is a quarter ("1989-Q2") */
+    const char *report_quarter; /* the quarter a report is about ("1989-Q2"), or NULL */
     /* The tense (-1 past, 0 unknown, 1 future) around the expression: read
      * it with dl_norm_tense(), which looks for the cues only on first use,
      * as most expressions (a year, a full date, a duration) never need it. */

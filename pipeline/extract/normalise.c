@@ -586,21 +586,12 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
     }
     k = f->rel * n;
     /* "the quarter", "the latest period" in an earnings report is the
-     * quarter it has named ("its fiscal first quarter ... in the quarter"),
-     * which need not be the calendar quarter before the DCT's; a named
-     * quarter that has not ended by the DCT ("expects a loss in the fourth
-     * quarter") or lies over a year back is not the one reported. */
-    if (rule->base_quarter && f->unit == DL_UNIT_QUARTER && ctx->anchor_quarter) {
-        int ay, aq;
-        const char *a = ctx->anchor_quarter;
-        if (!digits(a, 4, &ay) && a[6] >= '1' && a[6] <= '4') {
-            int named = ay * 4 + (a[6] - '1'), dq = dct->year * 4 + (dct->month - 1) / 3;
-            aq = a[6] - '0';
-            if (named < dq && named >= dq - 4) {
-                snprintf(tx->value, sizeof(tx->value), "%04d-Q%d", ay, aq);
-                return 0;
-            }
-        }
+     * quarter it reports (extract.c: the first one it names that has
+     * ended), which need not be the calendar quarter before the DCT's
+     * ("its fiscal first quarter ... sales in the quarter"). */
+    if (rule->base_quarter && f->unit == DL_UNIT_QUARTER && ctx->report_quarter) {
+        snprintf(tx->value, sizeof(tx->value), "%s", ctx->report_quarter);
+        return 0;
     }
     /* The anchor must be at least as fine as the unit ("the same day" needs a day). */
     const char *anchor = f->unit == DL_UNIT_DAY || f->unit == DL_UNIT_WEEK ? ctx->anchor_day

@@ -397,9 +397,9 @@ static void test_rule_families(void **state)
         {"Sales rose in the quarter ended Sept. 30.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3",
          NULL},
         {"Sales rose in the quarter.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3", NULL},
-        /* "the quarter" of a report is the quarter it named, if that has
+        /* "the quarter" of a report is the first quarter it names that has
          * ended; not one ahead ("a loss in the fourth quarter"), nor one
-         * reckoned from its end day */
+         * reckoned from its end day, nor one it compares with */
         {"Net rose in the fiscal first quarter. Sales in the quarter rose 9%.", 1989, 10, 26,
          "the quarter", "DATE", "1989-Q1", NULL},
         {"Net rose in its fiscal second quarter. The latest period includes a gain.", 1989, 10, 30,
@@ -408,6 +408,9 @@ static void test_rule_families(void **state)
          30, "the latest quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the first quarter of 1987. Sales in the quarter rose.", 1989, 10, 30,
          "the quarter", "DATE", "1989-Q3", NULL},
+        {"BP returned to profit in the third quarter, after a loss in the second quarter. "
+         "Output fell in the quarter.",
+         2010, 11, 2, "the quarter", "DATE", "2010-Q3", NULL},
         {"Net rose in the fiscal first quarter. Sales in the quarter ended Sept. 30 rose.", 1989,
          10, 30, "the quarter", "DATE", "1989-Q3", NULL},
         /* "a year earlier" than the quarter named is that quarter's; after
@@ -420,6 +423,9 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter. For nine months, net was $9 million, against $8 "
          "million a year earlier.",
          1989, 10, 30, "a year earlier", "DATE", "1988-Q3", NULL},
+        {"He was arrested in July 2003. For the first four months he saw no one, and he got a "
+         "phone call a year later.",
+         2005, 5, 27, "a year later", "DATE", "2004", NULL},
         /* the day that closes a period dates it but is no period itself */
         {"Net was $5 million for the fiscal first quarter ended Sept. 30, against a loss a year "
          "ago.",
