@@ -766,6 +766,20 @@ static int opens_sentence(dl_slice text, size_t from, size_t start)
     return 1;
 }
 
+/* Whether [from,start) is "until" or "till" (any case) and blanks. */
+static int opens_with_until(dl_slice text, size_t from, size_t start)
+{
+    char w[6];
+    size_t n = 0;
+
+    while (from < start && (text.p[from] == ' ' || text.p[from] == '\n'))
+        from++;
+    while (from < start && text.p[from] != ' ' && text.p[from] != '\n' && n < sizeof(w) - 1)
+        w[n++] = (char)(text.p[from++] | 0x20);
+    w[n] = '\0';
+    return !strcmp(w, "until") || !strcmp(w, "till");
+}
+
 /* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none.
  * The nearer cue wins ("would be ready to leave as soon as Tuesday,
  * Castro said" is future); at equal distance the future one. */
@@ -816,6 +830,11 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
      * company hired"): then the comma closes only that phrase and the verb
      * after it is the clause's. */
     int opens = opens_sentence(text, s->start, start), opening = opens;
+    /* "until" marks an end, not a direction: in an opening phrase the
+     * clause's verb says which ("Until Thursday, they had not called him a
+     * suspect"; "Until March 6, he will stay"), so the word is no cue there. */
+    if (opens && opens_with_until(text, from, start))
+        from = start;
     for (size_t i = end; i < to; i++) {
         if (opening && text.p[i] == ',') {
             opening = 0;
@@ -960,10 +979,12 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         if (tx->anchored && !ex->rules->rules[c->rule].base_anchor) {
             const char *v = tx->value;
             long cur = (long)(ex->n_timexes - 1);
-            /* The day that closes the period before it ("the fiscal first
-             * quarter ended Sept. 30") dates that period; a comparison
-             * after it ("a year ago") is still with the period. */
-            if (!ends_period(text, ex, tx) || anchor < 0)
+            /* The day that closes the anchored period right before it
+             * ("the fiscal first quarter ended Sept. 30") dates that
+             * period; a comparison after it ("a year ago") is still with
+             * the period. (After "the six months ended Aug. 12", a
+             * duration, the day is the anchor.) */
+            if (anchor != cur - 1 || !ends_period(text, ex, tx))
                 anchor = cur;
             if (strlen(v) >= 7 && v[4] == '-' && v[5] >= '0' && v[5] <= '9')
                 anchor_month = cur;

@@ -382,6 +382,13 @@ static void test_rule_families(void **state)
          NULL},
         {"The board will publish a new set of rules on Friday.", 2020, 6, 3, "Friday", "DATE",
          "2020-06-05", NULL},
+        /* "until" opening the sentence: the clause's verb gives the tense */
+        {"Until Thursday, they had not called him a suspect.", 1999, 5, 7, "Thursday", "DATE",
+         "1999-05-06", NULL},
+        {"Until Thursday, he will stay in the city.", 1999, 5, 4, "Thursday", "DATE",
+         "1999-05-06", NULL},
+        {"Officials postponed the vote until Tuesday.", 2000, 3, 30, "Tuesday", "DATE",
+         "2000-04-04", NULL},
         /* "planned" looks ahead, unless an adverb makes it what was
          * planned before */
         {"The team planned to leave Nairobi on Thursday.", 1998, 9, 30, "Thursday", "DATE",
@@ -426,6 +433,9 @@ static void test_rule_families(void **state)
         {"He was arrested in July 2003. For the first four months he saw no one, and he got a "
          "phone call a year later.",
          2005, 5, 27, "a year later", "DATE", "2004", NULL},
+        {"He joined in 1985. For the six months ended Aug. 12, net was $6 million, against $9 "
+         "million a year earlier.",
+         1989, 10, 31, "a year earlier", "DATE", "1988", NULL},
         /* the day that closes a period dates it but is no period itself */
         {"Net was $5 million for the fiscal first quarter ended Sept. 30, against a loss a year "
          "ago.",
