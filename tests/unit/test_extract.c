@@ -442,6 +442,13 @@ static void test_rule_families(void **state)
          1989, 10, 30, "a year ago", "DATE", "1988-Q1", NULL},
         {"The plant opened on Sept. 30, 1988, and a year ago it closed.", 1989, 10, 30,
          "a year ago", "DATE", "1988", NULL},
+        /* "April 24 and 25": the second day is a date of the same month */
+        {"Leaders meet at the summit on April 24 and 25.", 1999, 2, 10, "25", "DATE",
+         "1999-04-25", NULL},
+        {"Leaders meet at the summit on April 24 and 25.", 1999, 2, 10, "April 24", "DATE",
+         "1999-04-24", NULL},
+        {"Polls were taken on Feb. 17 or 18th, 2009.", 2009, 3, 17, "18th, 2009", "DATE",
+         "2009-02-18", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
@@ -615,6 +622,8 @@ static void test_more_decoys(void **state)
         "Sales may rise 8.5 percent yearly.",
         "He looked like Gary Cooper in \"High Noon.\"",
         "For Poland, high noon has come.",
+        "It sold 24 and 25 units.",
+        "Shares rose 5 and 6 percent.",
         "The case is for today's youth what the blockade was.",
     };
 
