@@ -416,6 +416,14 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         /* A template: the year is given, moved by rel, or the DCT's. */
         if (year < 0)
             year = dct->year + (f->has_rel || rule->rel ? f->rel : 0);
+        /* "the 1988 period" in a report about a quarter, while quarters
+         * are compared (the anchor is one; no "nine months" came between),
+         * is that quarter of the year. */
+        if (rule->base_quarter && ctx->report_quarter && ctx->anchor &&
+            strlen(ctx->anchor) == 7 && ctx->anchor[5] == 'Q') {
+            snprintf(tx->value, sizeof(tx->value), "%04d%s", year, ctx->report_quarter + 4);
+            return 0;
+        }
         if (rule->quarter_value) {
             int dq = (dct->month - 1) / 3 + 1; /* the DCT's quarter */
             int ahead = f->quarter - dq, tense;

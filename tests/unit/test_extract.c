@@ -449,6 +449,16 @@ static void test_rule_families(void **state)
          "1999-04-24", NULL},
         {"Polls were taken on Feb. 17 or 18th, 2009.", 2009, 3, 17, "18th, 2009", "DATE",
          "2009-02-18", NULL},
+        /* "the 1989 period": the report's quarter while quarters are
+         * compared, else the year */
+        {"Net rose in the third quarter, after a flat second quarter. In the 1989 period, taxes "
+         "were lower.",
+         1989, 10, 30, "the 1989 period", "DATE", "1989-Q3", NULL},
+        {"Net rose in the third quarter. For the nine months, net was $9 million, against $8 "
+         "million in the 1988 period.",
+         1989, 10, 30, "the 1988 period", "DATE", "1988", NULL},
+        {"Net was $9 million in the 1988 period.", 1989, 10, 30, "the 1988 period", "DATE", "1988",
+         NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
