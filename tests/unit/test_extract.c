@@ -459,6 +459,15 @@ static void test_rule_families(void **state)
          1989, 10, 30, "the 1988 period", "DATE", "1988", NULL},
         {"Net was $9 million in the 1988 period.", 1989, 10, 30, "the 1988 period", "DATE", "1988",
          NULL},
+        /* an amount "last year" set against the quarter's is last year's
+         * quarter; elsewhere last year */
+        {"Net rose in the third quarter to $24 million, compared with a loss of $3 million last "
+         "year.",
+         1989, 10, 30, "last year", "DATE", "1988-Q3", NULL},
+        {"Net rose to $24 million, compared with a loss of $3 million last year.", 1989, 10, 30,
+         "last year", "DATE", "1988", NULL},
+        {"Net rose in the third quarter. Last year, it had a loss.", 1989, 10, 30, "Last year",
+         "DATE", "1988", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
