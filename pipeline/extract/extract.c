@@ -879,8 +879,9 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
 }
 
 /* Whether @p v is a quarter ("1989-Q2") that ended in the four quarters
- * before the DCT's. */
-static int reported_quarter(const char *v, const dl_dct *dct)
+ * before the DCT's, or is the DCT's own told in the past (a fiscal quarter:
+ * "Ralston posted a decline in fourth-quarter earnings" on Nov. 2). */
+static int reported_quarter(const char *v, const dl_dct *dct, const dl_norm_ctx *ctx)
 {
     int y = 0, named, now = dct->year * 4 + (dct->month - 1) / 3;
 
@@ -892,6 +893,8 @@ static int reported_quarter(const char *v, const dl_dct *dct)
         y = y * 10 + (v[i] - '0');
     }
     named = y * 4 + (v[6] - '1');
+    if (named == now)
+        return dl_norm_tense(ctx) < 0;
     return named < now && named >= now - 4;
 }
 
@@ -996,7 +999,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
              * before the DCT's quarter. Later ones are mostly compared
              * with it ("after a loss in the second quarter"). */
             if (report_quarter < 0 && ex->rules->rules[c->rule].quarter_value &&
-                reported_quarter(v, dct))
+                reported_quarter(v, dct, &ctx))
                 report_quarter = (long)(ex->n_timexes - 1);
         } else if (tx->type == DL_TIMEX_DURATION && anchor >= 0 &&
                    strlen(ex->timexes[anchor].value) == 7 &&

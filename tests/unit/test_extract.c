@@ -415,6 +415,11 @@ static void test_rule_families(void **state)
          30, "the latest quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the first quarter of 1987. Sales in the quarter rose.", 1989, 10, 30,
          "the quarter", "DATE", "1989-Q3", NULL},
+        {"Ralston posted a decline in fourth-quarter earnings. Sales in the latest period rose.",
+         1989, 11, 2, "the latest period", "DATE", "1989-Q4", NULL},
+        {"Sales fell last quarter.", 2010, 11, 2, "last quarter", "DATE", "2010-Q3", NULL},
+        {"Sales will rise in the last quarter of 2010.", 2010, 11, 2, "the last quarter of 2010",
+         "DATE", "2010-Q4", NULL},
         {"BP returned to profit in the third quarter, after a loss in the second quarter. "
          "Output fell in the quarter.",
          2010, 11, 2, "the quarter", "DATE", "2010-Q3", NULL},
