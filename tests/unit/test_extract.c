@@ -469,6 +469,10 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter to $24 million, compared with a loss of $3 million last "
          "year.",
          1989, 10, 30, "last year", "DATE", "1988-Q3", NULL},
+        {"Third-quarter sales were $2.49 billion, up from last year's $2.34 billion.", 1989, 10,
+         30, "last year", "DATE", "1988-Q3", NULL},
+        {"Net rose in the third quarter. Last year's results were hurt by charges.", 1989, 10, 30,
+         "Last year", "DATE", "1988", NULL},
         {"Net rose to $24 million, compared with a loss of $3 million last year.", 1989, 10, 30,
          "last year", "DATE", "1988", NULL},
         {"Net rose in the third quarter. Last year, it had a loss.", 1989, 10, 30, "Last year",
