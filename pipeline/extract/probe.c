@@ -103,8 +103,14 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
         char c = pat[i];
         if (c == '\\') {
             char e = i + 1 < len ? pat[i + 1] : '\0';
-            /* Quoting, \K, back references and subroutine calls: not rewritten. */
-            if (!e || strchr("QEKgk123456789", e)) {
+            /* \K moves where the match is said to start, not whether it
+             * matches: the probe leaves it out. */
+            if (e == 'K') {
+                i += 2;
+                continue;
+            }
+            /* Quoting, back references and subroutine calls: not rewritten. */
+            if (!e || strchr("QEgk123456789", e)) {
                 out->bad = 1;
                 return;
             }
