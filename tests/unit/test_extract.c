@@ -477,6 +477,10 @@ static void test_rule_families(void **state)
          "last year", "DATE", "1988", NULL},
         {"Net rose in the third quarter. Last year, it had a loss.", 1989, 10, 30, "Last year",
          "DATE", "1988", NULL},
+        {"The day before yesterday he left.", 2010, 6, 10, "The day before yesterday", "DATE",
+         "2010-06-08", NULL},
+        {"He returns the day after tomorrow.", 2010, 6, 10, "the day after tomorrow", "DATE",
+         "2010-06-12", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
