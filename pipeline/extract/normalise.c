@@ -830,7 +830,7 @@ static int holiday_days(const char *spec, int y, long *out)
 static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
 {
     const dl_dct *dct = ctx->dct;
-    int y = f->year;
+    int y = f->year, week = f->unit == DL_UNIT_WEEK; /* "Easter week" */
     long z;
 
     if (!f->holiday[0])
@@ -841,14 +841,15 @@ static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
         if (holiday_days(f->holiday, dct->year - 1, &prev) || holiday_days(f->holiday, dct->year, &z) ||
             holiday_days(f->holiday, dct->year + 1, &next))
             return -1;
+        int tense = f->has_rel && f->rel ? 0 : dl_norm_tense(ctx);
         if (f->has_rel && f->rel < 0)
             z = z < now ? z : prev;
         else if (f->has_rel && f->rel > 0)
             z = z > now ? z : next;
-        else if (dl_norm_tense(ctx) < 0 && z > now)
-            z = prev;
-        else if (dl_norm_tense(ctx) > 0 && z < now)
-            z = next;
+        else if (tense < 0) /* (the holiday's week may have begun: "as Easter week began") */
+            z = z - (week ? 6 : 0) > now ? prev : z;
+        else if (tense > 0) /* "will be busy at Christmas" in April: this year's */
+            z = z < now ? next : z;
         else if (labs(next - now) < labs(z - now))
             z = next;
         else if (labs(prev - now) < labs(z - now))
@@ -856,6 +857,8 @@ static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
     } else if (holiday_days(f->holiday, y, &z)) {
         return -1;
     }
+    if (week)
+        return format_unit(z, DL_UNIT_WEEK, 0, tx->value, sizeof(tx->value));
     format_day(tx->value, sizeof(tx->value), z);
     return 0;
 }

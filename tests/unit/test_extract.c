@@ -481,6 +481,14 @@ static void test_rule_families(void **state)
          "2010-06-08", NULL},
         {"He returns the day after tomorrow.", 2010, 6, 10, "the day after tomorrow", "DATE",
          "2010-06-12", NULL},
+        /* holidays: the tense's side of the DCT, kept when already on it */
+        {"Protesters prayed as Easter week began.", 2000, 4, 17, "Easter week", "DATE", "2000-W16",
+         NULL},
+        {"The shops will be busy at Christmas.", 2000, 4, 17, "Christmas", "DATE", "2000-12-25",
+         NULL},
+        {"Christmas was quiet.", 2000, 4, 17, "Christmas", "DATE", "1999-12-25", NULL},
+        {"Until this past Christmas I was never ill.", 2009, 5, 2, "this past Christmas", "DATE",
+         "2008-12-25", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
