@@ -382,6 +382,10 @@ static void test_rule_families(void **state)
          NULL},
         {"The board will publish a new set of rules on Friday.", 2020, 6, 3, "Friday", "DATE",
          "2020-06-05", NULL},
+        /* "a plan" is a noun, not a cue */
+        {"The Coast Guard abandoned a plan Wednesday to set fire to the oil.", 2010, 4, 29,
+         "Wednesday", "DATE", "2010-04-28", NULL},
+        {"They plan to meet Wednesday.", 2010, 4, 29, "Wednesday", "DATE", "2010-05-05", NULL},
         /* "until" opening the sentence: the clause's verb gives the tense */
         {"Until Thursday, they had not called him a suspect.", 1999, 5, 7, "Thursday", "DATE",
          "1999-05-06", NULL},
