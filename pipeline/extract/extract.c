@@ -6,9 +6,11 @@
 #include <assert.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "extract_int.h"
 
 /* Bounds backtracking per match attempt: a pathological input costs a
@@ -878,6 +880,49 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
     return ts->tense;
 }
 
+/* Whether the @p n bytes before @p at are @p word (any case). */
+static int word_before(dl_slice text, size_t at, const char *word, size_t n)
+{
+    if (at < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((text.p[at - n + i] | 0x20) != word[i])
+            return 0;
+    return at == n || !((text.p[at - n - 1] | 0x20) >= 'a' && (text.p[at - n - 1] | 0x20) <= 'z');
+}
+
+/* "The day before last Tuesday", "the day after March 3": the day next to
+ * the one named, one timex over both. @p tx is a date just normalised; it
+ * grows to the left, never into the timex before (@p floor). */
+static void day_next_to(dl_slice text, size_t floor, dl_timex *tx)
+{
+    const char *v = tx->value;
+    size_t at = tx->start;
+    int rel, y, m, d;
+
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+        return;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (v[i] < '0' || v[i] > '9'))
+            return;
+    if (word_before(text, at, "day before ", 11))
+        rel = -1, at -= 11;
+    else if (word_before(text, at, "day after ", 10))
+        rel = 1, at -= 10;
+    else
+        return;
+    if (word_before(text, at, "the ", 4))
+        at -= 4;
+    if (at < floor)
+        return;
+    y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+    m = (v[5] - '0') * 10 + (v[6] - '0');
+    d = (v[8] - '0') * 10 + (v[9] - '0');
+    dl_civil_from_days(dl_days_from_civil(y, m, d) + rel, &y, &m, &d);
+    snprintf(tx->value, sizeof(tx->value), "%04d-%02d-%02d", y, m, d);
+    tx->start = at;
+}
+
 /* Whether @p v is a quarter ("1989-Q2") that ended in the four quarters
  * before the DCT's, or is the DCT's own told in the past (a fiscal quarter:
  * "Ralston posted a decline in fourth-quarter earnings" on Nov. 2). */
@@ -975,6 +1020,8 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.tense_src = &ts;
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
+        if (tx->type == DL_TIMEX_DATE)
+            day_next_to(text, last_end, tx);
         ex->n_timexes++;
         last_end = c->end;
         /* A date computed from the anchor ("a year earlier") does not move

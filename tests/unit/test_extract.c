@@ -493,6 +493,12 @@ static void test_rule_families(void **state)
         {"Christmas was quiet.", 2000, 4, 17, "Christmas", "DATE", "1999-12-25", NULL},
         {"Until this past Christmas I was never ill.", 2009, 5, 2, "this past Christmas", "DATE",
          "2008-12-25", NULL},
+        /* "the day before/after <day>": the day next to it, one timex */
+        {"The day before last Tuesday's hearing, Manuel went home.", 2000, 2, 24,
+         "The day before last Tuesday", "DATE", "2000-02-21", NULL},
+        {"The plant closed the day after Labor Day.", 2008, 12, 13, "the day after Labor Day",
+         "DATE", "2008-09-02", NULL},
+        {"A day before Friday he came.", 2000, 2, 24, "Friday", "DATE", "2000-02-18", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
         {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
