@@ -597,6 +597,8 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
      * quarter it reports (extract.c: the first one it names that has
      * ended), which need not be the calendar quarter before the DCT's
      * ("its fiscal first quarter ... sales in the quarter"). */
+    if (rule->base_quarter == DL_BASE_REPORT && !ctx->report_quarter)
+        return -1; /* "the period leading up to the explosion" */
     if (rule->base_quarter && f->unit == DL_UNIT_QUARTER && ctx->report_quarter) {
         snprintf(tx->value, sizeof(tx->value), "%s", ctx->report_quarter);
         return 0;

@@ -583,9 +583,11 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
                 return node_err(ld, f, v, "rel must be an integer");
         } else if (!strcmp(key, "base")) {
             if (strcmp(val, "dct") && strcmp(val, "anchor") && strcmp(val, "period") &&
-                strcmp(val, "quarter"))
-                return node_err(ld, f, v, "base must be dct, anchor, period or quarter");
-            rule->base_quarter = !strcmp(val, "quarter");
+                strcmp(val, "quarter") && strcmp(val, "report"))
+                return node_err(ld, f, v, "base must be dct, anchor, period, quarter or report");
+            rule->base_quarter = !strcmp(val, "quarter")  ? DL_BASE_QUARTER
+                                 : !strcmp(val, "report") ? DL_BASE_REPORT
+                                                          : 0;
             rule->base_anchor = !strcmp(val, "anchor")   ? DL_BASE_ANCHOR
                                 : !strcmp(val, "period") ? DL_BASE_PERIOD
                                                          : 0;

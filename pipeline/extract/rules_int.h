@@ -126,6 +126,9 @@ enum { DL_TENSE_CUES = 2, DL_TENSE_PAST = -1, DL_TENSE_NEAREST = 0, DL_TENSE_FUT
  * reporting period of a financial comparison ("year-earlier"): an anchor
  * already before the DCT's year is that earlier period itself. */
 enum { DL_BASE_ANCHOR = 1, DL_BASE_PERIOD = 2 };
+/* base: quarter takes the quarter a report is about when there is one;
+ * base: report makes no timex when there is none. */
+enum { DL_BASE_QUARTER = 1, DL_BASE_REPORT = 2 };
 
 typedef struct dl_rule {
     char *name;
@@ -137,7 +140,7 @@ typedef struct dl_rule {
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
     int base_anchor; /* relative: 0 moves the DCT, else the previous anchor (DL_BASE_*) */
-    int base_quarter; /* relative: the quarter last named, if it has ended (base: quarter) */
+    int base_quarter; /* the quarter a report is about (base: quarter/report, DL_BASE_*) */
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
     int priority;
     pcre2_code *re;
