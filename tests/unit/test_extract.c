@@ -389,8 +389,8 @@ static void test_rule_families(void **state)
         /* "until" opening the sentence: the clause's verb gives the tense */
         {"Until Thursday, they had not called him a suspect.", 1999, 5, 7, "Thursday", "DATE",
          "1999-05-06", NULL},
-        {"Until Thursday, he will stay in the city.", 1999, 5, 4, "Thursday", "DATE",
-         "1999-05-06", NULL},
+        {"Until Thursday, he will stay in the city.", 1999, 5, 4, "Thursday", "DATE", "1999-05-06",
+         NULL},
         {"Officials postponed the vote until Tuesday.", 2000, 3, 30, "Tuesday", "DATE",
          "2000-04-04", NULL},
         /* "planned" looks ahead, unless an adverb makes it what was
@@ -403,10 +403,10 @@ static void test_rule_families(void **state)
          "department lifted a warning.",
          1998, 8, 17, "Friday", "DATE", "1998-08-14", NULL},
         /* "the quarter ended <day>": the calendar quarter holding most of it */
-        {"In the quarter ended July 31, Jayark had 5.6 million shares.", 1989, 10, 30, "the quarter",
-         "DATE", "1989-Q2", NULL},
-        {"Sales rose in the quarter ended Sept. 30.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3",
-         NULL},
+        {"In the quarter ended July 31, Jayark had 5.6 million shares.", 1989, 10, 30,
+         "the quarter", "DATE", "1989-Q2", NULL},
+        {"Sales rose in the quarter ended Sept. 30.", 1989, 10, 30, "the quarter", "DATE",
+         "1989-Q3", NULL},
         {"Sales rose in the quarter.", 1989, 10, 30, "the quarter", "DATE", "1989-Q3", NULL},
         /* "the quarter" of a report is the first quarter it names that has
          * ended; not one ahead ("a loss in the fourth quarter"), nor one
@@ -415,8 +415,8 @@ static void test_rule_families(void **state)
          "the quarter", "DATE", "1989-Q1", NULL},
         {"Net rose in its fiscal second quarter. The latest period includes a gain.", 1989, 10, 30,
          "The latest period", "DATE", "1989-Q2", NULL},
-        {"It expects a loss in the fourth quarter. Sales in the latest quarter rose.", 1989, 10,
-         30, "the latest quarter", "DATE", "1989-Q3", NULL},
+        {"It expects a loss in the fourth quarter. Sales in the latest quarter rose.", 1989, 10, 30,
+         "the latest quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the first quarter of 1987. Sales in the quarter rose.", 1989, 10, 30,
          "the quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the third quarter. Profit for the period was $5 million.", 1989, 10, 30,
@@ -454,8 +454,8 @@ static void test_rule_families(void **state)
         {"The plant opened on Sept. 30, 1988, and a year ago it closed.", 1989, 10, 30,
          "a year ago", "DATE", "1988", NULL},
         /* "April 24 and 25": the second day is a date of the same month */
-        {"Leaders meet at the summit on April 24 and 25.", 1999, 2, 10, "25", "DATE",
-         "1999-04-25", NULL},
+        {"Leaders meet at the summit on April 24 and 25.", 1999, 2, 10, "25", "DATE", "1999-04-25",
+         NULL},
         {"Leaders meet at the summit on April 24 and 25.", 1999, 2, 10, "April 24", "DATE",
          "1999-04-24", NULL},
         {"Polls were taken on Feb. 17 or 18th, 2009.", 2009, 3, 17, "18th, 2009", "DATE",
@@ -475,8 +475,8 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter to $24 million, compared with a loss of $3 million last "
          "year.",
          1989, 10, 30, "last year", "DATE", "1988-Q3", NULL},
-        {"Third-quarter sales were $2.49 billion, up from last year's $2.34 billion.", 1989, 10,
-         30, "last year", "DATE", "1988-Q3", NULL},
+        {"Third-quarter sales were $2.49 billion, up from last year's $2.34 billion.", 1989, 10, 30,
+         "last year", "DATE", "1988-Q3", NULL},
         {"Net rose in the third quarter. Last year's results were hurt by charges.", 1989, 10, 30,
          "Last year", "DATE", "1988", NULL},
         {"Net rose to $24 million, compared with a loss of $3 million last year.", 1989, 10, 30,
@@ -520,8 +520,8 @@ static void test_rule_families(void **state)
         {"Flights left Bombay on Monday and Tuesday night.", 1998, 2, 13, "Monday", "DATE",
          "1998-02-09", NULL},
         /* an unknown count of centuries keeps the century unit */
-        {"Ukraine was ruled from Moscow for centuries.", 1998, 2, 27, "centuries", "DURATION", "PXC",
-         NULL},
+        {"Ukraine was ruled from Moscow for centuries.", 1998, 2, 27, "centuries", "DURATION",
+         "PXC", NULL},
         /* "this moment" is the present */
         {"He would not travel at this crucial moment.", 1990, 8, 15, "this crucial moment", "DATE",
          "PRESENT_REF", NULL},
@@ -545,8 +545,8 @@ static void test_rule_families(void **state)
          * "following Tuesday's" is a preposition */
         {"Shares fell Oct. 27. The index was down 4.5% from the previous Friday.", 1989, 10, 30,
          "the previous Friday", "DATE", "1989-10-20", NULL},
-        {"Bombs exploded on July 7, 2005. The following Monday morning, I took a bus.", 2005, 7,
-         18, "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
+        {"Bombs exploded on July 7, 2005. The following Monday morning, I took a bus.", 2005, 7, 18,
+         "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
         /* "an additional year", "two extra weeks" */
