@@ -495,6 +495,10 @@ static void test_rule_families(void **state)
         {"Christmas was quiet.", 2000, 4, 17, "Christmas", "DATE", "1999-12-25", NULL},
         {"Until this past Christmas I was never ill.", 2009, 5, 2, "this past Christmas", "DATE",
          "2008-12-25", NULL},
+        /* "over the past year" is "during": no mod, out of the span */
+        {"Prices rose over the past year.", 1998, 3, 3, "the past year", "DATE", "1997", NULL},
+        {"The tour will last over a week.", 1998, 3, 3, "over a week", "DURATION", "P1W",
+         "MORE_THAN"},
         /* "the day before/after <day>": the day next to it, one timex */
         {"The day before last Tuesday's hearing, Manuel went home.", 2000, 2, 24,
          "The day before last Tuesday", "DATE", "2000-02-21", NULL},
