@@ -768,18 +768,21 @@ static int opens_sentence(dl_slice text, size_t from, size_t start)
     return 1;
 }
 
-/* Whether [from,start) is "until" or "till" (any case) and blanks. */
-static int opens_with_until(dl_slice text, size_t from, size_t start)
+static int is_letter(char c)
 {
-    char w[6];
-    size_t n = 0;
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+/* Whether the first word of [from,start), after blanks, is in @p lex. */
+static int opens_with(const dl_lexicon *lex, dl_slice text, size_t from, size_t start)
+{
+    size_t b;
 
     while (from < start && (text.p[from] == ' ' || text.p[from] == '\n'))
         from++;
-    while (from < start && text.p[from] != ' ' && text.p[from] != '\n' && n < sizeof(w) - 1)
-        w[n++] = (char)(text.p[from++] | 0x20);
-    w[n] = '\0';
-    return !strcmp(w, "until") || !strcmp(w, "till");
+    for (b = from; from < start && is_letter(text.p[from]); from++)
+        ;
+    return lex && from > b && dl_lexicon_get(lex, text.p + b, from - b);
 }
 
 /* Tense around [start,end) in sentence @p si: 1 future, -1 past, 0 none.
@@ -835,7 +838,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     /* "until" marks an end, not a direction: in an opening phrase the
      * clause's verb says which ("Until Thursday, they had not called him a
      * suspect"; "Until March 6, he will stay"), so the word is no cue there. */
-    if (opens && opens_with_until(text, from, start))
+    if (opens && opens_with(ex->rules->elex.limit_word, text, from, start))
         from = start;
     for (size_t i = end; i < to; i++) {
         if (opening && text.p[i] == ',') {
@@ -880,39 +883,44 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
     return ts->tense;
 }
 
-/* Whether the @p n bytes before @p at are @p word (any case). */
-static int word_before(dl_slice text, size_t at, const char *word, size_t n)
+/* The start of the word that ends, followed by one space, at @p at - 1
+ * ("the day before| March"), or @p at when there is none. */
+static size_t word_before(dl_slice text, size_t at)
 {
-    if (at < n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((text.p[at - n + i] | 0x20) != word[i])
-            return 0;
-    return at == n || !((text.p[at - n - 1] | 0x20) >= 'a' && (text.p[at - n - 1] | 0x20) <= 'z');
+    size_t b = at;
+
+    if (b < 2 || text.p[b - 1] != ' ' || !is_letter(text.p[b - 2]))
+        return at;
+    for (b -= 2; b > 0 && is_letter(text.p[b - 1]); b--)
+        ;
+    return b;
 }
 
 /* "The day before last Tuesday", "the day after March 3": the day next to
- * the one named, one timex over both. @p tx is a date just normalised; it
- * grows to the left, never into the timex before (@p floor). */
-static void day_next_to(dl_slice text, size_t floor, dl_timex *tx)
+ * the one named, one timex over both (day_shift gives the two words and
+ * the shift; definite_article the optional "the"). @p tx is a date just
+ * normalised; it grows to the left, never into the timex before
+ * (@p floor). */
+static void day_next_to(const dl_rules *r, dl_slice text, size_t floor, dl_timex *tx)
 {
-    const char *v = tx->value;
-    size_t at = tx->start;
+    const char *v = tx->value, *shift;
+    size_t at = tx->start, w2, b;
     int rel, y, m, d;
 
-    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+    if (!r->elex.day_shift || strlen(v) != 10 || v[4] != '-' || v[7] != '-')
         return;
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (v[i] < '0' || v[i] > '9'))
             return;
-    if (word_before(text, at, "day before ", 11))
-        rel = -1, at -= 11;
-    else if (word_before(text, at, "day after ", 10))
-        rel = 1, at -= 10;
-    else
+    /* Two words right before it, one space apart: "day before". */
+    if ((w2 = word_before(text, at)) == at || (b = word_before(text, w2)) == w2 ||
+        !(shift = dl_lexicon_get(r->elex.day_shift, text.p + b, at - 1 - b)))
         return;
-    if (word_before(text, at, "the ", 4))
-        at -= 4;
+    rel = atoi(shift);
+    at = b;
+    if (r->elex.definite_article && (b = word_before(text, at)) < at &&
+        dl_lexicon_get(r->elex.definite_article, text.p + b, at - 1 - b))
+        at = b;
     if (at < floor)
         return;
     y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
@@ -944,38 +952,38 @@ static int reported_quarter(const char *v, const dl_dct *dct, const dl_norm_ctx 
 }
 
 /* Whether @p tx, a day, closes the period named by the timex before it:
- * "<period> ended|ending <day>". */
+ * "<period> ended|ending <day>", one word of period_end between them. */
 static int ends_period(dl_slice text, const dl_extractor *ex, const dl_timex *tx)
 {
+    const dl_lexicon *lex = ex->rules->elex.period_end;
     const dl_timex *prev;
-    size_t gap;
+    size_t b;
 
-    if (ex->n_timexes < 2 || strlen(tx->value) < 10)
+    if (!lex || ex->n_timexes < 2 || strlen(tx->value) < 10)
         return 0;
     prev = tx - 1;
-    gap = tx->start - prev->end;
-    if (gap < 7 || gap > 8)
-        return 0;
-    return !memcmp(text.p + prev->end, " ended ", 7) ||
-           (gap == 8 && !memcmp(text.p + prev->end, " ending ", 8));
+    b = word_before(text, tx->start);
+    return b > prev->end && b - 1 == prev->end && text.p[prev->end] == ' ' &&
+           dl_lexicon_get(lex, text.p + b, tx->start - 1 - b);
 }
 
 /* A reporting period of months, "the nine months", "its first six
- * months": a duration in months whose span opens with "the" or "its". */
-static int is_months_period(dl_slice text, const dl_timex *tx)
+ * months": a duration in months whose span opens with a word of
+ * period_determiner. */
+static int is_months_period(const dl_rules *r, dl_slice text, const dl_timex *tx)
 {
-    const char *v = tx->value, *t = text.p + tx->start;
-    size_t n = strlen(v), len = tx->end - tx->start;
+    const char *v = tx->value;
+    size_t n = strlen(v), e = tx->start;
 
-    if (n < 3 || v[0] != 'P' || v[n - 1] != 'M' || strchr(v, 'T'))
+    if (!r->elex.period_determiner || n < 3 || v[0] != 'P' || v[n - 1] != 'M' || strchr(v, 'T'))
         return 0;
     for (size_t i = 1; i + 1 < n; i++)
         if (v[i] < '0' || v[i] > '9')
             return 0;
-    if (len <= 4 || t[3] != ' ')
-        return 0;
-    char w[3] = {(char)(t[0] | 0x20), t[1], t[2]}; /* "The", "Its" */
-    return !memcmp(w, "the", 3) || !memcmp(w, "its", 3);
+    while (e < tx->end && is_letter(text.p[e]))
+        e++;
+    return e > tx->start && e < tx->end && text.p[e] == ' ' &&
+           dl_lexicon_get(r->elex.period_determiner, text.p + tx->start, e - tx->start);
 }
 
 static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *dct)
@@ -1021,7 +1029,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
         if (tx->type == DL_TIMEX_DATE)
-            day_next_to(text, last_end, tx);
+            day_next_to(ex->rules, text, last_end, tx);
         ex->n_timexes++;
         last_end = c->end;
         /* A date computed from the anchor ("a year earlier") does not move
@@ -1050,7 +1058,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
                 report_quarter = (long)(ex->n_timexes - 1);
         } else if (tx->type == DL_TIMEX_DURATION && anchor >= 0 &&
                    strlen(ex->timexes[anchor].value) == 7 && ex->timexes[anchor].value[5] == 'Q' &&
-                   is_months_period(text, tx)) {
+                   is_months_period(ex->rules, text, tx)) {
             /* "Net rose in the third quarter. For the nine months, ... a
              * year earlier": the months of the year before, not the
              * quarter; no anchor, so the DCT's year is moved. (Only a

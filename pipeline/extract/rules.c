@@ -947,6 +947,10 @@ static void bind_entity_lexicons(dl_rules *r)
     e->coordinator = lexicon_find(r, "coordinator", 11);
     e->relative_pronoun = lexicon_find(r, "relative_pronoun", 16);
     e->complementizer = lexicon_find(r, "complementizer", 14);
+    e->limit_word = lexicon_find(r, "limit_word", 10);
+    e->day_shift = lexicon_find(r, "day_shift", 9);
+    e->period_end = lexicon_find(r, "period_end", 10);
+    e->period_determiner = lexicon_find(r, "period_determiner", 17);
 }
 
 /* ---- files ------------------------------------------------------------- */

@@ -207,6 +207,10 @@ typedef struct dl_entity_lex {
      * ("it"); clause coordinators; relative pronouns; "that". */
     const dl_lexicon *definite_article, *article, *org_joiner, *title_joiner, *expletive,
         *coordinator, *relative_pronoun, *complementizer;
+    /* extract.c's timex words (lexicon.yaml): "until" opening a sentence;
+     * "day before" and its shift in days; "ended" between a period and its
+     * last day; "the" or "its" opening a reporting period. */
+    const dl_lexicon *limit_word, *day_shift, *period_end, *period_determiner;
 } dl_entity_lex;
 
 struct dl_rules {
