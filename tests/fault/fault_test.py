@@ -14,6 +14,15 @@ Scenarios (each on fresh topics, input with 4 partitions):
           is restarted, as its supervisor would (at most 3 times).
   group   10,000 messages; instances A and B share the group; A is killed
           mid-stream and C joins; B and C finish.
+  requests  (at_least_once; needs --tool, not --kafka-run) 10,000 messages
+          through librdkafka's mock cluster (3 brokers, `dl_kafka_tool mock`)
+          for the faults a real broker cannot be made to show on cue: Produce,
+          Fetch and OffsetCommit requests failing with retriable errors, the
+          output partitions' leaders moving, and a broker down for 3 s. The
+          mock keeps no transactional offsets (TxnOffsetCommit stores nothing)
+          and hides no aborted records from read_committed readers, so
+          exactly_once is checked against the real broker only; and its
+          idempotence is exact only with one request in flight (fault.yaml).
   bad     4,000 messages, 10% bad of every kind (invalid UTF-8, no date,
           impossible date, malformed JSON, JSON without text, empty, over
           input.max_bytes, enriched record over extract.max_record_bytes, and
@@ -59,6 +68,89 @@ class Checks:
         else:
             self.failed.append(what + (": " + detail if detail else ""))
             log("FAIL " + what + (": " + detail if detail else ""))
+
+
+class MockCluster:
+    """librdkafka's mock cluster in `dl_kafka_tool mock` (see its usage),
+    driven by one command per line on its stdin."""
+
+    def __init__(self, tool, brokers, work_dir):
+        self.err = open(os.path.join(work_dir, "mock.stderr.log"), "wb")
+        self.proc = subprocess.Popen([tool, "mock", str(brokers)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.err)
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("DATELINE_BROKERS="):
+            raise RuntimeError("mock cluster did not start: %r" % line)
+        self.brokers = line.split("=", 1)[1]
+
+    def command(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().decode().strip()
+        if answer != "ok":
+            raise RuntimeError("mock %r: %s" % (line, answer))
+        log("mock: " + line)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        self.err.close()
+
+
+# Kafka API keys and error codes (the protocol's numbers) of the mock faults.
+API_PRODUCE, API_FETCH, API_OFFSET_COMMIT = 0, 1, 8
+ERR_NOT_LEADER, ERR_TIMED_OUT, ERR_COORDINATOR_NOT_AVAILABLE, ERR_NOT_COORDINATOR = 6, 7, 15, 16
+
+
+def mock_faults(mock, topics, rnd):
+    """The requests scenario's faults, a second or two apart while the
+    input flows."""
+    steps = [
+        lambda: mock.command("errors %d %d 5" % (API_PRODUCE, ERR_NOT_LEADER)),
+        lambda: mock.command("errors %d %d 3" % (API_PRODUCE, ERR_TIMED_OUT)),
+        lambda: mock.command("errors %d %d 3" % (API_FETCH, ERR_NOT_LEADER)),
+        lambda: [mock.command("leader %s %d %d" % (topics["enriched"], p, 1 + (p + 1) % 3))
+                 for p in range(PARTITIONS)],
+        lambda: mock.command("errors %d %d 3" % (API_OFFSET_COMMIT,
+                                                 ERR_COORDINATOR_NOT_AVAILABLE)),
+        lambda: mock.command("errors %d %d 2" % (API_OFFSET_COMMIT, ERR_NOT_COORDINATOR)),
+    ]
+    for step in steps:
+        time.sleep(rnd.uniform(0.5, 1.5))
+        step()
+    mock.command("down 2")
+    time.sleep(3)
+    mock.command("up 2")
+
+
+def wait_log(stage, msg, timeout):
+    """Waits until the stage has logged a line with this msg."""
+    end = time.time() + timeout
+    while time.time() < end and stage.proc.poll() is None:
+        try:
+            with open(stage.err_path, "rb") as f:
+                if any(json.loads(line).get("msg") == msg for line in f if line.startswith(b"{")):
+                    return True
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def saw_broker_down(stage, broker_id):
+    """Whether librdkafka, in the stage's log, lost or could not reach
+    broker @p broker_id (its lines name a broker "host:port/ID")."""
+    try:
+        with open(stage.err_path, "rb") as f:
+            for line in f:
+                rec = json.loads(line) if line.startswith(b"{") else {}
+                msg = rec.get("msg", "") if rec.get("mod") == "rdkafka" else ""
+                if "/%d: " % broker_id in msg and ("Disconnected" in msg or "Connect to" in msg):
+                    return True
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def read_env(kafka_run):
@@ -268,6 +360,11 @@ def assess(c, args, brokers, topics, good, bad, work_dir, ordered):
         "dead letters, duplicated=%d + %d, lost=%d + %d"
         % (args.scenario, args.delivery, len(good) + len(bad), len(good), len(bad),
            len(enriched), len(dlq), dups, ddups, len(lost), len(dlost)))
+    if lost:
+        # Which side lost them: the input producer or the stage.
+        inmsgs = consume_all(brokers, topics["input"], False, work_dir)
+        inp = {m.get("key") for m in inmsgs}
+        log("lost ids in the input topic: %d of %d" % (sum(k in inp for k in lost), len(lost)))
     c.check(not lost, "every good input id is enriched", "%d lost, e.g. %s" % (len(lost), lost[:5]))
     c.check(not unexpected, "no unexpected enriched ids", str(unexpected[:5]))
     c.check(not dlost, "every bad input id is dead-lettered", "%d lost, e.g. %s" % (len(dlost), dlost[:5]))
@@ -326,15 +423,22 @@ def assess(c, args, brokers, topics, good, bad, work_dir, ordered):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--scenario", required=True, choices=["kill", "broker", "group", "bad"])
+    ap.add_argument("--scenario", required=True,
+                    choices=["kill", "broker", "group", "bad", "requests"])
     ap.add_argument("--delivery", default="at_least_once", choices=["at_least_once", "exactly_once"])
     ap.add_argument("--dateline", required=True)
     ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--kafka-run", required=True)
+    ap.add_argument("--kafka-run", help="scripts/kafka.sh state directory (real broker)")
+    ap.add_argument("--tool", help="dl_kafka_tool, for the requests scenario's mock cluster")
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--messages", type=int, default=0)
     ap.add_argument("--seed", type=int, default=int(time.time()))
     args = ap.parse_args()
+    if args.scenario == "requests":
+        if not args.tool or args.delivery != "at_least_once":
+            ap.error("the requests scenario needs --tool and runs at_least_once only")
+    elif not args.kafka_run:
+        ap.error("--kafka-run is required")
     args.source_dir = os.path.abspath(args.source_dir)
     args.dateline = os.path.abspath(args.dateline)
     args.config = os.path.join(args.source_dir, "tests", "fault", "fault.yaml")
@@ -343,14 +447,19 @@ def main():
     log("scenario %s, delivery %s, seed %d" % (args.scenario, args.delivery, args.seed))
     c = Checks()
     stages = []
+    mock = None
     try:
-        run(c, args, rnd, stages)
+        if args.scenario == "requests":
+            mock = MockCluster(args.tool, 3, args.work_dir)
+        run(c, args, rnd, stages, mock)
     except Exception as e:  # report, never hang
         c.check(False, "scenario ran to the end", repr(e))
     finally:
         for s in stages:
             if s.proc.poll() is None:
                 s.kill()
+        if mock:
+            mock.close()
     for s in stages:
         if any(f for f in c.failed):
             log("---- %s stderr tail ----\n%s" % (s.name, s.tail()))
@@ -359,22 +468,29 @@ def main():
     return 1 if c.failed else 0
 
 
-def run(c, args, rnd, stages):
+def run(c, args, rnd, stages, mock):
     repo = args.source_dir
-    env0 = read_env(args.kafka_run)
-    brokers = env0["DATELINE_BROKERS"]
+    brokers = mock.brokers if mock else read_env(args.kafka_run)["DATELINE_BROKERS"]
     tag = "%s-%s-%d-%d" % (args.scenario, "eos" if args.delivery == "exactly_once" else "alos",
                            os.getpid(), int(time.time()))
     prefix = "dl-fault-%s-" % tag
     group = "dl-fault-%s" % tag
     topics = {"input": prefix + "articles", "enriched": prefix + "enriched",
               "dlq": prefix + "dlq", "timeline": prefix + "timeline"}
-    create_topic(repo, args.kafka_run, topics["input"], PARTITIONS, "max.message.bytes=2000000")
-    create_topic(repo, args.kafka_run, topics["enriched"], PARTITIONS, "max.message.bytes=40000")
-    create_topic(repo, args.kafka_run, topics["dlq"], PARTITIONS, "max.message.bytes=2000000")
-    create_topic(repo, args.kafka_run, topics["timeline"], 1)
+    if mock:
+        for t in ("input", "enriched", "dlq"):
+            mock.command("topic %s %d" % (topics[t], PARTITIONS))
+        mock.command("topic %s 1" % topics["timeline"])
+    else:
+        create_topic(repo, args.kafka_run, topics["input"], PARTITIONS,
+                     "max.message.bytes=2000000")
+        create_topic(repo, args.kafka_run, topics["enriched"], PARTITIONS,
+                     "max.message.bytes=40000")
+        create_topic(repo, args.kafka_run, topics["dlq"], PARTITIONS, "max.message.bytes=2000000")
+        create_topic(repo, args.kafka_run, topics["timeline"], 1)
 
-    n = args.messages or {"kill": 20000, "broker": 10000, "group": 10000, "bad": 4000}[args.scenario]
+    n = args.messages or {"kill": 20000, "broker": 10000, "group": 10000, "bad": 4000,
+                          "requests": 10000}[args.scenario]
     items, good, bad = [], set(), {}
     for i in range(n):
         if args.scenario == "bad" and i % 10 == 7:
@@ -390,7 +506,9 @@ def run(c, args, rnd, stages):
     out_topic = topics["enriched"]
 
     def start(name, txn):
-        env = stage_env(args, brokers, prefix, group, "%s-%s" % (tag, txn))
+        # (fault.yaml says why the mock needs one request in flight.)
+        extra = {"DL_MAX_IN_FLIGHT": "1"} if mock else None
+        env = stage_env(args, brokers, prefix, group, "%s-%s" % (tag, txn), extra)
         s = Stage(args, env, args.work_dir, name)
         stages.append(s)
         return s
@@ -457,6 +575,17 @@ def run(c, args, rnd, stages):
         for s in (b, cc):
             rc = s.term()
             c.check(rc == 0, "%s exits 0 on SIGTERM" % s.name, "rc %s: %s" % (rc, s.tail()))
+    elif args.scenario == "requests":
+        s = start("stage", "a")
+        prod.start()
+        # The faults start once the stage is in the group and fetching.
+        c.check(wait_log(s, "partitions assigned", 60), "the stage joins the group", s.tail())
+        mock_faults(mock, topics, rnd)
+        prod.join()
+        wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s], prod)
+        rc = s.term()
+        c.check(rc == 0, "stage exits 0 on SIGTERM", "rc %s: %s" % (rc, s.tail()))
+        c.check(saw_broker_down(s, 2), "the stage saw broker 2 go down", s.tail())
     else:
         prod.run()
         s = start("stage", "a")

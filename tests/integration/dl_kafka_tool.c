@@ -19,6 +19,17 @@
  *       commits the offsets for GROUP without joining it (manual assignment).
  *   dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS
  *       prints "P OFFSET" per partition (-1001: nothing committed).
+ *   dl_kafka_tool mock BROKER_COUNT
+ *       starts librdkafka's mock cluster on 127.0.0.1, for the faults a real
+ *       broker cannot be made to show on cue; prints
+ *       "DATELINE_BROKERS=host:port,..." and then reads commands on stdin,
+ *       answering "ok" or "error: ..." to each, until EOF:
+ *         topic NAME PARTITIONS           create a topic (replication 1)
+ *         errors APIKEY ERRCODE COUNT     the next COUNT requests of that
+ *                                         API (e.g. 0 Produce) fail with
+ *                                         ERRCODE (a Kafka error number)
+ *         leader TOPIC PARTITION BROKER   move a partition's leader
+ *         down BROKER / up BROKER         close / reopen a broker's listener
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -27,6 +38,7 @@
 #include <string.h>
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 static int delivery_failures;
 static volatile sig_atomic_t stop;
@@ -330,8 +342,85 @@ out:
     return rc;
 }
 
+/* Carries out one command of `mock` (see the top of the file). */
+static void mock_command(rd_kafka_mock_cluster_t *mc, const char *line, char *out, size_t size)
+{
+    char name[256];
+    int a, b, c;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (sscanf(line, "topic %255s %d", name, &a) == 2)
+        err = rd_kafka_mock_topic_create(mc, name, a, 1);
+    else if (sscanf(line, "errors %d %d %d", &a, &b, &c) == 3 && c > 0) {
+        rd_kafka_resp_err_t *errs = calloc((size_t)c, sizeof(*errs));
+
+        if (!errs) {
+            snprintf(out, size, "error: out of memory");
+            return;
+        }
+        for (int i = 0; i < c; i++)
+            errs[i] = (rd_kafka_resp_err_t)b;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)a, (size_t)c, errs);
+        free(errs);
+    } else if (sscanf(line, "leader %255s %d %d", name, &a, &b) == 3)
+        err = rd_kafka_mock_partition_set_leader(mc, name, a, b);
+    else if (sscanf(line, "down %d", &a) == 1)
+        err = rd_kafka_mock_broker_set_down(mc, a);
+    else if (sscanf(line, "up %d", &a) == 1)
+        err = rd_kafka_mock_broker_set_up(mc, a);
+    else {
+        snprintf(out, size, "error: unknown command");
+        return;
+    }
+    if (err)
+        snprintf(out, size, "error: %s", rd_kafka_err2str(err));
+    else
+        snprintf(out, size, "ok");
+}
+
+static int cmd_mock(int brokers)
+{
+    char errstr[512], line[512], answer[600];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_mock_cluster_t *mc;
+    rd_kafka_t *rk;
+
+    /* The cluster lives in (and is driven by) this client's threads; the
+     * client itself connects nowhere (log_level 4: no notice saying so). */
+    if (rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)) ||
+        !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+    if (!(mc = rd_kafka_mock_cluster_new(rk, brokers))) {
+        fprintf(stderr, "dl_kafka_tool: cannot start the mock cluster\n");
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    printf("DATELINE_BROKERS=%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+    fflush(stdout);
+    while (fgets(line, sizeof(line), stdin)) {
+        mock_command(mc, line, answer, sizeof(answer));
+        printf("%s\n", answer);
+        fflush(stdout);
+    }
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "mock")) {
+        int n = atoi(argv[2]);
+
+        if (n < 1 || n > 10) {
+            fprintf(stderr, "dl_kafka_tool: bad broker count '%s'\n", argv[2]);
+            return 2;
+        }
+        return cmd_mock(n);
+    }
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "produce"))
         return cmd_produce(argv[2], argv[3], argc == 5 ? argv[4] : "20");
     if (argc == 6 && !strcmp(argv[1], "pipe"))
@@ -351,6 +440,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: dl_kafka_tool produce BROKERS TOPIC [LINGER_MS] < lines\n"
                     "       dl_kafka_tool pipe BROKERS GROUP IN_TOPIC OUT_TOPIC\n"
                     "       dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]\n"
-                    "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS\n");
+                    "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS\n"
+                    "       dl_kafka_tool mock BROKER_COUNT < commands\n");
     return 2;
 }
