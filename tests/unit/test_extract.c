@@ -364,6 +364,11 @@ static void test_rule_families(void **state)
         /* lower case only: "the WHO" is the organisation */
         {"On Tuesday the WHO will hold a meeting of doctors.", 2009, 5, 4, "Tuesday", "DATE",
          "2009-05-05", NULL},
+        /* "hope(s)/hoping to" looks ahead; "hoped" is past */
+        {"The Senate, which hopes to finish voting on the plan by Friday, met.", 2009, 2, 2,
+         "Friday", "DATE", "2009-02-06", NULL},
+        {"The Senate hoped for a vote by Friday.", 2009, 2, 2, "Friday", "DATE", "2009-01-30",
+         NULL},
         /* "had expected" with nothing expected after it looks back; with
          * something to come it still looks ahead */
         {"In late July the firm put aside $3 billion, more than analysts had expected.", 2010, 11,
