@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of dateline on a fresh machine: installs what is missing,
 # builds a normal and a sanitizer (ASan + UBSan) tree, and runs ctest in both:
-# unit and CLI tests, and the integration tests against a real Kafka broker
-# that ctest starts and stops (label kafka).
+# unit and CLI tests, the integration tests against a real Kafka broker that
+# ctest starts and stops (label kafka), and (normal tree only) the fault tests
+# (label fault). Between the two it compiles Release with cc and clang, so
+# -Werror holds at -O3 too. Then a short libFuzzer run.
 #
 #   scripts/test.sh                 everything
 #   DL_TEST_LABEL=unit scripts/test.sh   only tests with that ctest label (no fuzz run)
