@@ -6,11 +6,9 @@
 #include <assert.h>
 #include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
 #include "extract_int.h"
 
 /* Bounds backtracking per match attempt: a pathological input costs a
@@ -903,32 +901,21 @@ static size_t word_before(dl_slice text, size_t at)
  * (@p floor). */
 static void day_next_to(const dl_rules *r, dl_slice text, size_t floor, dl_timex *tx)
 {
-    const char *v = tx->value, *shift;
+    const char *shift;
     size_t at = tx->start, w2, b;
-    int rel, y, m, d;
 
-    if (!r->elex.day_shift || strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+    if (!r->elex.day_shift)
         return;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (v[i] < '0' || v[i] > '9'))
-            return;
     /* Two words right before it, one space apart: "day before". */
     if ((w2 = word_before(text, at)) == at || (b = word_before(text, w2)) == w2 ||
         !(shift = dl_lexicon_get(r->elex.day_shift, text.p + b, at - 1 - b)))
         return;
-    rel = atoi(shift);
     at = b;
     if (r->elex.definite_article && (b = word_before(text, at)) < at &&
         dl_lexicon_get(r->elex.definite_article, text.p + b, at - 1 - b))
         at = b;
-    if (at < floor)
-        return;
-    y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-    m = (v[5] - '0') * 10 + (v[6] - '0');
-    d = (v[8] - '0') * 10 + (v[9] - '0');
-    dl_civil_from_days(dl_days_from_civil(y, m, d) + rel, &y, &m, &d);
-    snprintf(tx->value, sizeof(tx->value), "%04d-%02d-%02d", y, m, d);
-    tx->start = at;
+    if (at >= floor && !dl_norm_shift_day(tx->value, sizeof(tx->value), atoi(shift)))
+        tx->start = at;
 }
 
 /* Whether @p v is a quarter ("1989-Q2") that ended in the four quarters

@@ -262,6 +262,10 @@ int dl_norm_tense(const dl_norm_ctx *ctx);
 int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                  dl_slice text, const dl_norm_ctx *ctx, dl_timex *tx);
 
+/** Moves @p value, a day ("1998-03-22" and nothing more), by @p days.
+ *  @returns 0, or -1 (value untouched) when it is not a day. */
+int dl_norm_shift_day(char *value, size_t size, int days);
+
 /** Builds ex->events from the sentences and timexes. */
 int dl_events_build(dl_extractor *ex, dl_slice text);
 

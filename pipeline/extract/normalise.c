@@ -865,6 +865,18 @@ static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
     return 0;
 }
 
+int dl_norm_shift_day(char *value, size_t size, int days)
+{
+    const char *suffix;
+    long z;
+    int unit;
+
+    if (parse_anchor(value, &z, &unit, &suffix) || unit != DL_UNIT_DAY || *suffix)
+        return -1;
+    format_day(value, size, z + days);
+    return 0;
+}
+
 int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                  dl_slice text, const dl_norm_ctx *ctx, dl_timex *tx)
 {
