@@ -2,6 +2,8 @@
 #ifndef DL_EXTRACT_INT_H
 #define DL_EXTRACT_INT_H
 
+#include <string.h>
+
 #include "rules_int.h"
 
 #ifdef __SSE2__
@@ -250,6 +252,13 @@ typedef struct dl_norm_ctx {
      * as most expressions (a year, a full date, a duration) never need it. */
     struct dl_tense_src *tense_src;
 } dl_norm_ctx;
+
+/** Whether TimeML value @p v is a quarter ("1989-Q2"): the anchor a report
+ *  compares quarters by. */
+static inline int dl_value_is_quarter(const char *v)
+{
+    return strlen(v) == 7 && v[5] == 'Q';
+}
 
 /** @brief The tense of @p ctx's expression: -1 past, 0 unknown, 1 future.
  *  @remark Computed on the first call for an expression, then cached. */

@@ -419,8 +419,8 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         /* "the 1988 period" in a report about a quarter, while quarters
          * are compared (the anchor is one; no "nine months" came between),
          * is that quarter of the year. */
-        if (rule->base_quarter && ctx->report_quarter && ctx->anchor && strlen(ctx->anchor) == 7 &&
-            ctx->anchor[5] == 'Q') {
+        if (rule->base_quarter && ctx->report_quarter && ctx->anchor &&
+            dl_value_is_quarter(ctx->anchor)) {
             snprintf(tx->value, sizeof(tx->value), "%04d%s", year, ctx->report_quarter + 4);
             return 0;
         }
