@@ -124,16 +124,28 @@ def mock_faults(mock, topics, rnd):
     mock.command("up 2")
 
 
+def log_records(stage):
+    """The stage's JSON log lines so far, parsed; a line still being
+    written, or not JSON, is skipped."""
+    recs = []
+    try:
+        with open(stage.err_path, "rb") as f:
+            for line in f:
+                try:
+                    recs.append(json.loads(line))
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return recs
+
+
 def wait_log(stage, msg, timeout):
     """Waits until the stage has logged a line with this msg."""
     end = time.time() + timeout
     while time.time() < end and stage.proc.poll() is None:
-        try:
-            with open(stage.err_path, "rb") as f:
-                if any(json.loads(line).get("msg") == msg for line in f if line.startswith(b"{")):
-                    return True
-        except (OSError, ValueError):
-            pass
+        if any(rec.get("msg") == msg for rec in log_records(stage)):
+            return True
         time.sleep(0.2)
     return False
 
@@ -141,15 +153,10 @@ def wait_log(stage, msg, timeout):
 def saw_broker_down(stage, broker_id):
     """Whether librdkafka, in the stage's log, lost or could not reach
     broker @p broker_id (its lines name a broker "host:port/ID")."""
-    try:
-        with open(stage.err_path, "rb") as f:
-            for line in f:
-                rec = json.loads(line) if line.startswith(b"{") else {}
-                msg = rec.get("msg", "") if rec.get("mod") == "rdkafka" else ""
-                if "/%d: " % broker_id in msg and ("Disconnected" in msg or "Connect to" in msg):
-                    return True
-    except (OSError, ValueError):
-        pass
+    for rec in log_records(stage):
+        msg = rec.get("msg", "") if rec.get("mod") == "rdkafka" else ""
+        if "/%d: " % broker_id in msg and ("Disconnected" in msg or "Connect to" in msg):
+            return True
     return False
 
 
