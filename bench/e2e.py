@@ -41,7 +41,10 @@
    had one run). The input's mean and worst-100 ms byte rate are given
    too: where T17's long articles come close together its byte rate
    passes the stage's peak, and the tail cannot be shorter than that
-   backlog takes to clear.
+   backlog takes to clear. --latency-pace bytes (not used by bench/run.sh)
+   keeps the mean rate but spaces the articles by their size, so the byte
+   rate is even and the article rate bursts instead (runs of short
+   articles): it tells whether the tail is a byte burst or per-article.
 
 --passthrough runs `dl_kafka_tool pipe` instead of the stage: the same
 consume and produce settings, records of the input's size, no extraction.
@@ -255,23 +258,46 @@ def throughput(a, msgs, env, state, log):
 BURST_WINDOW_S = 0.1
 
 
-def input_burst(msgs, rate, n, window_s):
+def schedule(msgs, rate, n, pace):
+    """When each of the latency phase's n articles is due, in seconds from
+    the start. pace "articles": one every 1/rate s, whatever its size.
+    pace "bytes": the same mean article and byte rate, but each article is
+    due once the bytes before it have flowed at that mean byte rate, so a
+    long article is followed by a gap as long as it is (the input offers
+    half the stage's peak in bytes at every moment, not only on average)."""
+    if pace == "articles":
+        return [i / rate for i in range(n)]
+    sizes = [len(m) for m in msgs]
+    byte_rate = rate * sum(sizes) / len(sizes)
+    due, at = [], 0
+    for i in range(n):
+        due.append(at / byte_rate)
+        at += sizes[i % len(sizes)]
+    return due
+
+
+def input_burst(msgs, due, window_s):
     """The byte rate the latency phase offers: its mean, and its highest
-    over any window of window_s (the input cycles through msgs at a fixed
-    article rate, so long articles close together make bursts). A stage
-    whose peak byte rate is below a burst must queue through it whatever
-    its scheduling, so this bounds the tail from below."""
-    sizes = [len(msgs[i % len(msgs)]) for i in range(min(n, 2 * len(msgs)))]
-    k = max(1, int(rate * window_s))
-    run = best = sum(sizes[:k])
-    for i in range(k, len(sizes)):
-        run += sizes[i] - sizes[i - k]
+    over any window of window_s (paced by articles, the input cycles
+    through msgs at a fixed article rate, so long articles close together
+    make bursts). A stage whose peak byte rate is below a burst must queue
+    through it whatever its scheduling, so this bounds the tail from
+    below. Only the first two passes over msgs are looked at."""
+    n = min(len(due), 2 * len(msgs))
+    sizes = [len(msgs[i % len(msgs)]) for i in range(n)]
+    best = run = lo = 0
+    for hi in range(n):
+        run += sizes[hi]
+        while due[hi] - due[lo] >= window_s:
+            run -= sizes[lo]
+            lo += 1
         best = max(best, run)
-    mean = sum(sizes) / len(sizes) * rate
-    return round(mean / 1e6, 1), round(best / (k / rate) / 1e6, 1)
+    span = due[n - 1] - due[0] if n > 1 else 0
+    mean = sum(sizes[:n - 1]) / span if span > 0 else 0
+    return round(mean / 1e6, 1), round(best / window_s / 1e6, 1)
 
 
-def latency(a, msgs, rate, env, state, log):
+def latency(a, msgs, rate, pace, env, state, log):
     prefix = env["DL_TOPIC_PREFIX"]
     create_topics(prefix, a.partitions, state)
     port = free_port()
@@ -279,6 +305,7 @@ def latency(a, msgs, rate, env, state, log):
     stage = start_stage(a, env, log)
     n_warm = int(rate * a.latency_warmup)
     n = n_warm + max(1, int(rate * a.latency_seconds))
+    due_s = schedule(msgs, rate, n, pace)
     inside = {}
     rss = []
     try:
@@ -297,7 +324,7 @@ def latency(a, msgs, rate, env, state, log):
             time.sleep(0.05)
         t0 = time.time()
         for i in range(n):
-            due = t0 + i / rate
+            due = t0 + due_s[i]
             now = time.time()
             if due > now:
                 time.sleep(due - now)
@@ -325,17 +352,32 @@ def latency(a, msgs, rate, env, state, log):
         with open(a.dump, "w") as f:
             for t, s, p, o in sorted(recs, key=lambda r: r[1]):
                 f.write(f"{s}\t{t - s}\t{p}\t{o}\n")
-    mean_mb_s, burst_mb_s = input_burst(msgs, rate, n, BURST_WINDOW_S)
+    mean_mb_s, burst_mb_s = input_burst(msgs, due_s, BURST_WINDOW_S)
     return {
+        "pace": pace,
         "rate_target": round(rate, 1), "rate_achieved": round(n / produce_s, 1),
         "input_mb_s_mean": mean_mb_s, "input_mb_s_worst_100ms": burst_mb_s,
-        "articles": n - n_warm, "enriched_records": len(recs),
+        "articles": sum(d >= a.latency_warmup for d in due_s), "enriched_records": len(recs),
         "latency_ms_p50": pct(lat, 50), "latency_ms_p99": pct(lat, 99),
         "latency_ms_max": max(lat) if lat else None,
         "rss_steady_kb": int(statistics.median(rss)) if rss else None,
         "stage_exit": rc,
         "stage_metrics": inside,
     }
+
+
+def latency_runs(a, msgs, rate, pace, base, tag, log):
+    """The run with the median p99 of --latency-runs (3), with every run's
+    p50 and p99: on two vCPUs shared with the broker, identical runs gave
+    p99 from 41 to 156 ms, so one run's figure says little."""
+    lts = [latency(a, msgs, rate, pace, dict(base, DL_TOPIC_PREFIX=f"{tag}{i}.",
+                                             DL_GROUP=f"{tag}{i}"), a.state, log)
+           for i in range(max(1, a.latency_runs))]
+    lts.sort(key=lambda r: r["latency_ms_p99"] if r["latency_ms_p99"] is not None else 0)
+    lt = dict(lts[len(lts) // 2])
+    lt["runs_latency_ms_p99"] = [r["latency_ms_p99"] for r in lts]
+    lt["runs_latency_ms_p50"] = [r["latency_ms_p50"] for r in lts]
+    return lt
 
 
 def main():
@@ -352,6 +394,9 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=20)
     ap.add_argument("--latency-warmup", type=float, default=15,
                     help="seconds of the latency load before the measured ones")
+    ap.add_argument("--latency-pace", choices=("articles", "bytes"), default="articles",
+                    help="latency phase: articles at a fixed rate (bench/run.sh), or at the "
+                         "same mean rate spaced by their size (see schedule())")
     ap.add_argument("--latency-runs", type=int, default=3,
                     help="latency phases (each with its warm-up); the median p99's is reported")
     ap.add_argument("--runs", type=int, default=2,
@@ -396,17 +441,9 @@ def main():
                 tp["warmup_articles_per_s"] = [w["articles_per_s"] for w in warm]
         if a.phase != "throughput":
             rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
-            # The run with the median p99 of --latency-runs (3): on two
-            # vCPUs shared with the broker, identical runs gave p99 from 41
-            # to 156 ms, so one run's figure says little.
-            lts = [latency(a, msgs, rate, dict(base, DL_TOPIC_PREFIX=f"{tag}l{i}.",
-                                               DL_GROUP=f"{tag}l{i}"), a.state, log)
-                   for i in range(max(1, a.latency_runs))]
-            lts.sort(key=lambda r: r["latency_ms_p99"] if r["latency_ms_p99"] is not None else 0)
-            lt = dict(lts[len(lts) // 2])
-            lt["runs_latency_ms_p99"] = [r["latency_ms_p99"] for r in lts]
-            lt["runs_latency_ms_p50"] = [r["latency_ms_p50"] for r in lts]
-    print(json.dumps({"throughput": tp, "latency": lt}))
+            lt = latency_runs(a, msgs, rate, a.latency_pace, base, f"{tag}l", log)
+    out = {"throughput": tp, "latency": lt}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
