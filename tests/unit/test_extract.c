@@ -558,6 +558,10 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* after a modal "one day" is some day ahead; a length elsewhere */
+        {"Islam will one day be the second largest religion.", 1998, 3, 3, "one day", "DATE",
+         "FUTURE_REF", NULL},
+        {"The strike will last one day.", 1998, 3, 3, "one day", "DURATION", "P1D", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
