@@ -693,6 +693,7 @@ static void test_more_decoys(void **state)
         "It sold 24 and 25 units.",
         "Shares rose 5 and 6 percent.",
         "The case is for today's youth what the blockade was.",
+        "Police raided the house in the early hours.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
