@@ -694,6 +694,7 @@ static void test_more_decoys(void **state)
         "Shares rose 5 and 6 percent.",
         "The case is for today's youth what the blockade was.",
         "Police raided the house in the early hours.",
+        "The call center is open 24 hours a day and staff work three days a week.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
