@@ -558,6 +558,11 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* "the then current price" was current in the past */
+        {"It may buy shares at 50% of the then current market price.", 1989, 11, 2,
+         "then current", "DATE", "PAST_REF", NULL},
+        {"It may buy shares at the current market price.", 1989, 11, 2, "current", "DATE",
+         "PRESENT_REF", NULL},
         /* after a modal "one day" is some day ahead; a length elsewhere */
         {"Islam will one day be the second largest religion.", 1998, 3, 3, "one day", "DATE",
          "FUTURE_REF", NULL},
