@@ -558,6 +558,12 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* "this quarter's" results in a report are the reported quarter's */
+        {"It reported a net loss for the third quarter ended Sept. 30. This quarter's loss "
+         "includes charges.",
+         1989, 11, 1, "This quarter", "DATE", "1989-Q3", NULL},
+        {"This quarter's sales should rise.", 1989, 11, 1, "This quarter", "DATE", "1989-Q4",
+         NULL},
         /* "the then current price" was current in the past */
         {"It may buy shares at 50% of the then current market price.", 1989, 11, 2,
          "then current", "DATE", "PAST_REF", NULL},
