@@ -558,6 +558,11 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* "part of tomorrow" is the next day, "the people of tomorrow" is not */
+        {"Rain will fall for the better part of tomorrow.", 2010, 6, 1, "tomorrow", "DATE",
+         "2010-06-02", NULL},
+        {"Fans wait ahead of tomorrow's match.", 2010, 6, 1, "tomorrow", "DATE", "2010-06-02",
+         NULL},
         /* "this quarter's" results in a report are the reported quarter's */
         {"It reported a net loss for the third quarter ended Sept. 30. This quarter's loss "
          "includes charges.",
@@ -705,6 +710,7 @@ static void test_more_decoys(void **state)
         "Shares rose 5 and 6 percent.",
         "The case is for today's youth what the blockade was.",
         "Police raided the house in the early hours.",
+        "If I were choosing the people of tomorrow, I would choose them.",
         "The call center is open 24 hours a day and staff work three days a week.",
     };
 
