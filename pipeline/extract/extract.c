@@ -1013,6 +1013,11 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             ts.known = 1;
         }
         ctx.tense_src = &ts;
+        /* A reading that holds only looking ahead ("will start in a week"
+         * is a date; "the second letter in two weeks" a length): elsewhere
+         * the span is left to the other rules. */
+        if (ex->rules->rules[c->rule].when_future && dl_norm_tense(&ctx) <= 0)
+            continue;
         if (dl_normalise(ex->rules, &ex->rules->rules[c->rule], c, text, &ctx, tx))
             continue; /* not a real date: leave the span free for others */
         if (tx->type == DL_TIMEX_DATE)

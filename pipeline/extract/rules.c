@@ -596,6 +596,10 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if ((e = parse_enum(val, tenses, 4)) < 0)
                 return node_err(ld, f, v, "tense must be cues, past, future or nearest");
             rule->tense = e - 1;
+        } else if (!strcmp(key, "when")) {
+            if (strcmp(val, "future"))
+                return node_err(ld, f, v, "when must be future");
+            rule->when_future = 1;
         } else if (!strcmp(key, "priority")) {
             if (parse_int(val, &rule->priority))
                 return node_err(ld, f, v, "priority must be an integer");

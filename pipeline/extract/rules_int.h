@@ -142,6 +142,7 @@ typedef struct dl_rule {
     int base_anchor; /* relative: 0 moves the DCT, else the previous anchor (DL_BASE_*) */
     int base_quarter; /* the quarter a report is about (base: quarter/report, DL_BASE_*) */
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
+    int when_future; /* applies only where the tense cues look ahead (when: future) */
     int priority;
     pcre2_code *re;
     pcre2_code *re_at;    /* the same pattern anchored: tried at one position (extract.c) */

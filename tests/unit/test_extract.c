@@ -558,6 +558,15 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* looking ahead, "in" a length is a date that far on; else a length */
+        {"Work on the second will start in a week.", 2010, 5, 10, "a week", "DATE", "2010-W20",
+         NULL},
+        {"The stock would be redeemed in five years.", 1989, 11, 2, "five years", "DATE", "1994",
+         NULL},
+        {"His second letter in two weeks was published.", 2000, 2, 16, "two weeks", "DURATION",
+         "P2W", NULL},
+        {"Prices will be the highest in 16 years.", 2011, 10, 3, "16 years", "DURATION", "P16Y",
+         NULL},
         /* "part of tomorrow" is the next day, "the people of tomorrow" is not */
         {"Rain will fall for the better part of tomorrow.", 2010, 6, 1, "tomorrow", "DATE",
          "2010-06-02", NULL},
@@ -833,6 +842,13 @@ static void test_rule_errors(void **state)
                               &err),
                      DL_ERULES);
     assert_non_null(strstr(err.msg, "group 'when'"));
+
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    when: past\n"
+                              "    pattern: 'a'\n",
+                              &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 4);
+    assert_non_null(strstr(err.msg, "when must be future"));
 
     assert_int_equal(load_bad("timex: [\n", &err), DL_ERULES);
     assert_true(err.line >= 1);
