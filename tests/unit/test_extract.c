@@ -567,6 +567,10 @@ static void test_rule_families(void **state)
          "P2W", NULL},
         {"Prices will be the highest in 16 years.", 2011, 10, 3, "16 years", "DURATION", "P16Y",
          NULL},
+        /* "in a year or two" is a vague time ahead */
+        {"You may, in a year or two, save a few more lives.", 1998, 3, 31, "a year or two", "DATE",
+         "FUTURE_REF", NULL},
+        {"It may take a year or two.", 1998, 3, 31, "a year", "DURATION", "P1Y", NULL},
         /* "part of tomorrow" is the next day, "the people of tomorrow" is not */
         {"Rain will fall for the better part of tomorrow.", 2010, 6, 1, "tomorrow", "DATE",
          "2010-06-02", NULL},
