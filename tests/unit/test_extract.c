@@ -567,6 +567,8 @@ static void test_rule_families(void **state)
          "P2W", NULL},
         {"Prices will be the highest in 16 years.", 2011, 10, 3, "16 years", "DURATION", "P16Y",
          NULL},
+        {"Taxes would be minimal in a quarter that produced such a loss.", 1989, 10, 26,
+         "a quarter", "DURATION", "P1Q", NULL},
         /* "in a year or two" is a vague time ahead */
         {"You may, in a year or two, save a few more lives.", 1998, 3, 31, "a year or two", "DATE",
          "FUTURE_REF", NULL},
