@@ -558,6 +558,10 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* "from now" is ahead of the DCT as "ago" is behind it */
+        {"Six months from now we will know.", 2010, 6, 1, "Six months from now", "DATE",
+         "2010-12", NULL},
+        {"Six months later we knew.", 2010, 6, 1, "Six months", "DURATION", "P6M", NULL},
         /* looking ahead, "in" a length is a date that far on; else a length */
         {"Work on the second will start in a week.", 2010, 5, 10, "a week", "DATE", "2010-W20",
          NULL},
