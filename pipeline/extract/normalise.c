@@ -633,7 +633,14 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         /* "the same day" after "March 2016": no day to take. */
         return format_unit(z, anchor_unit, 0, tx->value, sizeof(tx->value));
     }
-    return format_unit(z, f->unit, k, tx->value, sizeof(tx->value));
+    if (format_unit(z, f->unit, k, tx->value, sizeof(tx->value)))
+        return -1;
+    /* "the next morning": that part of the day next to the anchor's. */
+    if (f->part[0] && f->unit == DL_UNIT_DAY) {
+        size_t len = strlen(tx->value);
+        snprintf(tx->value + len, sizeof(tx->value) - len, "T%s", f->part);
+    }
+    return 0;
 }
 
 static int norm_duration(const fields *f, dl_timex *tx)

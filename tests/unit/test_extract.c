@@ -573,6 +573,11 @@ static void test_rule_families(void **state)
          NULL},
         {"Taxes would be minimal in a quarter that produced such a loss.", 1989, 10, 26,
          "a quarter", "DURATION", "P1Q", NULL},
+        /* "the next morning": that part of the day after the story's day */
+        {"He fell ill on Feb. 21. He appeared in court the next morning.", 2000, 2, 24,
+         "the next morning", "DATE", "2000-02-22TMO", NULL},
+        {"He fell ill on Feb. 21. He appeared in court the next day.", 2000, 2, 24, "the next day",
+         "DATE", "2000-02-22", NULL},
         /* "in a year or two" is a vague time ahead */
         {"You may, in a year or two, save a few more lives.", 1998, 3, 31, "a year or two", "DATE",
          "FUTURE_REF", NULL},
