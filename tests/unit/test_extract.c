@@ -558,6 +558,10 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* "this May 26, 2010 photo" is the day, not "this May" and a year */
+        {"In this May 26, 2010 photo, officials watch the well.", 2010, 5, 27, "May 26, 2010",
+         "DATE", "2010-05-26", NULL},
+        {"Sales rose this May, officials said.", 2010, 5, 27, "this May", "DATE", "2010-05", NULL},
         /* "from now" is ahead of the DCT as "ago" is behind it */
         {"Six months from now we will know.", 2010, 6, 1, "Six months from now", "DATE",
          "2010-12", NULL},
