@@ -482,15 +482,22 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         return 0;
     }
     if (year < 0) {
-        /* "last May" / "next March": the previous or next occurrence. */
-        if (f->has_rel && f->rel < 0)
-            year = f->month < dct->month ? dct->year : dct->year - 1;
-        else if (f->has_rel && f->rel > 0)
+        /* "last May" / "next March": the previous or next occurrence.
+         * The month just ended is "last month": named, it is the one a
+         * year before ("73 soldiers were killed last February", on March
+         * 1, is 1997's), as the DCT's own month is. */
+        if (f->has_rel && f->rel < 0) {
+            int back = (dct->month - f->month + 12) % 12; /* months back to it */
+            if (back < 2)
+                back += 12;
+            year = (dct->year * 12 + dct->month - 1 - back) / 12;
+        } else if (f->has_rel && f->rel > 0) {
             year = f->month > dct->month ? dct->year : dct->year + 1;
-        else if (f->has_rel)
+        } else if (f->has_rel) {
             year = dct->year;
-        else
+        } else {
             year = infer_year(dct, f->month, 0, dl_norm_tense(ctx));
+        }
     }
     format_ymd(tx->value, sizeof(tx->value), year, f->month, -1);
     return 0;

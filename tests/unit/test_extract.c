@@ -202,7 +202,7 @@ static void test_rule_families(void **state)
         {"He will retire later this month.", 2020, 6, 10, "later this month", "DATE", "2020-06",
          "END"},
         {"Shares rose last week.", 2020, 6, 10, "last week", "DATE", "2020-W23", NULL},
-        {"It opened last May.", 2020, 6, 10, "last May", "DATE", "2020-05", NULL},
+        {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
         {"Profit doubled in the third quarter.", 2020, 11, 2, "the third quarter", "DATE",
@@ -558,6 +558,10 @@ static void test_rule_families(void **state)
          "The following Monday morning", "DATE", "2005-07-11TMO", NULL},
         {"Aid arrived following Tuesday's earthquake.", 2010, 1, 13, "Tuesday", "DATE",
          "2010-01-12", NULL},
+        /* the month just ended, named with "last", is a year before */
+        {"73 soldiers were killed last February.", 1998, 3, 1, "last February", "DATE", "1997-02",
+         NULL},
+        {"73 soldiers were killed last June.", 1989, 10, 25, "last June", "DATE", "1989-06", NULL},
         /* "this May 26, 2010 photo" is the day, not "this May" and a year */
         {"In this May 26, 2010 photo, officials watch the well.", 2010, 5, 27, "May 26, 2010",
          "DATE", "2010-05-26", NULL},
