@@ -135,14 +135,16 @@ typedef struct dl_rule {
     dl_timex_type type;
     dl_norm norm;
     char value[32]; /* literal value */
-    int quarter_value; /* value names a quarter ("{year}-Q{quarter}") */
+    /* (Flags as chars: the rule stays 512 bytes, an index the scan's
+     * loops compute cheaply.) */
+    unsigned char quarter_value; /* value names a quarter ("{year}-Q{quarter}") */
+    unsigned char when_future;   /* applies only where the tense cues look ahead (when: future) */
     char mod[16];   /* fixed mod */
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */
     int base_anchor; /* relative: 0 moves the DCT, else the previous anchor (DL_BASE_*) */
     int base_quarter; /* the quarter a report is about (base: quarter/report, DL_BASE_*) */
     int tense;       /* DL_TENSE_CUES, or a fixed direction for dates without a year */
-    int when_future; /* applies only where the tense cues look ahead (when: future) */
     int priority;
     pcre2_code *re;
     pcre2_code *re_at;    /* the same pattern anchored: tried at one position (extract.c) */
