@@ -923,16 +923,10 @@ static void day_next_to(const dl_rules *r, dl_slice text, size_t floor, dl_timex
  * "Ralston posted a decline in fourth-quarter earnings" on Nov. 2). */
 static int reported_quarter(const char *v, const dl_dct *dct, const dl_norm_ctx *ctx)
 {
-    int y = 0, named, now = dct->year * 4 + (dct->month - 1) / 3;
+    int named = dl_norm_quarter_index(v), now = dct->year * 4 + (dct->month - 1) / 3;
 
-    if (strlen(v) != 7 || v[4] != '-' || v[5] != 'Q' || v[6] < '1' || v[6] > '4')
+    if (named < 0)
         return 0;
-    for (int i = 0; i < 4; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return 0;
-        y = y * 10 + (v[i] - '0');
-    }
-    named = y * 4 + (v[6] - '1');
     if (named == now)
         return dl_norm_tense(ctx) < 0;
     return named < now && named >= now - 4;

@@ -275,6 +275,11 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
  *  @returns 0, or -1 (value untouched) when it is not a day. */
 int dl_norm_shift_day(char *value, size_t size, int days);
 
+/** The quarter @p value names ("1989-Q2" and nothing more) as year * 4 +
+ *  quarter - 1, so that quarters compare and subtract as numbers.
+ *  @returns that, or -1 when it is not a quarter. */
+int dl_norm_quarter_index(const char *value);
+
 /** Builds ex->events from the sentences and timexes. */
 int dl_events_build(dl_extractor *ex, dl_slice text);
 

@@ -891,6 +891,16 @@ int dl_norm_shift_day(char *value, size_t size, int days)
     return 0;
 }
 
+int dl_norm_quarter_index(const char *value)
+{
+    int year;
+
+    if (strlen(value) != 7 || value[4] != '-' || value[5] != 'Q' || value[6] < '1' ||
+        value[6] > '4' || digits(value, 4, &year))
+        return -1;
+    return year * 4 + (value[6] - '1');
+}
+
 int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate *c,
                  dl_slice text, const dl_norm_ctx *ctx, dl_timex *tx)
 {
