@@ -63,17 +63,19 @@ static int probe_cache_init(dl_probe_cache *pc, size_t slots, size_t w)
     for (size_t k = w; k > 1 && slots > 1024; k >>= 1)
         slots >>= 1;
     pc->mask = slots - 1;
-    if (!(pc->slots = calloc(slots, sizeof(*pc->slots))) ||
-        !(pc->bits = calloc(slots * 2 * w, sizeof(*pc->bits))) ||
+    pc->stride = sizeof(dl_probe_slot) + 2 * w * sizeof(uint64_t);
+    /* calloc (its pages are touched only as slots fill), aligned by hand
+     * to a cache line, so that with a 64-byte stride no slot spans two. */
+    if (!(pc->raw = calloc(slots * pc->stride + 63, 1)) ||
         !(pc->spare = calloc(2 * w, sizeof(*pc->spare))))
         return DL_ENOMEM;
+    pc->mem = pc->raw + (-(uintptr_t)pc->raw & 63);
     return 0;
 }
 
 static void probe_cache_fini(dl_probe_cache *pc)
 {
-    free(pc->slots);
-    free(pc->bits);
+    free(pc->raw);
     free(pc->spare);
 }
 
@@ -404,8 +406,8 @@ static inline void probe_filter(dl_extractor *ex, size_t w, dl_probe_cache *pc,
     h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
     sh->n = n;
     i = h & pc->mask;
-    s = &pc->slots[i];
-    known = pc->bits + i * 2 * w;
+    s = (dl_probe_slot *)(pc->mem + i * pc->stride);
+    known = (uint64_t *)(s + 1);
     possible = known + w;
     if (s->hash == h && s->len == len && s->key[0] == subj[0] && same_bytes(s->key + 1, word, n)) {
         uint64_t todo = 0;

@@ -104,10 +104,11 @@ typedef struct dl_desc {
 #define DL_PROBE_SLOTS2B 32768
 #define DL_PROBE_WORD_PREFIX 3
 #define DL_PAIRS (2 * 256 * 256) /* pair filter entries */
-/* Longest subject cached, with its first byte. 26 makes a slot 32 bytes:
- * two to a cache line, none across one, and the five caches of an
- * extractor 2.4 MB smaller than with 42 (the subjects of 26 bytes and more,
- * two long words, are probed every time instead; T17 is as fast). */
+/* Longest subject cached, with its first byte. 26 makes a slot 32 bytes,
+ * and with its answers for up to 128 rules one cache line (see
+ * dl_probe_cache), and the five caches of an extractor 2.4 MB smaller than
+ * with 42 (the subjects of 26 bytes and more, two long words, are probed
+ * every time instead; T17 is as fast). */
 #define DL_PROBE_KEY 26
 typedef struct dl_probe_slot {
     uint32_t hash;
@@ -115,13 +116,18 @@ typedef struct dl_probe_slot {
     uint8_t hits; /* saturating; a miss on the slot spends one before evicting */
     unsigned char key[DL_PROBE_KEY];
 } dl_probe_slot;
-_Static_assert(sizeof(dl_probe_slot) == 32, "a probe slot is half a cache line");
+_Static_assert(sizeof(dl_probe_slot) == 32, "a probe slot and its answers fill a cache line");
 
 typedef struct dl_probe_cache {
-    dl_probe_slot *slots;
-    uint64_t *bits; /* per slot: known, then possible (words each) */
+    /* Slots of `stride` bytes: a dl_probe_slot, then its answers (known,
+     * then possible, words each), so that a lookup reads one cache line
+     * (64 bytes with up to 128 rules) instead of one in each of two
+     * arrays. */
+    unsigned char *mem; /* in raw, line-aligned */
+    unsigned char *raw;
+    size_t stride;
     uint64_t *spare; /* known and possible for a subject not admitted */
-    size_t mask;    /* slots - 1 */
+    size_t mask;     /* slots - 1 */
 } dl_probe_cache;
 
 struct dl_extractor {
