@@ -676,6 +676,7 @@ static int cand_cmp(const void *a, const void *b)
 #define DL_CUE_BEFORE 64
 #define DL_CUE_AFTER 24
 #define DL_CUE_OPENING 48
+#define DL_CUE_FAR 160 /* a future cue's reach in local_tense() */
 
 /* A double quotation mark at @p i: ", `` or '' (ASCII news), or the last
  * byte of a curly one. */
@@ -811,7 +812,8 @@ static int cue_tense(dl_extractor *ex, dl_slice text, size_t from, size_t to, si
     return past >= 0 ? -1 : 0;
 }
 
-static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end)
+static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start, size_t end,
+                       int wide)
 {
     const dl_sentence *s = &ex->sentences[si];
     size_t from = start > s->start + DL_CUE_BEFORE ? start - DL_CUE_BEFORE : s->start;
@@ -852,6 +854,23 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         }
     }
     tense = cue_tense(ex, text, from, to, start, end, opens);
+    /* A plan told early in the sentence reaches past the window: in "will
+     * be named commander of the Space Shuttle Columbia for a mission in
+     * December" and "would leave Bombay on Monday and Tuesday nights from
+     * March 30, with the third departing each Thursday from August 6" the
+     * date is ahead. Only a future cue, only in the same quotation, and
+     * only when no past cue is nearer. (Commas do not stop it: "plans to
+     * visit Gulfport, Miss.; Theodore, Ala.; and Pensacola, Fla., on
+     * Monday".) Bounded by DL_CUE_FAR so that a long run of dates in one
+     * sentence stays linear. */
+    if (!tense && wide && !opens && from > s->start) {
+        size_t far = start > s->start + DL_CUE_FAR ? start - DL_CUE_FAR : s->start;
+        size_t quote = from;
+        while (quote > far && !is_quote_mark(text.p, quote - 1, text.len))
+            quote--;
+        if (quote < from && cue_tense(ex, text, quote, start, start, end, 0) > 0)
+            return 1;
+    }
     if (tense || !opens || to >= s->end)
         return tense;
     /* An opening phrase says nothing of its tense: its clause's verb does,
@@ -868,6 +887,7 @@ struct dl_tense_src {
     dl_slice text;
     size_t sentence, start, end;
     int known, tense;
+    int wide; /* a future cue may lie beyond the window (local_tense) */
 };
 
 int dl_norm_tense(const dl_norm_ctx *ctx)
@@ -876,7 +896,7 @@ int dl_norm_tense(const dl_norm_ctx *ctx)
 
     if (!ts->known) {
         ts->tense = ts->ex->n_sentences
-                        ? local_tense(ts->ex, ts->text, ts->sentence, ts->start, ts->end)
+                        ? local_tense(ts->ex, ts->text, ts->sentence, ts->start, ts->end, ts->wide)
                         : 0;
         ts->known = 1;
     }
@@ -1003,7 +1023,10 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
         ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
         ctx.report_quarter = report_quarter >= 0 ? ex->timexes[report_quarter].value : NULL;
-        ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0};
+        /* "In <length>" is a date only on a near cue: "for the first time
+         * in three months" follows a "will" far back as often as not. */
+        ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0,
+                                   !ex->rules->rules[c->rule].when_future};
         if (ex->rules->rules[c->rule].tense != DL_TENSE_CUES) {
             ts.tense = ex->rules->rules[c->rule].tense;
             ts.known = 1;

@@ -610,6 +610,20 @@ static void test_rule_families(void **state)
         {"Islam will one day be the second largest religion.", 1998, 3, 3, "one day", "DATE",
          "FUTURE_REF", NULL},
         {"The strike will last one day.", 1998, 3, 3, "one day", "DURATION", "P1D", NULL},
+        /* a future cue far back in the sentence still sends the date
+         * ahead; a past cue nearer, or another quotation, does not */
+        {"Two new flights would leave Bombay on Monday and Tuesday nights from March 30, with "
+         "the third departing each Thursday from August 6.",
+         1998, 2, 13, "August 6", "DATE", "1998-08-06", NULL},
+        {"Two new flights would leave Bombay on Monday and Tuesday nights from March 30, and "
+         "the third one left each Thursday from August 6.",
+         1998, 2, 13, "August 6", "DATE", "1997-08-06", NULL},
+        {"Adm Allen said BP would carry out tests to determine the integrity of the leaking well "
+         "on Tuesday morning.",
+         2010, 7, 12, "Tuesday morning", "DATE", "2010-07-13TMO", NULL},
+        {"\"BP would carry out the tests\" is the line from Allen at the leaking well site "
+         "on Tuesday morning.",
+         2010, 7, 12, "Tuesday morning", "DATE", "2010-07-06TMO", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
