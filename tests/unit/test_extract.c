@@ -624,6 +624,13 @@ static void test_rule_families(void **state)
         {"\"BP would carry out the tests\" is the line from Allen at the leaking well site "
          "on Tuesday morning.",
          2010, 7, 12, "Tuesday morning", "DATE", "2010-07-06TMO", NULL},
+        /* "flew" and "saw" are past cues: nearer than a "would" far back */
+        {"After the White House insisted that Obama would not travel to the region, the "
+         "president flew into New Orleans on Sunday.",
+         2010, 5, 3, "Sunday", "DATE", "2010-05-02", NULL},
+        {"After the White House insisted that Obama would not travel to the region, the "
+         "president hopes to be in New Orleans on Sunday.",
+         2010, 5, 3, "Sunday", "DATE", "2010-05-09", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
