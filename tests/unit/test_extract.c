@@ -631,6 +631,9 @@ static void test_rule_families(void **state)
         {"After the White House insisted that Obama would not travel to the region, the "
          "president hopes to be in New Orleans on Sunday.",
          2010, 5, 3, "Sunday", "DATE", "2010-05-09", NULL},
+        /* "these days" is nowadays */
+        {"Drilling for oil these days entails greater risk.", 2010, 6, 1, "these days", "DATE",
+         "PRESENT_REF", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
          "DURATION", "P1Y", NULL},
@@ -750,6 +753,7 @@ static void test_more_decoys(void **state)
         "He paid an additional fee and an extra charge.",
         "The moment he arrived, the lights went out.",
         "I needed to know of this moment forever.",
+        "One of these days you journalists are going to wake up.",
         "He worked until 12 at night.",
         "Nasdaq's average daily volume is 133 million shares.",
         "Revenue should increase by 20% annually, it said.",
