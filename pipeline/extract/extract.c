@@ -677,6 +677,7 @@ static int cand_cmp(const void *a, const void *b)
 #define DL_CUE_AFTER 24
 #define DL_CUE_OPENING 48
 #define DL_CUE_FAR 160 /* a future cue's reach in local_tense() */
+#define DL_CUE_CUT 16  /* longer than any cue ("expected to") */
 
 /* A double quotation mark at @p i: ", `` or '' (ASCII news), or the last
  * byte of a curly one. */
@@ -868,7 +869,10 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         size_t quote = from;
         while (quote > far && !is_quote_mark(text.p, quote - 1, text.len))
             quote--;
-        if (quote < from && cue_tense(ex, text, quote, start, start, end, 0) > 0)
+        /* The window held no cue: only the stretch before it is read, and
+         * a few characters on for a cue the window cut ("plans| to"). */
+        size_t upto = from + DL_CUE_CUT < start ? from + DL_CUE_CUT : start;
+        if (quote < from && cue_tense(ex, text, quote, upto, start, end, 0) > 0)
             return 1;
     }
     if (tense || !opens || to >= s->end)
