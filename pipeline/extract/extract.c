@@ -855,15 +855,13 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         }
     }
     tense = cue_tense(ex, text, from, to, start, end, opens);
-    /* A plan told early in the sentence reaches past the window: in "will
-     * be named commander of the Space Shuttle Columbia for a mission in
-     * December" and "would leave Bombay on Monday and Tuesday nights from
-     * March 30, with the third departing each Thursday from August 6" the
-     * date is ahead. Only a future cue, only in the same quotation, and
-     * only when no past cue is nearer. (Commas do not stop it: "plans to
-     * visit Gulfport, Miss.; Theodore, Ala.; and Pensacola, Fla., on
-     * Monday".) Bounded by DL_CUE_FAR so that a long run of dates in one
-     * sentence stays linear. */
+    /* A plan told early in the sentence reaches past the window: in "the
+     * ferry will run twice a day from the harbour on weekdays from May 2,
+     * with a third sailing each Sunday from June 5" both dates are ahead.
+     * Only a future cue, only in the same quotation, and only when no past
+     * cue is nearer. (Commas do not stop it: "plans to visit Leeds, York
+     * and Hull, and then Durham, on Monday".) Bounded by DL_CUE_FAR so that
+     * a long run of dates in one sentence stays linear. */
     if (!tense && wide && !opens && from > s->start) {
         size_t far = start > s->start + DL_CUE_FAR ? start - DL_CUE_FAR : s->start;
         size_t quote = from;

@@ -562,32 +562,32 @@ static void test_rule_families(void **state)
         {"73 soldiers were killed last February.", 1998, 3, 1, "last February", "DATE", "1997-02",
          NULL},
         {"73 soldiers were killed last June.", 1989, 10, 25, "last June", "DATE", "1989-06", NULL},
-        /* "this May 26, 2010 photo" is the day, not "this May" and a year */
-        {"In this May 26, 2010 photo, officials watch the well.", 2010, 5, 27, "May 26, 2010",
-         "DATE", "2010-05-26", NULL},
+        /* "this June 3, 2011 photo" is the day, not "this June" and a year */
+        {"In this June 3, 2011 file photo, workers inspect the dam.", 2011, 6, 5, "June 3, 2011",
+         "DATE", "2011-06-03", NULL},
         {"Sales rose this May, officials said.", 2010, 5, 27, "this May", "DATE", "2010-05", NULL},
         /* "from now" is ahead of the DCT as "ago" is behind it */
         {"Six months from now we will know.", 2010, 6, 1, "Six months from now", "DATE",
          "2010-12", NULL},
         {"Six months later we knew.", 2010, 6, 1, "Six months", "DURATION", "P6M", NULL},
         /* looking ahead, "in" a length is a date that far on; else a length */
-        {"Work on the second will start in a week.", 2010, 5, 10, "a week", "DATE", "2010-W20",
-         NULL},
-        {"The stock would be redeemed in five years.", 1989, 11, 2, "five years", "DATE", "1994",
+        {"Building of the new bridge will begin in a week.", 2010, 5, 10, "a week", "DATE",
+         "2010-W20", NULL},
+        {"The bonds would be repaid in five years.", 1989, 11, 2, "five years", "DATE", "1994",
          NULL},
         {"His second letter in two weeks was published.", 2000, 2, 16, "two weeks", "DURATION",
          "P2W", NULL},
         {"Prices will be the highest in 16 years.", 2011, 10, 3, "16 years", "DURATION", "P16Y",
          NULL},
-        {"Taxes would be minimal in a quarter that produced such a loss.", 1989, 10, 26,
+        {"Fees would be small in a quarter that brought such a drop.", 1989, 10, 26,
          "a quarter", "DURATION", "P1Q", NULL},
         /* "the next morning": that part of the day after the story's day */
-        {"He fell ill on Feb. 21. He appeared in court the next morning.", 2000, 2, 24,
+        {"She landed on Feb. 21. She met the minister the next morning.", 2000, 2, 24,
          "the next morning", "DATE", "2000-02-22TMO", NULL},
-        {"He fell ill on Feb. 21. He appeared in court the next day.", 2000, 2, 24, "the next day",
+        {"She landed on Feb. 21. She met the minister the next day.", 2000, 2, 24, "the next day",
          "DATE", "2000-02-22", NULL},
         /* "in a year or two" is a vague time ahead */
-        {"You may, in a year or two, save a few more lives.", 1998, 3, 31, "a year or two", "DATE",
+        {"We might, in a year or two, open a second shop.", 1998, 3, 31, "a year or two", "DATE",
          "FUTURE_REF", NULL},
         {"It may take a year or two.", 1998, 3, 31, "a year", "DURATION", "P1Y", NULL},
         /* "part of tomorrow" is the next day, "the people of tomorrow" is not */
@@ -596,43 +596,43 @@ static void test_rule_families(void **state)
         {"Fans wait ahead of tomorrow's match.", 2010, 6, 1, "tomorrow", "DATE", "2010-06-02",
          NULL},
         /* "this quarter's" results in a report are the reported quarter's */
-        {"It reported a net loss for the third quarter ended Sept. 30. This quarter's loss "
-         "includes charges.",
-         1989, 11, 1, "This quarter", "DATE", "1989-Q3", NULL},
+        {"The firm posted a profit for the second quarter ended June 30. This quarter's profit "
+         "reflects a tax gain.",
+         1989, 8, 1, "This quarter", "DATE", "1989-Q2", NULL},
         {"This quarter's sales should rise.", 1989, 11, 1, "This quarter", "DATE", "1989-Q4",
          NULL},
         /* "the then current price" was current in the past */
-        {"It may buy shares at 50% of the then current market price.", 1989, 11, 2,
+        {"The fund may sell units at 90% of the then current share value.", 1989, 11, 2,
          "then current", "DATE", "PAST_REF", NULL},
         {"It may buy shares at the current market price.", 1989, 11, 2, "current", "DATE",
          "PRESENT_REF", NULL},
         /* after a modal "one day" is some day ahead; a length elsewhere */
-        {"Islam will one day be the second largest religion.", 1998, 3, 3, "one day", "DATE",
+        {"The town will one day be the capital of the region.", 1998, 3, 3, "one day", "DATE",
          "FUTURE_REF", NULL},
         {"The strike will last one day.", 1998, 3, 3, "one day", "DURATION", "P1D", NULL},
         /* a future cue far back in the sentence still sends the date
          * ahead; a past cue nearer, or another quotation, does not */
-        {"Two new flights would leave Bombay on Monday and Tuesday nights from March 30, with "
-         "the third departing each Thursday from August 6.",
+        {"The ferry will run twice a day from the harbour on weekdays from March 30, with a "
+         "third sailing each Sunday from August 6.",
          1998, 2, 13, "August 6", "DATE", "1998-08-06", NULL},
-        {"Two new flights would leave Bombay on Monday and Tuesday nights from March 30, and "
-         "the third one left each Thursday from August 6.",
+        {"The ferry will run twice a day from the harbour on weekdays from March 30, and a "
+         "third one left each Sunday from August 6.",
          1998, 2, 13, "August 6", "DATE", "1997-08-06", NULL},
-        {"Adm Allen said BP would carry out tests to determine the integrity of the leaking well "
-         "on Tuesday morning.",
+        {"The mayor said the council would run a set of checks to judge the safety of the old "
+         "stone bridge on Tuesday morning.",
          2010, 7, 12, "Tuesday morning", "DATE", "2010-07-13TMO", NULL},
-        {"\"BP would carry out the tests\" is the line from Allen at the leaking well site "
-         "on Tuesday morning.",
+        {"\"The council would run the checks\" is the word from the mayor at the old stone "
+         "bridge site on Tuesday morning.",
          2010, 7, 12, "Tuesday morning", "DATE", "2010-07-06TMO", NULL},
         /* "flew" and "saw" are past cues: nearer than a "would" far back */
-        {"After the White House insisted that Obama would not travel to the region, the "
-         "president flew into New Orleans on Sunday.",
+        {"After aides insisted that the minister would not visit the flooded towns, she "
+         "flew into Carlisle on Sunday.",
          2010, 5, 3, "Sunday", "DATE", "2010-05-02", NULL},
-        {"After the White House insisted that Obama would not travel to the region, the "
-         "president hopes to be in New Orleans on Sunday.",
+        {"After aides insisted that the minister would not visit the flooded towns, she "
+         "hopes to be in Carlisle on Sunday.",
          2010, 5, 3, "Sunday", "DATE", "2010-05-09", NULL},
         /* "these days" is nowadays */
-        {"Drilling for oil these days entails greater risk.", 2010, 6, 1, "these days", "DATE",
+        {"Buying a home these days takes a large deposit.", 2010, 6, 1, "these days", "DATE",
          "PRESENT_REF", NULL},
         /* "an additional year", "two extra weeks" */
         {"The loan may be extended for an additional year.", 1989, 11, 2, "an additional year",
@@ -753,7 +753,7 @@ static void test_more_decoys(void **state)
         "He paid an additional fee and an extra charge.",
         "The moment he arrived, the lights went out.",
         "I needed to know of this moment forever.",
-        "One of these days you journalists are going to wake up.",
+        "One of these days the builders are going to finish.",
         "He worked until 12 at night.",
         "Nasdaq's average daily volume is 133 million shares.",
         "Revenue should increase by 20% annually, it said.",
@@ -767,7 +767,7 @@ static void test_more_decoys(void **state)
         "Shares rose 5 and 6 percent.",
         "The case is for today's youth what the blockade was.",
         "Police raided the house in the early hours.",
-        "If I were choosing the people of tomorrow, I would choose them.",
+        "Architects drew the people of tomorrow for the show, not its buildings.",
         "The call center is open 24 hours a day and staff work three days a week.",
     };
 
