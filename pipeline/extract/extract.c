@@ -672,7 +672,7 @@ static int cand_cmp(const void *a, const void *b)
 
 /* Tense cues this close to an expression (same sentence) decide its
  * direction: far enough back to reach the verb of a clause like "who
- * stepped down as chairman and chief executive in March". */
+ * left her post as president and chief financial officer in March". */
 #define DL_CUE_BEFORE 64
 #define DL_CUE_AFTER 24
 #define DL_CUE_OPENING 48

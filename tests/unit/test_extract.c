@@ -208,7 +208,7 @@ static void test_rule_families(void **state)
         {"Profit doubled in the third quarter.", 2020, 11, 2, "the third quarter", "DATE",
          "2020-Q3", NULL},
         {"Third-quarter profit doubled.", 2020, 11, 2, "Third-quarter", "DATE", "2020-Q3", NULL},
-        {"AT&T reported a drop in profits for the fourth quarter.", 1998, 1, 26,
+        {"The brewer reported a fall in profits for the fourth quarter.", 1998, 1, 26,
          "the fourth quarter", "DATE", "1997-Q4", NULL},
         {"It expects a loss in the third quarter.", 1998, 5, 26, "the third quarter", "DATE",
          "1998-Q3", NULL},
@@ -255,7 +255,7 @@ static void test_rule_families(void **state)
          "year-earlier", "DATE", "1988", NULL},
         {"Profit fell from last year's quarter.", 1989, 11, 1, "last year's quarter", "DATE",
          "1988-Q3", NULL},
-        {"Kirschner earned $376,000 in the 1988 quarter.", 1989, 10, 30, "the 1988 quarter", "DATE",
+        {"The mill earned $212,000 in the 1988 quarter.", 1989, 10, 30, "the 1988 quarter", "DATE",
          "1988-Q3", NULL},
         {"In the 1989 period, interest expense was lower.", 1989, 11, 1, "the 1989 period", "DATE",
          "1989", NULL},
@@ -272,21 +272,21 @@ static void test_rule_families(void **state)
         {"But a minute and a half later, a pilot called.", 1998, 1, 14, "a minute and a half",
          "DURATION", "PT1M30S", NULL},
         /* the nearest tense cue decides; a quotation mark ends the clause */
-        {"The group would be ready to leave as soon as Tuesday, Castro said.", 2000, 4, 3,
+        {"The team would be ready to fly as soon as Tuesday, the coach said.", 2000, 4, 3,
          "Tuesday", "DATE", "2000-04-04", NULL},
-        {"\"He will leave at 4 a.m. Thursday,\" Castro said.", 2000, 4, 5, "4 a.m. Thursday",
+        {"\"She will sail at 4 a.m. Thursday,\" the captain said.", 2000, 4, 5, "4 a.m. Thursday",
          "TIME", "2000-04-06T04:00", NULL},
-        {"Mr. Taylor, who stepped down as chairman and chief executive in March, was ill.", 1989,
+        {"Ms. Hale, who left her post as president and chief financial officer in March, was ill.", 1989,
          11, 2, "March", "DATE", "1989-03", NULL},
         /* a capitalised -ed word is a name, not a past verb; "effective"
          * before a date looks ahead */
         {"The father would travel to the United States Thursday.", 2000, 4, 5, "Thursday", "DATE",
          "2000-04-06", NULL},
-        {"It would be paid on a still unspecified date in January.", 1989, 10, 26, "January",
+        {"The bonus would be paid on a date still to be fixed in January.", 1989, 10, 26, "January",
          "DATE", "1990-01", NULL},
         {"The bank created an office, effective Feb. 1.", 1989, 10, 26, "Feb. 1", "DATE",
          "1990-02-01", NULL},
-        {"Officials postponed until Tuesday morning any action.", 2000, 3, 30, "Tuesday morning",
+        {"The council put off until Tuesday morning any vote.", 2000, 3, 30, "Tuesday morning",
          "DATE", "2000-04-04TMO", NULL},
         {"The plant closed Tuesday morning.", 2000, 3, 30, "Tuesday morning", "DATE",
          "2000-03-28TMO", NULL},
@@ -321,11 +321,11 @@ static void test_rule_families(void **state)
          "the first two quarters of 1990", "DATE", "1990-H1", NULL},
         {"Profit fell for two quarters.", 1989, 10, 26, "two quarters", "DURATION", "P2Q", NULL},
         /* a weekday after a time's conversion in parentheses is its day */
-        {"The blast occurred at 10:35 a.m. (0735 GMT) Friday, officials said.", 1998, 8, 8,
+        {"The fire started at 10:35 a.m. (0735 GMT) Friday, police said.", 1998, 8, 8,
          "10:35 a.m.", "TIME", "1998-08-07T10:35", NULL},
-        {"The blast occurred at 10:35 a.m. (0735 GMT) Friday, officials said.", 1998, 8, 8,
+        {"The fire started at 10:35 a.m. (0735 GMT) Friday, police said.", 1998, 8, 8,
          "Friday", "DATE", "1998-08-07", NULL},
-        {"The blast occurred at 10:35 a.m. (local time) in Nairobi.", 1998, 8, 8, "10:35 a.m.",
+        {"The fire started at 10:35 a.m. (local time) in Leeds.", 1998, 8, 8, "10:35 a.m.",
          "TIME", "1998-08-08T10:35", NULL},
         /* "the week of March 6" is that day's ISO week; the day alone a day */
         {"It may be resolved in a hearing the week of March 6, he said.", 2000, 2, 24,
@@ -344,14 +344,14 @@ static void test_rule_families(void **state)
          "DATE", "1989", NULL},
         /* an opening phrase takes the tense of its clause's verb, however
          * long the subject before it */
-        {"On Tuesday, the National Abortion and Reproductive Rights Action League plans to hold "
+        {"On Tuesday, the National Union of Rail, Maritime and Transport Workers plans to hold "
          "a news conference.",
          1998, 10, 26, "Tuesday", "DATE", "1998-10-27", NULL},
-        {"On Tuesday, the National Abortion and Reproductive Rights Action League held a news "
+        {"On Tuesday, the National Union of Rail, Maritime and Transport Workers held a news "
          "conference.",
          1998, 10, 26, "Tuesday", "DATE", "1998-10-20", NULL},
-        {"In January, a week after the 25th anniversary of the Roe decision, a bombing killed a "
-         "guard.",
+        {"In January, a week after the 10th anniversary of the merger, a strike closed the "
+         "plant.",
          1998, 10, 25, "January", "DATE", "1998-01", NULL},
         /* ... the clause's verb, not that of a relative clause on its way
          * (a verb right after who/which/that) */
@@ -365,9 +365,9 @@ static void test_rule_families(void **state)
         {"On Tuesday the WHO will hold a meeting of doctors.", 2009, 5, 4, "Tuesday", "DATE",
          "2009-05-05", NULL},
         /* "hope(s)/hoping to" looks ahead; "hoped" is past */
-        {"The Senate, which hopes to finish voting on the plan by Friday, met.", 2009, 2, 2,
+        {"The board, which hopes to finish work on the budget by Friday, met.", 2009, 2, 2,
          "Friday", "DATE", "2009-02-06", NULL},
-        {"The Senate hoped for a vote by Friday.", 2009, 2, 2, "Friday", "DATE", "2009-01-30",
+        {"The board hoped for a vote by Friday.", 2009, 2, 2, "Friday", "DATE", "2009-01-30",
          NULL},
         /* "had expected" with nothing expected after it looks back; with
          * something to come it still looks ahead */
@@ -402,10 +402,10 @@ static void test_rule_families(void **state)
          * planned before */
         {"The team planned to leave Nairobi on Thursday.", 1998, 9, 30, "Thursday", "DATE",
          "1998-10-01", NULL},
-        {"Bush let the offensive begin as previously planned Saturday night.", 1991, 2, 25,
+        {"The mayor let the parade begin as previously planned Saturday night.", 1991, 2, 25,
          "Saturday night", "DATE", "1991-02-23TNI", NULL},
-        {"On Friday, when she set aside vacation plans for the hastily planned trip, the "
-         "department lifted a warning.",
+        {"On Friday, when he put off holiday plans for the hastily arranged visit, the "
+         "ministry lifted a ban.",
          1998, 8, 17, "Friday", "DATE", "1998-08-14", NULL},
         /* "the quarter ended <day>": the calendar quarter holding most of it */
         {"In the quarter ended July 31, Jayark had 5.6 million shares.", 1989, 10, 30,
@@ -426,13 +426,13 @@ static void test_rule_families(void **state)
          "the quarter", "DATE", "1989-Q3", NULL},
         {"Net rose in the third quarter. Profit for the period was $5 million.", 1989, 10, 30,
          "the period", "DATE", "1989-Q3", NULL},
-        {"Ralston posted a decline in fourth-quarter earnings. Sales in the latest period rose.",
+        {"The miller posted a fall in fourth-quarter earnings. Sales in the latest period rose.",
          1989, 11, 2, "the latest period", "DATE", "1989-Q4", NULL},
         {"Sales fell last quarter.", 2010, 11, 2, "last quarter", "DATE", "2010-Q3", NULL},
         {"Sales will rise in the last quarter of 2010.", 2010, 11, 2, "the last quarter of 2010",
          "DATE", "2010-Q4", NULL},
-        {"BP returned to profit in the third quarter, after a loss in the second quarter. "
-         "Output fell in the quarter.",
+        {"The airline returned to profit in the third quarter, after a loss in the second "
+         "quarter. Traffic fell in the quarter.",
          2010, 11, 2, "the quarter", "DATE", "2010-Q3", NULL},
         {"Net rose in the fiscal first quarter. Sales in the quarter ended Sept. 30 rose.", 1989,
          10, 30, "the quarter", "DATE", "1989-Q3", NULL},
@@ -446,8 +446,8 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter. For nine months, net was $9 million, against $8 "
          "million a year earlier.",
          1989, 10, 30, "a year earlier", "DATE", "1988-Q3", NULL},
-        {"He was arrested in July 2003. For the first four months he saw no one, and he got a "
-         "phone call a year later.",
+        {"She was held in July 2003. For the first four months she met no one, and she got a "
+         "letter a year later.",
          2005, 5, 27, "a year later", "DATE", "2004", NULL},
         {"He joined in 1985. For the six months ended Aug. 12, net was $6 million, against $9 "
          "million a year earlier.",
@@ -480,7 +480,7 @@ static void test_rule_families(void **state)
         {"Net rose in the third quarter to $24 million, compared with a loss of $3 million last "
          "year.",
          1989, 10, 30, "last year", "DATE", "1988-Q3", NULL},
-        {"Third-quarter sales were $2.49 billion, up from last year's $2.34 billion.", 1989, 10, 30,
+        {"Third-quarter sales were $1.73 billion, up from last year's $1.61 billion.", 1989, 10, 30,
          "last year", "DATE", "1988-Q3", NULL},
         {"Net rose in the third quarter. Last year's results were hurt by charges.", 1989, 10, 30,
          "Last year", "DATE", "1988", NULL},
@@ -505,14 +505,14 @@ static void test_rule_families(void **state)
         {"The tour will last over a week.", 1998, 3, 3, "over a week", "DURATION", "P1W",
          "MORE_THAN"},
         /* "the day before/after <day>": the day next to it, one timex */
-        {"The day before last Tuesday's hearing, Manuel went home.", 2000, 2, 24,
+        {"The day before last Tuesday's vote, Anna went home.", 2000, 2, 24,
          "The day before last Tuesday", "DATE", "2000-02-21", NULL},
         {"The plant closed the day after Labor Day.", 2008, 12, 13, "the day after Labor Day",
          "DATE", "2008-09-02", NULL},
         {"A day before Friday he came.", 2000, 2, 24, "Friday", "DATE", "2000-02-18", NULL},
         /* rates and sets: a recurring time, not a measure's denominator */
         {"The fund pays daily dividends.", 2020, 6, 1, "daily", "SET", "P1D", NULL},
-        {"It will cut dividends of C$17.9 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
+        {"It will save costs of C$12.4 million annually.", 2020, 6, 1, "annually", "SET", "P1Y",
          NULL},
         /* "today's" is the DCT before what happens or appears that day */
         {"The offer, advertised in today's editions, expires soon.", 1989, 11, 2, "today", "DATE",
@@ -520,13 +520,13 @@ static void test_rule_families(void **state)
         {"At today's meeting the board voted.", 2020, 6, 1, "today", "DATE", "2020-06-01", NULL},
         {"Lunch is at noon.", 2020, 6, 1, "noon", "TIME", "2020-06-01T12:00", NULL},
         /* "Tuesday nights" is a set; "Tuesday night" one night */
-        {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Tuesday nights", "SET",
+        {"Ferries leave Dover on Monday and Tuesday nights.", 1998, 2, 13, "Tuesday nights", "SET",
          "XXXX-WXX-2TNI", NULL},
-        {"Flights left Bombay on Tuesday night.", 1998, 2, 13, "Tuesday night", "DATE",
+        {"Ferries left Dover on Tuesday night.", 1998, 2, 13, "Tuesday night", "DATE",
          "1998-02-10TNI", NULL},
-        {"Flights leave Bombay on Monday and Tuesday nights.", 1998, 2, 13, "Monday", "SET",
+        {"Ferries leave Dover on Monday and Tuesday nights.", 1998, 2, 13, "Monday", "SET",
          "XXXX-WXX-1TNI", NULL},
-        {"Flights left Bombay on Monday and Tuesday night.", 1998, 2, 13, "Monday", "DATE",
+        {"Ferries left Dover on Monday and Tuesday night.", 1998, 2, 13, "Monday", "DATE",
          "1998-02-09", NULL},
         /* an unknown count of centuries keeps the century unit */
         {"Ukraine was ruled from Moscow for centuries.", 1998, 2, 27, "centuries", "DURATION",
@@ -535,7 +535,7 @@ static void test_rule_families(void **state)
         {"He would not travel at this crucial moment.", 1990, 8, 15, "this crucial moment", "DATE",
          "PRESENT_REF", NULL},
         /* a clock time with its part of the day */
-        {"\"He will leave at 4 in the morning (4 a.m. EDT Thursday),\" Castro said.", 2000, 4, 5,
+        {"\"She will sail at 4 in the morning (4 a.m. EDT Thursday),\" the captain said.", 2000, 4, 5,
          "4 in the morning", "TIME", "2000-04-06T04:00", NULL},
         {"It is now 11:00 at night in Cairo.", 2011, 2, 1, "11:00 at night", "TIME",
          "2011-02-01T23:00", NULL},
@@ -739,15 +739,15 @@ static void test_more_decoys(void **state)
         "The Cravings author, 34, wrote a letter.",
         "He was 52 years old when he retired.",
         "The 6-year-old boy was found.",
-        "Iraq imports about three-quarters of its food.",
+        "The island imports about three-quarters of its fuel.",
         "It pays $1.76 a year in dividends.",
         "She won 2,020 votes in 2,019 precincts.",
         "Take Route 1999 to room 2020.",
         "Thus the plan failed.",
         "We spring into action and fall back.",
         "He was arrested at this march.",
-        "Baker said on ABC's \"This Week\" that it failed.",
-        "He said so on CBS's \"60 Minutes.\"",
+        "Jones said on NBC's \"This Week\" that it failed.",
+        "He said so on the BBC's \"60 Minutes.\"",
         "This is VOA Today.",
         "Now, he says, it looks like the end.",
         "He paid an additional fee and an extra charge.",
@@ -755,17 +755,17 @@ static void test_more_decoys(void **state)
         "I needed to know of this moment forever.",
         "One of these days the builders are going to finish.",
         "He worked until 12 at night.",
-        "Nasdaq's average daily volume is 133 million shares.",
+        "The exchange's average daily volume is 97 million shares.",
         "Revenue should increase by 20% annually, it said.",
         "Sales may rise 8.5 percent yearly.",
-        "He looked like Gary Cooper in \"High Noon.\"",
-        "For Poland, high noon has come.",
+        "She looked like a sheriff in \"High Noon.\"",
+        "For the club, high noon has come.",
         "Rules were broken in the period leading up to the explosion.",
         "Censors watch the quarter of a billion web users.",
         "Festivals were held in the Quarter.",
         "It sold 24 and 25 units.",
         "Shares rose 5 and 6 percent.",
-        "The case is for today's youth what the blockade was.",
+        "The app is for today's youth what the radio was.",
         "Police raided the house in the early hours.",
         "Architects drew the people of tomorrow for the show, not its buildings.",
         "The call center is open 24 hours a day and staff work three days a week.",
