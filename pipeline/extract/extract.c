@@ -876,9 +876,9 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     if (tense || !opens || to >= s->end)
         return tense;
     /* An opening phrase says nothing of its tense: its clause's verb does,
-     * even beyond the window ("On Tuesday, the National Abortion and
-     * Reproductive Rights Action League plans to hold ..."; "In January, a
-     * week after the anniversary of the ruling, a bombing killed ..."), not
+     * even beyond the window ("On Tuesday, the National Union of Rail,
+     * Maritime and Transport Workers plans to hold ..."; "In January, a
+     * week after the anniversary of the merger, a strike closed ..."), not
      * the verb of a relative clause on its way. */
     return cue_tense(ex, text, end, s->end, start, end, 1);
 }

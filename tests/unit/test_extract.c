@@ -291,7 +291,7 @@ static void test_rule_families(void **state)
         {"The plant closed Tuesday morning.", 2000, 3, 30, "Tuesday morning", "DATE",
          "2000-03-28TMO", NULL},
         /* a possessive weekday has taken place */
-        {"They would look for ways to get around Wednesday's ruling.", 2000, 1, 7, "Wednesday",
+        {"They would try to find a way round Wednesday's ruling.", 2000, 1, 7, "Wednesday",
          "DATE", "2000-01-05", NULL},
         /* spoken years */
         {"It began in nineteen ninety-six.", 2000, 1, 1, "nineteen ninety-six", "DATE", "1996",
@@ -388,7 +388,7 @@ static void test_rule_families(void **state)
         {"The board will publish a new set of rules on Friday.", 2020, 6, 3, "Friday", "DATE",
          "2020-06-05", NULL},
         /* "a plan" is a noun, not a cue */
-        {"The Coast Guard abandoned a plan Wednesday to set fire to the oil.", 2010, 4, 29,
+        {"The port authority dropped a plan Wednesday to dredge the channel.", 2010, 4, 29,
          "Wednesday", "DATE", "2010-04-28", NULL},
         {"They plan to meet Wednesday.", 2010, 4, 29, "Wednesday", "DATE", "2010-05-05", NULL},
         /* "until" opening the sentence: the clause's verb gives the tense */

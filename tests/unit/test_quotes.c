@@ -247,11 +247,11 @@ static void test_after_verb_and_apposition(void **state)
            "\xe2\x80\x9c"
            "We see charter schools offering hope,\xe2\x80\x9d the letter reads.\n\n"
            "\xe2\x80\x9c"
-           "Nothing we could do would help,\xe2\x80\x9d Fred Kagan, director of the "
-           "Critical Threats Project at the hawkish American Enterprise Institute, said.");
+           "Nothing we could do would help,\xe2\x80\x9d Ann Dale, director of the "
+           "Coastal Risks Programme at the independent Harbour Policy Institute, said.");
     assert_int_equal(f->facts.n_quotes, 2);
     expect_mention(f, 0, "the letter");
-    expect_quote(f, 1, "Nothing we could", "Fred Kagan");
+    expect_quote(f, 1, "Nothing we could", "Ann Dale");
 }
 
 /* Subjects after a quotation: a pronoun is a whole word ("said Hester" is
