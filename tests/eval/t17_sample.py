@@ -2,7 +2,10 @@
 """Draws the T17 event sample judged by hand (tests/eval/data/t17_events_judged.jsonl):
 100 events, seeded, from `dateline extract` on raw/t17.msgs; one event per
 article at most. Prints JSON lines with what a judge needs: the publication
-date, the timex and its value, the event date and the sentence.
+date, the timex and its value, the event date and where the sentence is
+(byte offsets into the T17 line: the corpus is read where it is, never
+copied; `t17_precision.py --show` prints the sentences next to the
+judgements).
 
 Usage: t17_sample.py --dateline BIN --source-dir DIR [--n 100] [--seed 17]
 """
@@ -36,11 +39,9 @@ def main():
             continue
         ev = rng.choice(rec["events"])
         tx = rec["timexes"][ev["timex"]]
-        value = lines[i]
-        s, e = ev["sentence"]
         print(json.dumps({"line": i + 1, "published": rec["published"]["value"],
                           "timex": tx["text"], "value": tx["value"], "date": ev["date"],
-                          "sentence": value[s:e].decode()[:400]}, ensure_ascii=False))
+                          "sentence_at": ev["sentence"]}, ensure_ascii=False))
         out += 1
 
 
