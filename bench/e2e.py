@@ -442,8 +442,7 @@ def main():
         if a.phase != "throughput":
             rate = a.latency_rate or tp["articles_per_s"] * a.latency_fraction
             lt = latency_runs(a, msgs, rate, a.latency_pace, base, f"{tag}l", log)
-    out = {"throughput": tp, "latency": lt}
-    print(json.dumps(out))
+    print(json.dumps({"throughput": tp, "latency": lt}))
 
 
 if __name__ == "__main__":

@@ -1070,7 +1070,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
                 reported_quarter(v, dct, &ctx))
                 report_quarter = (long)(ex->n_timexes - 1);
         } else if (tx->type == DL_TIMEX_DURATION && anchor >= 0 &&
-                   dl_value_is_quarter(ex->timexes[anchor].value) &&
+                   dl_norm_quarter_index(ex->timexes[anchor].value) >= 0 &&
                    is_months_period(ex->rules, text, tx)) {
             /* "Net rose in the third quarter. For the nine months, ... a
              * year earlier": the months of the year before, not the

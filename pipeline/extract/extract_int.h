@@ -264,13 +264,6 @@ typedef struct dl_norm_ctx {
     struct dl_tense_src *tense_src;
 } dl_norm_ctx;
 
-/** Whether TimeML value @p v is a quarter ("1989-Q2"): the anchor a report
- *  compares quarters by. */
-static inline int dl_value_is_quarter(const char *v)
-{
-    return strlen(v) == 7 && v[5] == 'Q';
-}
-
 /** @brief The tense of @p ctx's expression: -1 past, 0 unknown, 1 future.
  *  @remark Computed on the first call for an expression, then cached. */
 int dl_norm_tense(const dl_norm_ctx *ctx);

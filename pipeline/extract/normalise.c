@@ -420,7 +420,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
          * are compared (the anchor is one; no "nine months" came between),
          * is that quarter of the year. */
         if (rule->base_quarter && ctx->report_quarter && ctx->anchor &&
-            dl_value_is_quarter(ctx->anchor)) {
+            dl_norm_quarter_index(ctx->anchor) >= 0) {
             snprintf(tx->value, sizeof(tx->value), "%04d%s", year, ctx->report_quarter + 4);
             return 0;
         }
