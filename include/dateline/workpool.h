@@ -29,6 +29,7 @@ typedef struct dl_work_done {
     int rc;           /* dl_pipeline_process()'s return value */
     dl_result res;    /* the caller owns it now: dl_result_fini() it */
     uint64_t took_us; /* time in dl_pipeline_process() */
+    uint64_t finished; /* jobs of the pool that finished before this one */
 } dl_work_done;
 
 /**
@@ -74,7 +75,9 @@ void dl_workpool_submit(dl_workpool *wp, const dl_message *msg, void *opaque);
 /**
  * @brief Queues @p msg in @p lane: its result is taken after those of the
  *        jobs submitted before it in the same lane, independently of other
- *        lanes. Jobs start in submission order whatever their lane.
+ *        lanes. Jobs start oldest first, except that one whose lane has a
+ *        job running waits for those of other lanes (its result could not
+ *        be taken before the running one's anyway).
  * @remark The pool must not be full. Two partitions sharing a lane (e.g. a
  *         hash collision) are only ordered more than needed.
  */

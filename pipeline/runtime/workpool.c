@@ -2,8 +2,9 @@
  * The extraction pool of `dateline run` (see include/dateline/workpool.h).
  *
  * A table of `cap` slots, each free, queued, running or done. The poll
- * thread fills a free slot, workers start queued slots oldest first, the
- * poll thread takes done slots back. Results are ordered per lane only: a
+ * thread fills a free slot, workers start queued slots oldest first (those
+ * of lanes with nothing running before the others), the poll thread takes
+ * done slots back. Results are ordered per lane only: a
  * slot remembers the slot submitted before it in its lane (`prev`) and is
  * handed back once that one was taken. So a slow article holds back the
  * results of its own lane (partition), not those of the others, and not
@@ -33,6 +34,8 @@ typedef struct wp_worker {
     dl_pipeline *pl; /* a clone, except worker 0's */
     pthread_t tid;
     int started;
+    int running;          /* a job is running (under mu) */
+    uint64_t lane;        /* ... in this lane */
 } wp_worker;
 
 struct dl_workpool {
@@ -43,6 +46,7 @@ struct dl_workpool {
     size_t cap;
     size_t busy;   /* slots not free; changed by the submitting thread only */
     size_t queued; /* slots queued, not started (under mu) */
+    uint64_t finished; /* jobs finished so far (under mu) */
     uint64_t seq;  /* next submission number */
     int stop;
     dl_workpool_notify_fn *notify; /* set before the first submit */
@@ -51,18 +55,37 @@ struct dl_workpool {
     int n_workers;
 };
 
-/* The oldest queued slot (under mu; wp->queued > 0). */
+/* Is a job of @p lane running (under mu)? */
+static int wp_lane_running(const dl_workpool *wp, uint64_t lane)
+{
+    for (int i = 0; i < wp->n_workers; i++)
+        if (wp->workers[i].running && wp->workers[i].lane == lane)
+            return 1;
+    return 0;
+}
+
+/* The slot to start next (under mu; wp->queued > 0): the oldest queued one
+ * whose lane has no job running, else the oldest queued one. A job queued
+ * behind a running one of its lane cannot be taken before that one is,
+ * so while a long article runs, the other workers serve the lanes whose
+ * results can go out at once (in `run`: the other partitions) before the
+ * jobs stuck behind it. Within a lane, jobs still start oldest first, and
+ * no worker idles while anything is queued. */
 static wp_slot *wp_next_queued(dl_workpool *wp)
 {
-    wp_slot *best = NULL;
+    wp_slot *best = NULL, *free_lane = NULL;
 
     for (size_t i = 0; i < wp->cap; i++) {
         wp_slot *sl = &wp->slots[i];
 
-        if (sl->state == WP_QUEUED && (!best || sl->seq < best->seq))
+        if (sl->state != WP_QUEUED)
+            continue;
+        if (!best || sl->seq < best->seq)
             best = sl;
+        if ((!free_lane || sl->seq < free_lane->seq) && !wp_lane_running(wp, sl->lane))
+            free_lane = sl;
     }
-    return best;
+    return free_lane ? free_lane : best;
 }
 
 static void *wp_worker_main(void *arg)
@@ -83,12 +106,16 @@ static void *wp_worker_main(void *arg)
         sl = wp_next_queued(wp);
         sl->state = WP_RUNNING;
         wp->queued--;
+        w->running = 1;
+        w->lane = sl->lane;
         pthread_mutex_unlock(&wp->mu);
         t0 = dl_now_us();
         sl->done.rc = dl_pipeline_process(w->pl, &sl->msg, &sl->done.res);
         sl->done.took_us = dl_now_us() - t0;
         pthread_mutex_lock(&wp->mu);
         sl->state = WP_DONE;
+        sl->done.finished = wp->finished++;
+        w->running = 0;
         pthread_cond_signal(&wp->done);
         pthread_mutex_unlock(&wp->mu);
         if (wp->notify)

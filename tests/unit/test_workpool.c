@@ -1,6 +1,7 @@
 /* Workpool: results come back in submission order (per lane), each the
  * same as the pipeline gives on one thread, whatever the number of workers;
- * a slow job holds back only its own lane; jobs left untaken are freed by
+ * a slow job holds back only its own lane, and jobs of other lanes start
+ * before those stuck behind it; jobs left untaken are freed by
  * destroy (ASan checks); the on-done hook fires once per job, after it can
  * be taken. */
 #include <setjmp.h>
@@ -144,30 +145,39 @@ static void test_destroy_drops_untaken(void **state)
     dl_workpool_destroy(wp);
 }
 
+/* An article of about @p size bytes (malloc'd), many times the work of
+ * the fixture's short ones. */
+static char *long_article(size_t size)
+{
+    static const char sentence[] =
+        " Jane Smith, 41, said on Monday that she met John Doe in August last year.";
+    char *big = malloc(size + 64);
+    size_t len;
+
+    assert_non_null(big);
+    len = (size_t)snprintf(big, 64, " date 2020-10-05 ");
+    while (len + sizeof(sentence) < size) {
+        memcpy(big + len, sentence, sizeof(sentence) - 1);
+        len += sizeof(sentence) - 1;
+    }
+    big[len] = '\0';
+    return big;
+}
+
 /* Lanes: every lane's results come back in its submission order, and a
  * long article at the head of lane 0 does not hold back lane 1. */
 static void test_lanes(void **state)
 {
     fixture *f = *state;
     enum { LANES = 3, N = 36, BIG = 400000 };
-    static const char sentence[] =
-        " Jane Smith, 41, said on Monday that she met John Doe in August last year.";
-    char *big = malloc(BIG + 64);
+    char *big = long_article(BIG);
     uint64_t lane_of[N + 1];
     int next_in_lane[LANES] = {0}, order_in_lane[N + 1];
     int taken = 0, lane1_before_big = 0, big_taken = 0;
     dl_err err = {0};
     dl_workpool *wp;
     dl_work_done done;
-    size_t len;
 
-    assert_non_null(big);
-    len = (size_t)snprintf(big, 64, " date 2020-10-05 ");
-    while (len + sizeof(sentence) < BIG) {
-        memcpy(big + len, sentence, sizeof(sentence) - 1);
-        len += sizeof(sentence) - 1;
-    }
-    big[len] = '\0';
     assert_non_null(wp = dl_workpool_new(f->pl, 2, N + 1, &err));
     /* Job 0: the long one, in lane 0; then N short ones over the lanes. */
     {
@@ -213,9 +223,47 @@ static void count_done(void *arg)
     atomic_fetch_add((atomic_int *)arg, 1);
 }
 
-/* The hook `run` wakes its consumer poll with: a job is takeable without
- * waiting once its notification came (one lane each, so no job waits for
- * another), and every job notifies exactly once. */
+/* While a long article of lane 0 runs, the other worker starts lane 1's
+ * jobs, whose results can go out at once, before the K lane 0 jobs queued
+ * earlier behind the long one. Oldest first would finish every lane 0 job
+ * before any of lane 1; here some lane 0 job finishes after all of lane 1
+ * (all of them, unless the worker got through lane 0 while lane 1 was
+ * still being submitted). */
+static void test_free_lanes_first(void **state)
+{
+    fixture *f = *state;
+    enum { K = 40, BIG = 400000 };
+    char *big = long_article(BIG);
+    int lane_of[2 * K + 1];
+    uint64_t last_lane0 = 0, last_lane1 = 0;
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+
+    assert_non_null(wp = dl_workpool_new(f->pl, 2, 2 * K + 1, &err));
+    {
+        dl_message msg = message(big);
+        lane_of[0] = 0;
+        dl_workpool_submit_lane(wp, &msg, 0, &lane_of[0]);
+    }
+    for (int i = 1; i <= 2 * K; i++) {
+        dl_message msg = message(f->text[i % N_MSGS]);
+        lane_of[i] = i <= K ? 0 : 1;
+        dl_workpool_submit_lane(wp, &msg, (uint64_t)lane_of[i], &lane_of[i]);
+    }
+    while (dl_workpool_take(wp, -1, &done)) {
+        int i = (int)((int *)done.opaque - lane_of);
+        uint64_t *last = lane_of[i] ? &last_lane1 : &last_lane0;
+
+        if (i > 0 && done.finished > *last)
+            *last = done.finished;
+        dl_result_fini(&done.res);
+    }
+    assert_true(last_lane0 > last_lane1);
+    dl_workpool_destroy(wp);
+    free(big);
+}
+
 static void test_on_done(void **state)
 {
     fixture *f = *state;
@@ -253,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_three_threads_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_drops_untaken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lanes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_lanes_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_on_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
