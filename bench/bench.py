@@ -213,9 +213,15 @@ def in_run(kf, ex):
 
 def latency_runs(kf):
     """Every latency run's p99 when there were several (the cell gives the
-    median one's)."""
-    r = (kf.get("latency") or {}).get("runs_latency_ms_p99") or []
-    return f", p99 of {len(r)} runs {'/'.join(str(x) for x in r)}" if len(r) > 1 else ""
+    median one's), and the share of records later than 10 ms (rows before
+    2026-11-30 13:00 lack it)."""
+    lt = kf.get("latency") or {}
+    r = lt.get("runs_latency_ms_p99") or []
+    late = lt.get("runs_late_10ms_pct") or []
+    out = f", p99 of {len(r)} runs {'/'.join(str(x) for x in r)}" if len(r) > 1 else ""
+    if late:
+        out += f", >10 ms {'/'.join(f'{x}%' for x in late)}"
+    return out
 
 
 def burst(kf):
