@@ -205,6 +205,9 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "the March ..." before a lowercase noun: the month as an adjective */
+        {"Turnout in the March primaries was low.", 2016, 6, 1, "March", "DATE", "2016-03", NULL},
+        {"The May floods ruined the harvest.", 2019, 9, 1, "May", "DATE", "2019-05", NULL},
         {"Profit doubled in the third quarter.", 2020, 11, 2, "the third quarter", "DATE",
          "2020-Q3", NULL},
         {"Third-quarter profit doubled.", 2020, 11, 2, "Third-quarter", "DATE", "2020-Q3", NULL},
@@ -769,6 +772,9 @@ static void test_more_decoys(void **state)
         "Police raided the house in the early hours.",
         "Architects drew the people of tomorrow for the show, not its buildings.",
         "The call center is open 24 hours a day and staff work three days a week.",
+        "Thousands joined the March on the capital.",
+        "Critics of the May cabinet spoke up.",
+        "She may march again; the march route is set.",
     };
 
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
