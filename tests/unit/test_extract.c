@@ -202,6 +202,12 @@ static void test_rule_families(void **state)
         {"He will retire later this month.", 2020, 6, 10, "later this month", "DATE", "2020-06",
          "END"},
         {"Shares rose last week.", 2020, 6, 10, "last week", "DATE", "2020-W23", NULL},
+        /* a subject right after it, article or count, does not undo it */
+        {"Last week a jury acquitted the two brothers.", 2020, 6, 10, "Last week", "DATE",
+         "2020-W23", NULL},
+        {"Last year 40 ships sank off the cape.", 2020, 6, 10, "Last year", "DATE", "2019", NULL},
+        {"Last weekend a storm flattened the pier.", 2020, 6, 10, "Last weekend", "DATE",
+         "2020-W23-WE", NULL},
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
