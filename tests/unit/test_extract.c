@@ -211,6 +211,11 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "is the Nth day of": told in the present, the DCT */
+        {"Today is the ninth day of the dockers' walkout.", 2019, 3, 14, "the ninth day", "DATE",
+         "2019-03-14", NULL},
+        {"Crowds grew, and it's the 12th day of the siege.", 2019, 3, 14, "the 12th day", "DATE",
+         "2019-03-14", NULL},
         /* "the March ..." before a lowercase noun: the month as an adjective */
         {"Turnout in the March primaries was low.", 2016, 6, 1, "March", "DATE", "2016-03", NULL},
         {"The May floods ruined the harvest.", 2019, 9, 1, "May", "DATE", "2019-05", NULL},
@@ -778,6 +783,8 @@ static void test_more_decoys(void **state)
         "Police raided the house in the early hours.",
         "Architects drew the people of tomorrow for the show, not its buildings.",
         "The call center is open 24 hours a day and staff work three days a week.",
+        "It was the ninth day of the dockers' walkout.",
+        "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
         "She may march again; the march route is set.",
