@@ -211,6 +211,11 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "in past years": a vague past, as "in recent years" */
+        {"Rents rose faster in past years than now.", 2019, 3, 14, "past years", "DATE",
+         "PAST_REF", NULL},
+        {"Rents rose over the past two years.", 2019, 3, 14, "the past two years", "DURATION",
+         "P2Y", NULL},
         /* "is the Nth day of": told in the present, the DCT */
         {"Today is the ninth day of the dockers' walkout.", 2019, 3, 14, "the ninth day", "DATE",
          "2019-03-14", NULL},
