@@ -211,6 +211,9 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "at a later date": some time ahead */
+        {"The board may sell the land at a later date.", 2019, 3, 14, "a later date", "DATE",
+         "FUTURE_REF", NULL},
         /* "in past years": a vague past, as "in recent years" */
         {"Rents rose faster in past years than now.", 2019, 3, 14, "past years", "DATE",
          "PAST_REF", NULL},
@@ -789,6 +792,7 @@ static void test_more_decoys(void **state)
         "Architects drew the people of tomorrow for the show, not its buildings.",
         "The call center is open 24 hours a day and staff work three days a week.",
         "It was the ninth day of the dockers' walkout.",
+        "Her survey began at a later date than theirs.",
         "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
