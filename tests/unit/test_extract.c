@@ -211,6 +211,9 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "this year than last": the elided unit is last year */
+        {"Farms sold less wheat this year than last, the survey found.", 2019, 3, 14, "last",
+         "DATE", "2018", NULL},
         /* "at a later date": some time ahead */
         {"The board may sell the land at a later date.", 2019, 3, 14, "a later date", "DATE",
          "FUTURE_REF", NULL},
@@ -793,6 +796,7 @@ static void test_more_decoys(void **state)
         "The call center is open 24 hours a day and staff work three days a week.",
         "It was the ninth day of the dockers' walkout.",
         "Her survey began at a later date than theirs.",
+        "She ran the course as last of the team.",
         "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
