@@ -211,6 +211,10 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "the '70s": a decade in its short form */
+        {"Punk peaked in the late '70s and faded.", 2012, 5, 1, "the late '70s", "DATE", "197",
+         "END"},
+        {"Disco ruled the '70s.", 2012, 5, 1, "the '70s", "DATE", "197", NULL},
         /* "this year than last": the elided unit is last year */
         {"Farms sold less wheat this year than last, the survey found.", 2019, 3, 14, "last",
          "DATE", "2018", NULL},
@@ -797,6 +801,7 @@ static void test_more_decoys(void **state)
         "It was the ninth day of the dockers' walkout.",
         "Her survey began at a later date than theirs.",
         "She ran the course as last of the team.",
+        "The band had two '80s hits.",
         "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
