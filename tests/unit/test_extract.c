@@ -211,6 +211,9 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "several quarters of losses" is a length, not a fraction */
+        {"The chain returned to profit after several quarters of losses.", 2012, 5, 1,
+         "several quarters", "DURATION", "PXQ", NULL},
         /* "the '70s": a decade in its short form */
         {"Punk peaked in the late '70s and faded.", 2012, 5, 1, "the late '70s", "DATE", "197",
          "END"},
@@ -802,6 +805,7 @@ static void test_more_decoys(void **state)
         "Her survey began at a later date than theirs.",
         "She ran the course as last of the team.",
         "The band had two '80s hits.",
+        "Several quarters of the old town flooded.",
         "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
