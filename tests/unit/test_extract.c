@@ -211,6 +211,12 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "year-long": an adjective of one unit, the article out */
+        {"Their day-long talks ended without a deal.", 2012, 5, 1, "day-long", "DURATION", "P1D",
+         NULL},
+        {"The year-long strike ended.", 2012, 5, 1, "year-long", "DURATION", "P1Y", NULL},
+        {"It survived a months-long siege.", 2012, 5, 1, "months-long", "DURATION", "PXM", NULL},
+        {"He spent the year in Rome.", 2012, 5, 1, "the year", "DATE", "2012", NULL},
         /* "several quarters of losses" is a length, not a fraction */
         {"The chain returned to profit after several quarters of losses.", 2012, 5, 1,
          "several quarters", "DURATION", "PXQ", NULL},
