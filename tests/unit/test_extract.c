@@ -211,6 +211,9 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "for a while": a length of no stated size */
+        {"The valley will be without trains for a while.", 2012, 5, 1, "a while", "DURATION", "PXX",
+         NULL},
         /* "year-long": an adjective of one unit, the article out */
         {"Their day-long talks ended without a deal.", 2012, 5, 1, "day-long", "DURATION", "P1D",
          NULL},
@@ -812,6 +815,7 @@ static void test_more_decoys(void **state)
         "She ran the course as last of the team.",
         "The band had two '80s hits.",
         "Several quarters of the old town flooded.",
+        "She paused a while before answering.",
         "She is the second daughter of a baker.",
         "Thousands joined the March on the capital.",
         "Critics of the May cabinet spoke up.",
