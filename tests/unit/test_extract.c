@@ -211,6 +211,10 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "set for" looks ahead, as "set to" */
+        {"The retrial is set for Nov. 6 in the county court.", 2012, 5, 1, "Nov. 6", "DATE",
+         "2012-11-06", NULL},
+        {"The stage was set for a clash in March.", 2012, 5, 1, "March", "DATE", "2012-03", NULL},
         /* "for a while": a length of no stated size */
         {"The valley will be without trains for a while.", 2012, 5, 1, "a while", "DURATION", "PXX",
          NULL},
