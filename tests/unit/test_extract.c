@@ -211,6 +211,13 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "the first half of last year": that year's half, one timex */
+        {"Exports slumped in the first half of last year.", 2012, 5, 1,
+         "the first half of last year", "DATE", "2011-H1", NULL},
+        {"Output will rise in the third quarter of next year.", 2012, 5, 1,
+         "the third quarter of next year", "DATE", "2013-Q3", NULL},
+        {"The fourth quarter of 2010 was weak; this year is better.", 2012, 5, 1,
+         "The fourth quarter of 2010", "DATE", "2010-Q4", NULL},
         /* "set for" looks ahead, as "set to" */
         {"The retrial is set for Nov. 6 in the county court.", 2012, 5, 1, "Nov. 6", "DATE",
          "2012-11-06", NULL},
