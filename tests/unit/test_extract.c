@@ -211,6 +211,13 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* "3pm yesterday": a clock time on the day named after it */
+        {"Firemen reached the mill at 3pm yesterday.", 2012, 5, 1, "3pm yesterday", "TIME",
+         "2012-04-30T15:00", NULL},
+        {"The ferry leaves at 10 a.m. tomorrow.", 2012, 5, 1, "10 a.m. tomorrow", "TIME",
+         "2012-05-02T10:00", NULL},
+        {"The mill reopened at 9 a.m. Friday.", 2012, 5, 1, "9 a.m. Friday", "TIME",
+         "2012-04-27T09:00", NULL},
         /* "the first half of last year": that year's half, one timex */
         {"Exports slumped in the first half of last year.", 2012, 5, 1,
          "the first half of last year", "DATE", "2011-H1", NULL},
