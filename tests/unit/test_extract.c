@@ -238,8 +238,8 @@ static void test_rule_families(void **state)
         {"The year-long strike ended.", 2012, 5, 1, "year-long", "DURATION", "P1Y", NULL},
         {"It survived a months-long siege.", 2012, 5, 1, "months-long", "DURATION", "PXM", NULL},
         {"He spent the year in Rome.", 2012, 5, 1, "the year", "DATE", "2012", NULL},
-        /* "several quarters of losses" is a length, not a fraction */
-        {"The chain returned to profit after several quarters of losses.", 2012, 5, 1,
+        /* "several quarters of deficits" is a length, not a fraction */
+        {"The mill made money again after several quarters of deficits.", 2012, 5, 1,
          "several quarters", "DURATION", "PXQ", NULL},
         /* "the '70s": a decade in its short form */
         {"Punk peaked in the late '70s and faded.", 2012, 5, 1, "the late '70s", "DATE", "197",
