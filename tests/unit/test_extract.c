@@ -202,6 +202,15 @@ static void test_rule_families(void **state)
         {"He will retire later this month.", 2020, 6, 10, "later this month", "DATE", "2020-06",
          "END"},
         {"Shares rose last week.", 2020, 6, 10, "last week", "DATE", "2020-W23", NULL},
+        /* a qualifier naming a part of this week is in it; a comparative or a
+         * preposition before it is not */
+        {"The depot cut shifts early this week.", 2020, 6, 10, "early this week", "DATE",
+         "2020-W24", "START"},
+        {"Ballots go out at the end of this week.", 2020, 6, 10, "the end of this week", "DATE",
+         "2020-W24", "END"},
+        {"The mayor spoke earlier this week.", 2020, 6, 10, "this week", "DATE", "2020-W24", NULL},
+        {"Critics wrote about this week's vote.", 2020, 6, 10, "this week", "DATE", "2020-W24",
+         NULL},
         /* a subject right after it, article or count, does not undo it */
         {"Last week a jury acquitted the two brothers.", 2020, 6, 10, "Last week", "DATE",
          "2020-W23", NULL},
