@@ -997,6 +997,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
     /* Indexes, not pointers: timexes may move on growth. One per granularity,
      * so "the same month" skips a later "next year". */
     long anchor = -1, anchor_month = -1, anchor_day = -1, report_quarter = -1;
+    long months_period = -1;
 
     if (ex->n_cands > 1)
         qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
@@ -1025,6 +1026,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
         ctx.anchor_month = anchor_month >= 0 ? ex->timexes[anchor_month].value : NULL;
         ctx.anchor_day = anchor_day >= 0 ? ex->timexes[anchor_day].value : NULL;
         ctx.report_quarter = report_quarter >= 0 ? ex->timexes[report_quarter].value : NULL;
+        ctx.months_period = months_period >= 0 ? ex->timexes[months_period].value : NULL;
         /* "In <length>" is a date only on a near cue: "for the first time
          * in three months" follows a "will" far back as often as not. */
         ts = (struct dl_tense_src){ex, text, si, c->start, c->end, 0, 0,
@@ -1045,6 +1047,13 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             day_next_to(ex->rules, text, last_end, tx);
         ex->n_timexes++;
         last_end = c->end;
+        /* "For the nine months, net rose ... In the year-earlier period":
+         * the period a year before is as long (rule key after_months). A
+         * date or time named between ends it. */
+        if (tx->type != DL_TIMEX_DURATION)
+            months_period = -1;
+        else if (is_months_period(ex->rules, text, tx))
+            months_period = (long)(ex->n_timexes - 1);
         /* A date computed from the anchor ("a year earlier") does not move
          * it: repeated comparisons refer to the same period. */
         if (tx->anchored && !ex->rules->rules[c->rule].base_anchor) {

@@ -258,6 +258,9 @@ typedef struct dl_norm_ctx {
     const char *anchor_month; /* ... the previous one with a month (or finer) */
     const char *anchor_day;   /* ... the previous one with a day */
     const char *report_quarter; /* the quarter a report is about ("1989-Q2"), or NULL */
+    /* the length of a reporting period of months ("For the nine months": "P9M") right
+     * before, with no date or time since; else NULL */
+    const char *months_period;
     /* The tense (-1 past, 0 unknown, 1 future) around the expression: read
      * it with dl_norm_tense(), which looks for the cues only on first use,
      * as most expressions (a year, a full date, a duration) never need it. */

@@ -910,6 +910,14 @@ int dl_normalise(const dl_rules *rules, const dl_rule *rule, const dl_candidate 
     if (read_fields(rules, rule, c, text, &f))
         return -1;
     tx->type = rule->type;
+    if (rule->after_months && ctx->months_period) {
+        /* "the year-earlier period" after "For the nine months": that long. */
+        tx->type = DL_TIMEX_DURATION;
+        copy_str(tx->value, sizeof(tx->value), ctx->months_period);
+        copy_str(tx->mod, sizeof(tx->mod), f.mod);
+        tx->anchored = 0;
+        return 0;
+    }
     switch (rule->norm) {
     case DL_NORM_LITERAL:
         rc = apply_template(rule->value, &f, ctx->dct->year, tx->value, sizeof(tx->value));

@@ -600,6 +600,10 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
             if (strcmp(val, "future"))
                 return node_err(ld, f, v, "when must be future");
             rule->when_future = 1;
+        } else if (!strcmp(key, "after_months")) {
+            if (strcmp(val, "length"))
+                return node_err(ld, f, v, "after_months must be length");
+            rule->after_months = 1;
         } else if (!strcmp(key, "priority")) {
             if (parse_int(val, &rule->priority))
                 return node_err(ld, f, v, "priority must be an integer");
@@ -619,6 +623,8 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
         return node_err(ld, f, def, "rule '%s' has no norm", rule->name);
     if (rule->norm == DL_NORM_ANAPHOR)
         rule->base_anchor = 1;
+    if (rule->after_months && rule->norm != DL_NORM_RELATIVE)
+        return node_err(ld, f, def, "rule '%s': after_months needs norm relative", rule->name);
     if (rule->norm == DL_NORM_LITERAL && !rule->value[0])
         return node_err(ld, f, def, "rule '%s': norm literal needs a value", rule->name);
     for (size_t i = 0; i + 1 < r->n_rules; i++)

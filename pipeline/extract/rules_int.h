@@ -139,6 +139,8 @@ typedef struct dl_rule {
      * loops compute cheaply.) */
     unsigned char quarter_value; /* value names a quarter ("{year}-Q{quarter}") */
     unsigned char when_future;   /* applies only where the tense cues look ahead (when: future) */
+    unsigned char after_months;  /* right after a reporting period of months, its length
+                                  * (after_months: length) */
     char mod[16];   /* fixed mod */
     char unit[8];   /* fixed unit for relative/anaphor/duration */
     int rel;        /* fixed direction for relative */

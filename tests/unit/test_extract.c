@@ -520,6 +520,18 @@ static void test_rule_families(void **state)
         {"He joined in 1985. For the six months ended Aug. 12, net was $6 million, against $9 "
          "million a year earlier.",
          1989, 10, 31, "a year earlier", "DATE", "1988", NULL},
+        /* "the year-earlier period" right after a period of months is those
+         * months a year before: as long; a date between, or "quarter", keeps
+         * the compared quarter */
+        {"For the first six months, the mill earned $3 million, against a loss in the "
+         "year-earlier period.",
+         1989, 10, 30, "the year-earlier period", "DURATION", "P6M", NULL},
+        {"For the six months, the mill earned $3 million; in September it paid a dividend, "
+         "unlike in the year-earlier period.",
+         1989, 10, 30, "the year-earlier period", "DATE", "1988-Q3", NULL},
+        {"For the nine months, the mill earned $3 million, against a loss in the year-earlier "
+         "quarter.",
+         1989, 10, 30, "the year-earlier quarter", "DATE", "1988-Q3", NULL},
         /* the day that closes a period dates it but is no period itself */
         {"Net was $5 million for the fiscal first quarter ended Sept. 30, against a loss a year "
          "ago.",
@@ -975,6 +987,19 @@ static void test_rule_errors(void **state)
                      DL_ERULES);
     assert_int_equal(err.line, 4);
     assert_non_null(strstr(err.msg, "when must be future"));
+
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    after_months: short\n"
+                              "    pattern: 'a'\n",
+                              &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 4);
+    assert_non_null(strstr(err.msg, "after_months must be length"));
+    assert_int_equal(load_bad("timex:\n  - name: x\n    norm: date\n    after_months: length\n"
+                              "    pattern: 'a'\n",
+                              &err),
+                     DL_ERULES);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "after_months needs norm relative"));
 
     assert_int_equal(load_bad("timex: [\n", &err), DL_ERULES);
     assert_true(err.line >= 1);
