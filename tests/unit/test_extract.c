@@ -189,6 +189,12 @@ static void test_rule_families(void **state)
         {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours", "DURATION",
          "PT24H", NULL},
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
+        /* two lengths as alternatives are one, of the first unit; not after
+         * "coming" */
+        {"Repairs to the bridge could take weeks or months.", 2012, 5, 1, "weeks or months",
+         "DURATION", "PXW", NULL},
+        {"Rents should ease in the coming months or years.", 2012, 5, 1, "the coming months",
+         "DURATION", "PXM", NULL},
         {"Shares fell for eight trading days.", 2020, 6, 1, "eight trading days", "DURATION", "P8D",
          NULL},
         {"Threats had become routine over the past decade.", 1998, 10, 25, "the past decade",
