@@ -226,6 +226,14 @@ static void test_rule_families(void **state)
         {"It opened last May.", 2020, 7, 10, "last May", "DATE", "2020-05", NULL},
         {"It opened last May.", 2020, 2, 10, "last May", "DATE", "2019-05", NULL},
         {"It opens next March.", 2020, 6, 10, "next March", "DATE", "2021-03", NULL},
+        /* a qualifier before "this morning", "last night" is in it; a
+         * preposition is not */
+        {"The envoy lands later this afternoon.", 2012, 5, 1, "later this afternoon", "TIME",
+         "2012-05-01TAF", "END"},
+        {"A van struck the gate late last night.", 2012, 5, 1, "late last night", "TIME",
+         "2012-04-30TNI", "END"},
+        {"Nobody spoke about this morning's drill.", 2012, 5, 1, "this morning", "TIME",
+         "2012-05-01TMO", NULL},
         /* "3pm yesterday": a clock time on the day named after it */
         {"Firemen reached the mill at 3pm yesterday.", 2012, 5, 1, "3pm yesterday", "TIME",
          "2012-04-30T15:00", NULL},
