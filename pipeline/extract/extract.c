@@ -998,6 +998,7 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
      * so "the same month" skips a later "next year". */
     long anchor = -1, anchor_month = -1, anchor_day = -1, report_quarter = -1;
     long months_period = -1;
+    int months; /* the timex just added is a period of months ("the nine months") */
 
     if (ex->n_cands > 1)
         qsort(ex->cands, ex->n_cands, sizeof(*ex->cands), cand_cmp);
@@ -1047,12 +1048,13 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             day_next_to(ex->rules, text, last_end, tx);
         ex->n_timexes++;
         last_end = c->end;
+        months = tx->type == DL_TIMEX_DURATION && is_months_period(ex->rules, text, tx);
         /* "For the nine months, net rose ... In the year-earlier period":
          * the period a year before is as long (rule key after_months). A
          * date or time named between ends it. */
         if (tx->type != DL_TIMEX_DURATION)
             months_period = -1;
-        else if (is_months_period(ex->rules, text, tx))
+        else if (months)
             months_period = (long)(ex->n_timexes - 1);
         /* A date computed from the anchor ("a year earlier") does not move
          * it: repeated comparisons refer to the same period. */
@@ -1078,9 +1080,8 @@ static int select_and_normalise(dl_extractor *ex, dl_slice text, const dl_dct *d
             if (report_quarter < 0 && ex->rules->rules[c->rule].quarter_value &&
                 reported_quarter(v, dct, &ctx))
                 report_quarter = (long)(ex->n_timexes - 1);
-        } else if (tx->type == DL_TIMEX_DURATION && anchor >= 0 &&
-                   dl_norm_quarter_index(ex->timexes[anchor].value) >= 0 &&
-                   is_months_period(ex->rules, text, tx)) {
+        } else if (months && anchor >= 0 &&
+                   dl_norm_quarter_index(ex->timexes[anchor].value) >= 0) {
             /* "Net rose in the third quarter. For the nine months, ... a
              * year earlier": the months of the year before, not the
              * quarter; no anchor, so the DCT's year is moved. (Only a
