@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,12 +114,54 @@ static void test_strings_escape_like_jansson(void **state)
     json_decref(t);
 }
 
+/* Numbers print as %lld did, at every length and sign (the writer formats
+ * them by hand, two digits at a time). */
+static void test_integers_print_as_printf(void **state)
+{
+    static const int64_t values[] = {0,
+                                     9,
+                                     10,
+                                     99,
+                                     100,
+                                     -1,
+                                     -10,
+                                     12345,
+                                     1000003,
+                                     -99999,
+                                     1600000000001,
+                                     999999999999999,
+                                     1000000000000000,
+                                     -999999999999999,
+                                     INT64_MAX,
+                                     INT64_MIN};
+    dl_article art = {0};
+    dl_facts facts = {0};
+    dl_encode_info info = {"0123456789abcdef", 12};
+
+    (void)state;
+    art.id = (dl_slice){"abc", 3};
+    art.published = (dl_date){2020, 1, 2};
+    art.text = (dl_slice){"x", 1};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        dl_source src = {"in", 0, values[i], -1};
+        char want[64], *got;
+        size_t len;
+
+        snprintf(want, sizeof(want), "\"offset\":%lld,", (long long)values[i]);
+        got = dl_encode_record(&art, &facts, &src, &info, &len);
+        assert_non_null(got);
+        assert_non_null(strstr(got, want));
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_facts_have_every_field),
         cmocka_unit_test(test_timex_and_event_fields),
         cmocka_unit_test(test_strings_escape_like_jansson),
+        cmocka_unit_test(test_integers_print_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
