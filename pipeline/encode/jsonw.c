@@ -11,6 +11,7 @@ void dl_jsonw_init(dl_jsonw *w, size_t hint)
 {
     w->len = 0;
     w->oom = 0;
+    w->comma = 0;
     w->cap = hint < 64 ? 64 : hint;
     if (!(w->p = malloc(w->cap))) {
         w->cap = 0;

@@ -10,8 +10,8 @@
  * Jansson's (\" \\ \b \f \n \r \t, other control bytes \u00XX, nothing
  * else escaped).
  *
- * Commas are placed from the last byte written: a value or key that does
- * not follow '{', '[' or ':' is preceded by ','. Strings must be valid
+ * Commas are placed from a flag: a value or key that follows a value (not
+ * an opening bracket or a key) is preceded by ','. Strings must be valid
  * UTF-8 (text is validated once, in decode/).
  *
  * Errors stick: after an allocation failure every call is a no-op and
@@ -27,6 +27,7 @@ typedef struct dl_jsonw {
     char *p;
     size_t len, cap;
     int oom;
+    int comma; /* 1: the last thing written was a value */
 } dl_jsonw;
 
 /** Starts an empty writer with room for about @p hint bytes. */
@@ -70,13 +71,12 @@ static inline void dl_jsonw_sep_c(dl_jsonw *w, char c)
     /* Two bytes at most, checked once. */
     if (dl_jsonw_reserve(w, 2))
         return;
-    if (w->len) {
-        char last = w->p[w->len - 1];
-        if (last != '{' && last != '[' && last != ':')
-            w->p[w->len++] = ',';
-    }
+    if (w->comma)
+        w->p[w->len++] = ',';
     if (c)
         w->p[w->len++] = c;
+    /* A value follows (0) or a container opens. */
+    w->comma = !c;
 }
 
 static inline void dl_jsonw_close(dl_jsonw *w, char c)
@@ -84,6 +84,7 @@ static inline void dl_jsonw_close(dl_jsonw *w, char c)
     if (dl_jsonw_reserve(w, 1))
         return;
     w->p[w->len++] = c;
+    w->comma = 1;
 }
 
 static inline void dl_jsonw_obj_begin(dl_jsonw *w)
@@ -111,6 +112,7 @@ static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
 {
     dl_jsonw_sep_c(w, 0);
     dl_jsonw_put(w, quoted, len);
+    w->comma = 0;
 }
 
 /** An object key: a string literal without characters to escape, copied
