@@ -7,6 +7,10 @@
 
 #include "jsonw.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void dl_jsonw_init(dl_jsonw *w, size_t hint)
 {
     w->len = 0;
@@ -79,61 +83,94 @@ static int word_needs_escape(const char *s)
            highs ? 1 : 0;
 }
 
+#ifdef __SSE2__
+/* Whether one of the 16 bytes at @p s needs an escape (unsigned x <= 0x1f
+ * is min(x, 0x1f) == x). */
+static int block_needs_escape(const char *s)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i ctrl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+
+    return _mm_movemask_epi8(_mm_or_si128(ctrl, _mm_or_si128(quote, backslash))) != 0;
+}
+#endif
+
 void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i = 0;
+    char *d;
 
     dl_jsonw_sep_c(w, 0);
     /* Worst case every byte becomes \u00XX. */
     if (dl_jsonw_reserve(w, len * 6 + 2))
         return;
-    w->p[w->len++] = '"';
+    /* Through a local pointer: a store through w->p could alias w->len,
+     * which would then be reloaded and stored back per byte. */
+    d = w->p + w->len;
+    *d++ = '"';
     while (i < len) {
-        size_t run = i;
         unsigned char c;
-        /* Eight bytes at a time while none needs an escape: text is most
-         * of a record's bytes and almost never has one. */
-        while (run + 8 <= len && !word_needs_escape(s + run))
-            run += 8;
-        while (run < len && !needs_escape[(unsigned char)s[run]])
-            run++;
-        memcpy(w->p + w->len, s + i, run - i);
-        w->len += run - i;
-        if (run == len)
+        /* Sixteen (with SSE2), then eight bytes at a time while none needs
+         * an escape, copied as they are checked: text is most of a record's
+         * bytes and almost never has one. */
+#ifdef __SSE2__
+        while (i + 16 <= len && !block_needs_escape(s + i)) {
+            memcpy(d, s + i, 16);
+            d += 16;
+            i += 16;
+        }
+        /* The last 1-15 bytes: as the last sixteen, re-copying a few, when
+         * those are clean (then the ones before i were copied as they are). */
+        if (i < len && i + 16 > len && len >= 16 && !block_needs_escape(s + len - 16)) {
+            memcpy(d + (len - i) - 16, s + len - 16, 16);
+            d += len - i;
             break;
-        c = (unsigned char)s[run];
-        w->p[w->len++] = '\\';
+        }
+#endif
+        while (i + 8 <= len && !word_needs_escape(s + i)) {
+            memcpy(d, s + i, 8);
+            d += 8;
+            i += 8;
+        }
+        while (i < len && !needs_escape[(unsigned char)s[i]])
+            *d++ = s[i++];
+        if (i == len)
+            break;
+        c = (unsigned char)s[i++];
+        *d++ = '\\';
         switch (c) {
         case '"':
         case '\\':
-            w->p[w->len++] = (char)c;
+            *d++ = (char)c;
             break;
         case '\b':
-            w->p[w->len++] = 'b';
+            *d++ = 'b';
             break;
         case '\f':
-            w->p[w->len++] = 'f';
+            *d++ = 'f';
             break;
         case '\n':
-            w->p[w->len++] = 'n';
+            *d++ = 'n';
             break;
         case '\r':
-            w->p[w->len++] = 'r';
+            *d++ = 'r';
             break;
         case '\t':
-            w->p[w->len++] = 't';
+            *d++ = 't';
             break;
         default:
-            memcpy(w->p + w->len, "u00", 3);
-            w->len += 3;
-            w->p[w->len++] = hex[c >> 4];
-            w->p[w->len++] = hex[c & 15];
+            memcpy(d, "u00", 3);
+            d += 3;
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 15];
             break;
         }
-        i = run + 1;
     }
-    w->p[w->len++] = '"';
+    *d++ = '"';
+    w->len = (size_t)(d - w->p);
 }
 
 void dl_jsonw_str(dl_jsonw *w, const char *s)

@@ -114,6 +114,70 @@ static void test_strings_escape_like_jansson(void **state)
     json_decref(t);
 }
 
+/* The title as the record prints it, up to the key after it. */
+static void encode_title(dl_slice title, char *out, size_t cap)
+{
+    dl_article art = {0};
+    dl_facts facts = {0};
+    dl_source src = {NULL, -1, -1, -1};
+    dl_encode_info info = {"0123456789abcdef", 12};
+    char *got, *from, *to;
+    size_t len;
+
+    art.id = (dl_slice){"abc", 3};
+    art.published = (dl_date){2020, 1, 2};
+    art.text = (dl_slice){"x", 1};
+    art.title = title;
+    got = dl_encode_record(&art, &facts, &src, &info, &len);
+    assert_non_null(got);
+    from = strstr(got, "\"title\":") + 8;
+    to = strstr(from, ",\"timexes\":");
+    assert_non_null(to);
+    assert_true((size_t)(to - from) < cap);
+    memcpy(out, from, (size_t)(to - from));
+    out[to - from] = '\0';
+    free(got);
+}
+
+/* Every byte to escape, and a UTF-8 character, at every place in strings of
+ * 1 to 40 bytes (the writer copies clean runs 16 and 8 bytes at a time and
+ * re-copies the last ones): as Jansson prints them. Bytes from 0x80 that
+ * are not UTF-8 are copied as they are (text is validated in decode/). */
+static void test_escapes_at_every_place(void **state)
+{
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xC3\xA9"};
+    char text[48], got[512];
+
+    (void)state;
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+                size_t n = strlen(specials[k]);
+                json_t *t;
+                char *want;
+
+                if (at + n > len)
+                    continue;
+                memset(text, 'a' + (int)(len % 26), len);
+                memcpy(text + at, specials[k], n);
+                t = json_stringn(text, len);
+                want = json_dumps(t, JSON_COMPACT | JSON_ENCODE_ANY);
+                assert_non_null(want);
+                encode_title((dl_slice){text, len}, got, sizeof(got));
+                assert_string_equal(got, want);
+                free(want);
+                json_decref(t);
+            }
+        }
+        /* A lone continuation byte at the end. */
+        memset(text, 'b', len);
+        text[len - 1] = (char)0x80;
+        encode_title((dl_slice){text, len}, got, sizeof(got));
+        assert_int_equal(strlen(got), len + 2);
+        assert_memory_equal(got + 1, text, len);
+    }
+}
+
 /* Numbers print as %lld did, at every length and sign (the writer formats
  * them by hand, two digits at a time). */
 static void test_integers_print_as_printf(void **state)
@@ -162,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_timex_and_event_fields),
         cmocka_unit_test(test_strings_escape_like_jansson),
         cmocka_unit_test(test_integers_print_as_printf),
+        cmocka_unit_test(test_escapes_at_every_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
