@@ -89,7 +89,7 @@ void dl_result_fini(dl_result *res)
 
 /* Appends one timeline message for event @p ev and @p person (-1: none). */
 static int add_timeline(dl_result *res, size_t *cap, const dl_article *art, const dl_facts *facts,
-                        const dl_source *src, const dl_encode_info *info, size_t ev, long person)
+                        const dl_timeline_shared *sh, size_t ev, long person)
 {
     char key[256];
     dl_record *r;
@@ -117,7 +117,7 @@ static int add_timeline(dl_result *res, size_t *cap, const dl_article *art, cons
     r = &res->timeline[res->n_timeline];
     memset(r, 0, sizeof(*r));
     if (!(r->key = strdup(key)) ||
-        !(r->value = dl_encode_timeline(art, facts, src, info, ev, person, key, &r->value_len))) {
+        !(r->value = dl_encode_timeline(art, facts, sh, ev, person, key, &r->value_len))) {
         free(r->key);
         return DL_ENOMEM;
     }
@@ -131,23 +131,32 @@ static int add_timeline(dl_result *res, size_t *cap, const dl_article *art, cons
 static int build_timeline(dl_result *res, const dl_article *art, const dl_facts *facts,
                           const dl_source *src, const dl_encode_info *info)
 {
+    dl_timeline_shared sh;
     size_t cap = 0;
+    int rc;
 
+    if (!facts->n_events)
+        return 0;
+    /* "article" and "extractor" are the same in each message: written once. */
+    if ((rc = dl_encode_timeline_shared(art, src, info, &sh)))
+        return rc;
     for (size_t i = 0; i < facts->n_events; i++) {
         const dl_event *ev = &facts->events[i];
-        int persons = 0, rc;
+        int persons = 0;
         for (size_t k = ev->entities; k < ev->entities + ev->n_entities; k++) {
             size_t id = facts->event_entities[k];
             if (facts->entities[id].kind != DL_ENT_PERSON)
                 continue;
-            if ((rc = add_timeline(res, &cap, art, facts, src, info, i, (long)id)))
-                return rc;
+            if ((rc = add_timeline(res, &cap, art, facts, &sh, i, (long)id)))
+                goto out;
             persons++;
         }
-        if (!persons && (rc = add_timeline(res, &cap, art, facts, src, info, i, -1)))
-            return rc;
+        if (!persons && (rc = add_timeline(res, &cap, art, facts, &sh, i, -1)))
+            goto out;
     }
-    return 0;
+out:
+    free(sh.text);
+    return rc;
 }
 
 int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)

@@ -34,14 +34,29 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
                        const dl_encode_info *info, size_t *len);
 
 /**
+ * The members every timeline message of an article carries unchanged,
+ * written once per article rather than once per message: "article" (the
+ * first @c article_len bytes of @c text) and, after a comma, "extractor".
+ */
+typedef struct dl_timeline_shared {
+    char *text; /* malloc'd; the caller frees it */
+    size_t article_len, len;
+} dl_timeline_shared;
+
+/** @brief Fills @p sh for the timeline messages of @p art.
+ *  @returns 0, or DL_ENOMEM. */
+int dl_encode_timeline_shared(const dl_article *art, const dl_source *src,
+                              const dl_encode_info *info, dl_timeline_shared *sh);
+
+/**
  * @brief Builds the timeline message (schema/timeline-event.v1.json) of
  *        event @p event for entity @p person (a PERSON index of @p facts),
- *        or for no person when @p person < 0; @p key is its message key.
+ *        or for no person when @p person < 0; @p key is its message key;
+ *        @p sh is the article's (dl_encode_timeline_shared()).
  * @returns a malloc'd JSON text (caller frees) or NULL when out of memory.
  */
-char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_source *src,
-                         const dl_encode_info *info, size_t event, long person, const char *key,
-                         size_t *len);
+char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_timeline_shared *sh,
+                         size_t event, long person, const char *key, size_t *len);
 
 /**
  * @brief Builds one line of the TempEval-3 scorer's JSONL input

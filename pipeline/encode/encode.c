@@ -352,9 +352,31 @@ char *dl_encode_record(const dl_article *art, const dl_facts *facts, const dl_so
     return dl_jsonw_finish(&w, len);
 }
 
-char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_source *src,
-                         const dl_encode_info *info, size_t event, long person, const char *key,
-                         size_t *len)
+int dl_encode_timeline_shared(const dl_article *art, const dl_source *src,
+                              const dl_encode_info *info, dl_timeline_shared *sh)
+{
+    dl_jsonw w;
+
+    dl_jsonw_init(&w, 512 + art->id.len + art->title.len);
+    dl_jsonw_key(&w, "article");
+    dl_jsonw_obj_begin(&w);
+    dl_jsonw_key(&w, "id");
+    dl_jsonw_strn(&w, art->id.p, art->id.len);
+    dl_jsonw_key(&w, "published");
+    published_date(&w, art);
+    dl_jsonw_key(&w, "title");
+    title(&w, art);
+    dl_jsonw_key(&w, "source");
+    encode_source(&w, src);
+    dl_jsonw_obj_end(&w);
+    sh->article_len = w.len;
+    encode_extractor(&w, info);
+    sh->text = dl_jsonw_finish(&w, &sh->len);
+    return sh->text ? 0 : DL_ENOMEM;
+}
+
+char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_timeline_shared *sh,
+                         size_t event, long person, const char *key, size_t *len)
 {
     const dl_event *ev = &facts->events[event];
     const dl_timex *tx = &facts->timexes[ev->timex];
@@ -373,18 +395,7 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
     } else {
         dl_jsonw_null(&w);
     }
-
-    dl_jsonw_key(&w, "article");
-    dl_jsonw_obj_begin(&w);
-    dl_jsonw_key(&w, "id");
-    dl_jsonw_strn(&w, art->id.p, art->id.len);
-    dl_jsonw_key(&w, "published");
-    published_date(&w, art);
-    dl_jsonw_key(&w, "title");
-    title(&w, art);
-    dl_jsonw_key(&w, "source");
-    encode_source(&w, src);
-    dl_jsonw_obj_end(&w);
+    dl_jsonw_raw(&w, sh->text, sh->article_len);
 
     dl_jsonw_key(&w, "event");
     dl_jsonw_obj_begin(&w);
@@ -426,7 +437,7 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
     dl_jsonw_arr_end(&w);
     dl_jsonw_obj_end(&w);
 
-    encode_extractor(&w, info);
+    dl_jsonw_raw(&w, sh->text + sh->article_len + 1, sh->len - sh->article_len - 1);
     dl_jsonw_obj_end(&w);
     return dl_jsonw_finish(&w, len);
 }

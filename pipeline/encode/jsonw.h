@@ -120,6 +120,14 @@ static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
  *  inline, the copy has a constant length). */
 #define dl_jsonw_key(w, lit) dl_jsonw_keyn((w), "\"" lit "\":", sizeof(lit) + 2)
 
+/** A value, or a key with its value, that another writer wrote: @p len
+ *  bytes of JSON text, copied as they are. */
+static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
+{
+    dl_jsonw_sep_c(w, 0);
+    dl_jsonw_put(w, json, len);
+}
+
 /** A string value: @p len bytes of UTF-8, escaped. */
 void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len);
 /** A NUL-terminated string value; NULL writes null. */
