@@ -104,8 +104,10 @@ void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len)
     char *d;
 
     dl_jsonw_sep_c(w, 0);
-    /* Worst case every byte becomes \u00XX. */
-    if (dl_jsonw_reserve(w, len * 6 + 2))
+    /* Room for the text as it is and its quotes: escapes are rare, and room
+     * for the worst case up front (every byte \u00XX) made the buffer grow
+     * for long strings that did not need it. */
+    if (dl_jsonw_reserve(w, len + 2))
         return;
     /* Through a local pointer: a store through w->p could alias w->len,
      * which would then be reloaded and stored back per byte. */
@@ -124,7 +126,7 @@ void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len)
         }
         /* The last 1-15 bytes: as the last sixteen, re-copying a few, when
          * those are clean (then the ones before i were copied as they are). */
-        if (i < len && i + 16 > len && len >= 16 && !block_needs_escape(s + len - 16)) {
+        if (len >= 16 && i < len && i + 16 > len && !block_needs_escape(s + len - 16)) {
             memcpy(d + (len - i) - 16, s + len - 16, 16);
             d += len - i;
             break;
@@ -139,6 +141,11 @@ void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len)
             *d++ = s[i++];
         if (i == len)
             break;
+        /* An escape: room for the worst case of the rest, closing quote too. */
+        w->len = (size_t)(d - w->p);
+        if (dl_jsonw_reserve(w, (len - i) * 6 + 1))
+            return;
+        d = w->p + w->len;
         c = (unsigned char)s[i++];
         *d++ = '\\';
         switch (c) {

@@ -219,6 +219,27 @@ static void test_integers_print_as_printf(void **state)
     }
 }
 
+/* A long title that is mostly escapes: its room is found as it is written
+ * (the writer reserves a string's length, and more at its first escape). */
+static void test_long_string_of_escapes(void **state)
+{
+    static char text[3000], got[20000];
+    json_t *t;
+    char *want;
+
+    (void)state;
+    memset(text, 'a', 1000);
+    for (size_t i = 1000; i < sizeof(text); i++)
+        text[i] = (char)(i % 2 ? 0x01 : '"');
+    t = json_stringn(text, sizeof(text));
+    want = json_dumps(t, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(want);
+    encode_title((dl_slice){text, sizeof(text)}, got, sizeof(got));
+    assert_string_equal(got, want);
+    free(want);
+    json_decref(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_strings_escape_like_jansson),
         cmocka_unit_test(test_integers_print_as_printf),
         cmocka_unit_test(test_escapes_at_every_place),
+        cmocka_unit_test(test_long_string_of_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
