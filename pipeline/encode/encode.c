@@ -42,7 +42,13 @@ static void entity_id(dl_jsonw *w, size_t i)
         i /= 10;
     } while (i);
     id[--n] = 'e';
-    dl_jsonw_strn(w, id + n, sizeof(id) - n);
+    dl_jsonw_plain(w, id + n, sizeof(id) - n);
+}
+
+/* A name from the extractor's tables ("DATE", "PERSON", "day"). */
+static void table_name(dl_jsonw *w, const char *name)
+{
+    dl_jsonw_plain(w, name, strlen(name));
 }
 
 static void span_pair(dl_jsonw *w, const dl_article *art, dl_span s)
@@ -122,7 +128,7 @@ static void encode_timexes(dl_jsonw *w, const dl_article *art, const dl_facts *f
         dl_jsonw_key(w, "end");
         value_offset(w, art, tx->end);
         dl_jsonw_key(w, "type");
-        dl_jsonw_str(w, dl_timex_type_name(tx->type));
+        table_name(w, dl_timex_type_name(tx->type));
         dl_jsonw_key(w, "value");
         dl_jsonw_str(w, tx->value);
         dl_jsonw_key(w, "mod");
@@ -197,7 +203,7 @@ static void encode_person_fields(dl_jsonw *w, const dl_article *art, const dl_fa
     span_text(w, art, e->name.start, e->name.end);
     if (with_kind) {
         dl_jsonw_key(w, "kind");
-        dl_jsonw_str(w, dl_entity_kind_name(e->kind));
+        table_name(w, dl_entity_kind_name(e->kind));
     }
     dl_jsonw_key(w, "aliases");
     encode_texts(w, art, facts, e->aliases, e->n_aliases, 0);
@@ -271,7 +277,7 @@ static void encode_events(dl_jsonw *w, const dl_article *art, const dl_facts *fa
         dl_jsonw_key(w, "date");
         dl_jsonw_str(w, ev->date);
         dl_jsonw_key(w, "resolution");
-        dl_jsonw_str(w, dl_resolution_name(ev->resolution));
+        table_name(w, dl_resolution_name(ev->resolution));
         dl_jsonw_key(w, "summary");
         span_text(w, art, ev->summary_start, ev->summary_end);
         dl_jsonw_key(w, "sentence");
@@ -404,7 +410,7 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
     dl_jsonw_key(&w, "date");
     dl_jsonw_str(&w, ev->date);
     dl_jsonw_key(&w, "resolution");
-    dl_jsonw_str(&w, dl_resolution_name(ev->resolution));
+    table_name(&w, dl_resolution_name(ev->resolution));
     dl_jsonw_key(&w, "summary");
     span_text(&w, art, ev->summary_start, ev->summary_end);
     dl_jsonw_key(&w, "sentence");
@@ -431,7 +437,7 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
         dl_jsonw_key(&w, "name");
         span_text(&w, art, e->name.start, e->name.end);
         dl_jsonw_key(&w, "kind");
-        dl_jsonw_str(&w, dl_entity_kind_name(e->kind));
+        table_name(&w, dl_entity_kind_name(e->kind));
         dl_jsonw_obj_end(&w);
     }
     dl_jsonw_arr_end(&w);
@@ -462,7 +468,7 @@ char *dl_encode_eval(const char *doc, dl_slice text, const dl_facts *facts, size
         dl_jsonw_key(&w, "text");
         dl_jsonw_strn(&w, text.p + tx->start, tx->end - tx->start);
         dl_jsonw_key(&w, "type");
-        dl_jsonw_str(&w, dl_timex_type_name(tx->type));
+        table_name(&w, dl_timex_type_name(tx->type));
         dl_jsonw_key(&w, "value");
         dl_jsonw_str(&w, tx->value);
         if (tx->mod[0]) {

@@ -128,6 +128,20 @@ static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
     dl_jsonw_put(w, json, len);
 }
 
+/** A string value that has nothing to escape (ids, names from the
+ *  program's own tables): copied between its quotes, without the escaping
+ *  pass, which cost more than such short strings themselves. */
+static inline void dl_jsonw_plain(dl_jsonw *w, const char *s, size_t len)
+{
+    dl_jsonw_sep_c(w, 0);
+    if (dl_jsonw_reserve(w, len + 2))
+        return;
+    w->p[w->len] = '"';
+    memcpy(w->p + w->len + 1, s, len);
+    w->p[w->len + len + 1] = '"';
+    w->len += len + 2;
+}
+
 /** A string value: @p len bytes of UTF-8, escaped. */
 void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len);
 /** A NUL-terminated string value; NULL writes null. */
