@@ -103,15 +103,11 @@ void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len)
     size_t i = 0;
     char *d;
 
-    dl_jsonw_sep_c(w, 0);
     /* Room for the text as it is and its quotes: escapes are rare, and room
      * for the worst case up front (every byte \u00XX) made the buffer grow
      * for long strings that did not need it. */
-    if (dl_jsonw_reserve(w, len + 2))
+    if (!(d = dl_jsonw_value_at(w, len + 2)))
         return;
-    /* Through a local pointer: a store through w->p could alias w->len,
-     * which would then be reloaded and stored back per byte. */
-    d = w->p + w->len;
     *d++ = '"';
     while (i < len) {
         unsigned char c;
@@ -199,7 +195,7 @@ void dl_jsonw_int(dl_jsonw *w, long long v)
     /* The digits end at 24; the 16 bytes after them let a number of up to 16
      * characters be copied as one fixed-size piece (what follows it in the
      * writer's buffer is overwritten by the next value). */
-    char buf[40];
+    char buf[40], *d;
     size_t n = 24;
     /* Through unsigned so that LLONG_MIN negates without overflow. */
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
@@ -217,11 +213,10 @@ void dl_jsonw_int(dl_jsonw *w, long long v)
     }
     if (v < 0)
         buf[--n] = '-';
-    dl_jsonw_sep_c(w, 0);
     if (24 - n > 16) {
-        dl_jsonw_put(w, buf + n, 24 - n);
-    } else if (!dl_jsonw_reserve(w, 16)) {
-        memcpy(w->p + w->len, buf + n, 16);
-        w->len += 24 - n;
+        dl_jsonw_raw(w, buf + n, 24 - n);
+    } else if ((d = dl_jsonw_value_at(w, 16))) {
+        memcpy(d, buf + n, 16);
+        w->len = (size_t)(d + 24 - n - w->p);
     }
 }

@@ -56,27 +56,35 @@ static inline int dl_jsonw_reserve(dl_jsonw *w, size_t n)
     return dl_jsonw_grow(w, n);
 }
 
-static inline void dl_jsonw_put(dl_jsonw *w, const char *s, size_t n)
+/** Room for the comma and @p n bytes of a value (or key), checked once:
+ *  where the value goes, after its comma, or NULL after a failure. The
+ *  caller writes through the pointer and sets w->len past what it wrote
+ *  (a store through w->p could alias w->len: kept in a register, it is
+ *  not reloaded per byte). */
+static inline char *dl_jsonw_value_at(dl_jsonw *w, size_t n)
 {
-    if (dl_jsonw_reserve(w, n))
-        return;
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
+    char *d;
+
+    if (dl_jsonw_reserve(w, n + 1))
+        return NULL;
+    d = w->p + w->len;
+    *d = ','; /* kept when wanted, without a branch; else overwritten */
+    d += w->comma;
+    w->comma = 1;
+    return d;
 }
 
-/** The comma before a value or key, unless it opens a container or follows
- *  its key; then @p c, a bracket (0: none). */
-static inline void dl_jsonw_sep_c(dl_jsonw *w, char c)
+/** The comma before a container, unless it follows an opening bracket or
+ *  its key, and its opening bracket @p c. */
+static inline void dl_jsonw_open(dl_jsonw *w, char c)
 {
-    /* Two bytes at most, checked once. */
-    if (dl_jsonw_reserve(w, 2))
+    char *d = dl_jsonw_value_at(w, 1);
+
+    if (!d)
         return;
-    if (w->comma)
-        w->p[w->len++] = ',';
-    if (c)
-        w->p[w->len++] = c;
-    /* A value follows (0) or a container opens. */
-    w->comma = !c;
+    *d = c;
+    w->len = (size_t)(d + 1 - w->p);
+    w->comma = 0;
 }
 
 static inline void dl_jsonw_close(dl_jsonw *w, char c)
@@ -89,7 +97,7 @@ static inline void dl_jsonw_close(dl_jsonw *w, char c)
 
 static inline void dl_jsonw_obj_begin(dl_jsonw *w)
 {
-    dl_jsonw_sep_c(w, '{');
+    dl_jsonw_open(w, '{');
 }
 
 static inline void dl_jsonw_obj_end(dl_jsonw *w)
@@ -99,7 +107,7 @@ static inline void dl_jsonw_obj_end(dl_jsonw *w)
 
 static inline void dl_jsonw_arr_begin(dl_jsonw *w)
 {
-    dl_jsonw_sep_c(w, '[');
+    dl_jsonw_open(w, '[');
 }
 
 static inline void dl_jsonw_arr_end(dl_jsonw *w)
@@ -110,8 +118,12 @@ static inline void dl_jsonw_arr_end(dl_jsonw *w)
 /** An object key given with its quotes and colon ("\"key\":"), @p len bytes. */
 static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
 {
-    dl_jsonw_sep_c(w, 0);
-    dl_jsonw_put(w, quoted, len);
+    char *d = dl_jsonw_value_at(w, len);
+
+    if (!d)
+        return;
+    memcpy(d, quoted, len);
+    w->len = (size_t)(d + len - w->p);
     w->comma = 0;
 }
 
@@ -124,8 +136,12 @@ static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
  *  bytes of JSON text, copied as they are. */
 static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
 {
-    dl_jsonw_sep_c(w, 0);
-    dl_jsonw_put(w, json, len);
+    char *d = dl_jsonw_value_at(w, len);
+
+    if (!d)
+        return;
+    memcpy(d, json, len);
+    w->len = (size_t)(d + len - w->p);
 }
 
 /** A string value that has nothing to escape (ids, names from the
@@ -133,13 +149,14 @@ static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
  *  pass, which cost more than such short strings themselves. */
 static inline void dl_jsonw_plain(dl_jsonw *w, const char *s, size_t len)
 {
-    dl_jsonw_sep_c(w, 0);
-    if (dl_jsonw_reserve(w, len + 2))
+    char *d = dl_jsonw_value_at(w, len + 2);
+
+    if (!d)
         return;
-    w->p[w->len] = '"';
-    memcpy(w->p + w->len + 1, s, len);
-    w->p[w->len + len + 1] = '"';
-    w->len += len + 2;
+    *d++ = '"';
+    memcpy(d, s, len);
+    d[len] = '"';
+    w->len = (size_t)(d + len + 1 - w->p);
 }
 
 /** A string value: @p len bytes of UTF-8, escaped. */
@@ -150,14 +167,12 @@ void dl_jsonw_int(dl_jsonw *w, long long v);
 
 static inline void dl_jsonw_bool(dl_jsonw *w, int v)
 {
-    dl_jsonw_sep_c(w, 0);
-    dl_jsonw_put(w, v ? "true" : "false", v ? 4 : 5);
+    dl_jsonw_raw(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 static inline void dl_jsonw_null(dl_jsonw *w)
 {
-    dl_jsonw_sep_c(w, 0);
-    dl_jsonw_put(w, "null", 4);
+    dl_jsonw_raw(w, "null", 4);
 }
 
 #endif
