@@ -198,6 +198,24 @@ static void test_utf8_check(void **state)
     assert_int_equal(dl_utf8_check("\xff", 1), 0);
 }
 
+/* A bad byte, or a good two-byte character, at every place of a text long
+ * enough for the 32- and 8-byte ASCII skips. */
+static void test_utf8_check_at_every_place(void **state)
+{
+    char text[100];
+
+    (void)state;
+    for (size_t at = 0; at + 1 < sizeof(text); at++) {
+        memset(text, 'a', sizeof(text));
+        text[at] = (char)0xff;
+        assert_int_equal(dl_utf8_check(text, sizeof(text)), at);
+        text[at] = (char)0xc3;
+        text[at + 1] = (char)0xa9; /* é */
+        assert_int_equal(dl_utf8_check(text, sizeof(text)), sizeof(text));
+        assert_int_equal(dl_utf8_check(text, at + 1), at); /* truncated */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +227,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reject_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leap_day_and_format_override, setup, teardown),
         cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test(test_utf8_check_at_every_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
