@@ -53,10 +53,7 @@ static void table_name(dl_jsonw *w, const char *name)
 
 static void span_pair(dl_jsonw *w, const dl_article *art, dl_span s)
 {
-    dl_jsonw_arr_begin(w);
-    value_offset(w, art, s.start);
-    value_offset(w, art, s.end);
-    dl_jsonw_arr_end(w);
+    dl_jsonw_pair(w, dl_article_value_offset(art, s.start), dl_article_value_offset(art, s.end));
 }
 
 /* "%04d-%02d-%02d" by hand for the usual dates: it is in every record and

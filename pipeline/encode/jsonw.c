@@ -184,39 +184,65 @@ void dl_jsonw_str(dl_jsonw *w, const char *s)
         dl_jsonw_null(w);
 }
 
-void dl_jsonw_int(dl_jsonw *w, long long v)
+/* The decimal digits of @p u, written backwards to end at @p end: where
+ * they start. Two digits per division: numbers are mostly offsets of 3 to
+ * 5 digits, and a division per digit was most of the writer's cost. */
+static char *digits_before(char *end, unsigned long long u)
 {
-    /* Two digits per division: numbers are mostly offsets of 3 to 5 digits,
-     * and the division chain was most of the writer's cost for them. */
     static const char pairs[] = "00010203040506070809101112131415161718192021222324"
                                 "25262728293031323334353637383940414243444546474849"
                                 "50515253545556575859606162636465666768697071727374"
                                 "75767778798081828384858687888990919293949596979899";
-    /* The digits end at 24; the 16 bytes after them let a number of up to 16
-     * characters be copied as one fixed-size piece (what follows it in the
-     * writer's buffer is overwritten by the next value). */
-    char buf[40], *d;
-    size_t n = 24;
-    /* Through unsigned so that LLONG_MIN negates without overflow. */
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
     while (u >= 100) {
-        n -= 2;
-        memcpy(buf + n, pairs + u % 100 * 2, 2);
+        end -= 2;
+        memcpy(end, pairs + u % 100 * 2, 2);
         u /= 100;
     }
     if (u >= 10) {
-        n -= 2;
-        memcpy(buf + n, pairs + u * 2, 2);
+        end -= 2;
+        memcpy(end, pairs + u * 2, 2);
     } else {
-        buf[--n] = (char)('0' + u);
+        *--end = (char)('0' + u);
     }
-    if (v < 0)
-        buf[--n] = '-';
-    if (24 - n > 16) {
-        dl_jsonw_raw(w, buf + n, 24 - n);
+    return end;
+}
+
+/* The @p n bytes of JSON text at @p s, a value, which has 16 bytes after it
+ * in its buffer: up to 16 are copied as one fixed-size piece (what follows
+ * them in the writer's buffer is overwritten by the next value). */
+static void put_short(dl_jsonw *w, const char *s, size_t n)
+{
+    char *d;
+
+    if (n > 16) {
+        dl_jsonw_raw(w, s, n);
     } else if ((d = dl_jsonw_value_at(w, 16))) {
-        memcpy(d, buf + n, 16);
-        w->len = (size_t)(d + 24 - n - w->p);
+        memcpy(d, s, 16);
+        w->len = (size_t)(d + n - w->p);
     }
+}
+
+void dl_jsonw_int(dl_jsonw *w, long long v)
+{
+    char buf[40], *s;
+    /* Through unsigned so that LLONG_MIN negates without overflow. */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    s = digits_before(buf + 24, u);
+    if (v < 0)
+        *--s = '-';
+    put_short(w, s, (size_t)(buf + 24 - s));
+}
+
+void dl_jsonw_pair(dl_jsonw *w, unsigned long long a, unsigned long long b)
+{
+    char buf[64], *s;
+
+    buf[47] = ']';
+    s = digits_before(buf + 47, b);
+    *--s = ',';
+    s = digits_before(s, a);
+    *--s = '[';
+    put_short(w, s, (size_t)(buf + 48 - s));
 }

@@ -164,6 +164,9 @@ void dl_jsonw_strn(dl_jsonw *w, const char *s, size_t len);
 /** A NUL-terminated string value; NULL writes null. */
 void dl_jsonw_str(dl_jsonw *w, const char *s);
 void dl_jsonw_int(dl_jsonw *w, long long v);
+/** [@p a,@p b]: an array of two numbers (a span's offsets), written at
+ *  once; spans are in every mention list. */
+void dl_jsonw_pair(dl_jsonw *w, unsigned long long a, unsigned long long b);
 
 static inline void dl_jsonw_bool(dl_jsonw *w, int v)
 {

@@ -240,6 +240,31 @@ static void test_long_string_of_escapes(void **state)
     json_decref(t);
 }
 
+/* Span pairs are written at once, short and long ones alike. */
+static void test_span_pairs(void **state)
+{
+    static const char text[] = "abcdefgh";
+    dl_quote q[] = {{0, 1, -1, {2, 5}, {0, 0}, 0}, {2, 3, -1, {7, 12345678901234}, {0, 0}, 1}};
+    dl_facts facts = {0};
+    dl_article art = {0};
+    dl_source src = {NULL, -1, -1, -1};
+    dl_encode_info info = {"0123456789abcdef", 12};
+    char *got;
+    size_t len;
+
+    (void)state;
+    facts.quotes = q;
+    facts.n_quotes = 2;
+    art.id = (dl_slice){"abc", 3};
+    art.published = (dl_date){2020, 1, 2};
+    art.text = (dl_slice){text, sizeof(text) - 1};
+    got = dl_encode_record(&art, &facts, &src, &info, &len);
+    assert_non_null(got);
+    assert_non_null(strstr(got, "\"speaker_mention\":[2,5],"));
+    assert_non_null(strstr(got, "\"speaker_mention\":[7,12345678901234],"));
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_integers_print_as_printf),
         cmocka_unit_test(test_escapes_at_every_place),
         cmocka_unit_test(test_long_string_of_escapes),
+        cmocka_unit_test(test_span_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
