@@ -45,7 +45,8 @@ static void entity_id(dl_jsonw *w, size_t i)
     dl_jsonw_plain(w, id + n, sizeof(id) - n);
 }
 
-/* A name from the extractor's tables ("DATE", "PERSON", "day"). */
+/* A name from the extractor's tables ("DATE", "PERSON", "day"): letters
+ * only, nothing to escape. */
 static void table_name(dl_jsonw *w, const char *name)
 {
     dl_jsonw_plain(w, name, strlen(name));
@@ -440,6 +441,7 @@ char *dl_encode_timeline(const dl_article *art, const dl_facts *facts, const dl_
     dl_jsonw_arr_end(&w);
     dl_jsonw_obj_end(&w);
 
+    /* "extractor": what follows "article" and its comma. */
     dl_jsonw_raw(&w, sh->text + sh->article_len + 1, sh->len - sh->article_len - 1);
     dl_jsonw_obj_end(&w);
     return dl_jsonw_finish(&w, len);
