@@ -17,7 +17,7 @@
 
 #include "extract_int.h"
 
-enum {
+enum { /* dl_tok.flags: 16 bits */
     T_CAP = 1 << 0,    /* starts with an upper-case letter */
     T_UPPER = 1 << 1,  /* all upper case, two letters or more */
     T_LOWER = 1 << 2,  /* starts with a lower-case letter */
@@ -154,13 +154,14 @@ static const unsigned char ascii_word[256] = {
     ['z'] = A_LETTER};
 #undef A_U
 
-static inline int push_tok(dl_extractor *ex, size_t start, size_t end, uint32_t flags,
-                           uint32_t sent)
+static inline int push_tok(dl_extractor *ex, const char *t, size_t start, size_t end,
+                           uint32_t flags, uint32_t sent)
 {
     if (ex->n_toks == ex->cap_toks &&
         dl_grow((void **)&ex->toks, &ex->cap_toks, ex->n_toks, sizeof(*ex->toks)))
         return DL_ENOMEM;
-    ex->toks[ex->n_toks++] = (dl_tok){start, end, flags, sent};
+    ex->toks[ex->n_toks++] =
+        (dl_tok){start, end, (uint16_t)flags, (uint16_t)dl_lex_sig(t + start, end - start), sent};
     return 0;
 }
 
@@ -314,7 +315,7 @@ static int tokenize(dl_extractor *ex, dl_slice text)
                 if (k == start)
                     prev->flags |= T_GLUE;
             }
-            if (push_tok(ex, start, wend, flags, (uint32_t)si))
+            if (push_tok(ex, t, start, wend, flags, (uint32_t)si))
                 return DL_ENOMEM;
         }
     }
@@ -325,7 +326,7 @@ static int tokenize(dl_extractor *ex, dl_slice text)
 
 static const char *lex(const dl_lexicon *l, const char *text, const dl_tok *tk)
 {
-    return l ? dl_lexicon_get(l, text + tk->start, tk->end - tk->start) : NULL;
+    return l ? dl_lexicon_get_sig(l, tk->sig, text + tk->start, tk->end - tk->start) : NULL;
 }
 
 static int is_determiner(const dl_entity_lex *L, const char *t, const dl_tok *tk)

@@ -52,7 +52,10 @@ typedef struct dl_candidate {
 /* A word of the text (see entities.c for the flags). */
 typedef struct dl_tok {
     size_t start, end; /* the word, without a possessive 's */
-    uint32_t flags;
+    uint16_t flags;
+    /* dl_lex_sig() of the word: the engine asks several lexicons about most
+     * words, and the signature rejects most of them (dl_lexicon_get_sig) */
+    uint16_t sig;
     uint32_t sent;     /* sentence index */
 } dl_tok;
 

@@ -251,19 +251,24 @@ static inline size_t dl_lex_sig(const char *w, size_t len)
 /** dl_lexicon_get() past the quick rejection: folds, hashes and compares. */
 const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t len);
 
+/** dl_lexicon_get() of a word whose dl_lex_sig() is @p at: callers that ask
+ *  several lexicons about the same word compute its signature once. */
+static inline const char *dl_lexicon_get_sig(const dl_lexicon *lex, size_t at, const char *word,
+                                             size_t len)
+{
+    if (!lex->slots || !(lex->sig[at / 64] & (1ull << (at % 64))))
+        return NULL;
+    return dl_lexicon_lookup(lex, word, len); /* (NULL for len >= DL_LEX_MAX_WORD) */
+}
+
 /** Looks @p word (any case, @p len bytes) up in @p lex; NULL if absent.
  *  Inline: most words looked up are in no lexicon, and the engine asks
  *  for function words on most tokens, so a miss costs no call. */
 static inline const char *dl_lexicon_get(const dl_lexicon *lex, const char *word, size_t len)
 {
-    size_t at;
-
-    if (len >= DL_LEX_MAX_WORD || !lex->slots)
+    if (len >= DL_LEX_MAX_WORD)
         return NULL;
-    at = dl_lex_sig(word, len);
-    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
-        return NULL;
-    return dl_lexicon_lookup(lex, word, len);
+    return dl_lexicon_get_sig(lex, dl_lex_sig(word, len), word, len);
 }
 
 /** Normalises a name for the gazetteer: lower case ASCII, curly apostrophes
