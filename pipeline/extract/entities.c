@@ -29,7 +29,7 @@ enum { /* dl_tok.flags: 16 bits */
     T_COMMA = 1 << 8,  /* followed by ',' */
     T_USED = 1 << 9,   /* part of a classified name */
     T_QUOTED = 1 << 10, /* inside a quotation */
-    T_NO_GAZ = 1 << 11, /* alone, not a gazetteer name (resolve_lone_words) */
+    T_NO_GAZ = 1 << 11, /* alone, not a gazetteer name (known from gaz_words()) */
 };
 
 void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end)
@@ -350,6 +350,22 @@ static inline int same_text(const char *t, dl_span a, dl_span b)
            !strncasecmp(t + a.start, t + b.start, a.end - a.start);
 }
 
+/* The kind of the gazetteer name words [a, b] make, -1 if none. A word
+ * found in no name alone is flagged: the run classifier and then the lone
+ * words' passes ask about most words again. */
+static int gaz_words(dl_extractor *ex, dl_slice text, size_t a, size_t b)
+{
+    dl_tok *tk = ex->toks;
+    int kind;
+
+    if (a == b && (tk[a].flags & T_NO_GAZ))
+        return -1;
+    kind = dl_gaz_get(&ex->rules->gaz, text.p + tk[a].start, tk[b].end - tk[a].start);
+    if (kind < 0 && a == b)
+        tk[a].flags |= T_NO_GAZ;
+    return kind;
+}
+
 /* ---- entities and mentions ------------------------------------------------ */
 
 static int add_ent(dl_extractor *ex, dl_entity_kind kind, dl_span name)
@@ -539,14 +555,14 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
     /* Leading words that are no name go, unless the run from them is a
      * known name (looked up once: the loop's answer is kept). */
     while (a <= b && lex(L->not_name, text.p, &tk[a])) {
-        if ((kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start)) >= 0)
+        if ((kind = gaz_words(ex, text, a, b)) >= 0)
             break;
         a++;
     }
     if (a > b)
         return 0;
     if (kind < 0) /* not looked up from this word yet */
-        kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start);
+        kind = gaz_words(ex, text, a, b);
     /* The whole run is a known name. */
     if (kind >= 0) {
         for (size_t k = a; k <= b; k++)
@@ -599,7 +615,7 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
         size_t best = 0;
         int bk = -1;
         for (size_t e = k; e <= b && e - k < (size_t)(gaz->max_words ? gaz->max_words : 1); e++) {
-            int kk = dl_gaz_get(gaz, text.p + tk[k].start, tk[e].end - tk[k].start);
+            int kk = gaz_words(ex, text, k, e);
             if (kk >= 0) {
                 best = e;
                 bk = kk;
@@ -719,7 +735,6 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
 {
     dl_tok *tk = ex->toks;
     const dl_entity_lex *L = &ex->rules->elex;
-    const dl_gazetteer *gaz = &ex->rules->gaz;
     int rc, id, kind;
 
     /* First people by evidence, so an earlier mention of them resolves too. */
@@ -728,9 +743,8 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
         if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
             lex(L->not_name, text.p, &tk[i]) || lex(L->pronoun, text.p, &tk[i]))
             continue;
-        if (dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start) >= 0)
+        if (gaz_words(ex, text, i, i) >= 0)
             continue;
-        tk[i].flags |= T_NO_GAZ; /* the second loop need not ask again */
         if ((i > 0 && tk[i - 1].sent == tk[i].sent && (tk[i - 1].flags & T_GLUE) &&
              (tk[i - 1].flags & T_CAP)) ||
             ((tk[i].flags & T_GLUE) && i + 1 < ex->n_toks && (tk[i + 1].flags & T_CAP) &&
@@ -764,7 +778,7 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
         }
         if ((tk[i].flags & T_NO_GAZ) || lex(L->not_name, text.p, &tk[i]))
             continue;
-        if ((kind = dl_gaz_get(gaz, text.p + tk[i].start, tk[i].end - tk[i].start)) >= 0) {
+        if ((kind = gaz_words(ex, text, i, i)) >= 0) {
             tk[i].flags |= T_USED;
             if ((rc = add_other(ex, text, (dl_entity_kind)kind, (dl_span){tk[i].start, tk[i].end},
                                 i)))
