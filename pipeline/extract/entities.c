@@ -30,6 +30,8 @@ enum { /* dl_tok.flags: 16 bits */
     T_USED = 1 << 9,   /* part of a classified name */
     T_QUOTED = 1 << 10, /* inside a quotation */
     T_NO_GAZ = 1 << 11, /* alone, not a gazetteer name (known from gaz_words()) */
+    T_NN_KNOWN = 1 << 12, /* not_name() has looked the word up: */
+    T_NOT_NAME = 1 << 13, /* it is in the not_name lexicon */
 };
 
 void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end)
@@ -331,6 +333,18 @@ static inline const char *lex(const dl_lexicon *l, const char *text, const dl_to
     return l ? dl_lexicon_get_sig(l, tk->sig, text + tk->start, tk->end - tk->start) : NULL;
 }
 
+/* Whether word @p k is in the not_name lexicon, remembered in its flags:
+ * capitalised words are asked about again and again (runs, lone words,
+ * subjects), and most of those asked about are in it. */
+static int not_name(dl_extractor *ex, const char *t, size_t k)
+{
+    dl_tok *tk = &ex->toks[k];
+
+    if (!(tk->flags & T_NN_KNOWN))
+        tk->flags |= T_NN_KNOWN | (lex(ex->rules->elex.not_name, t, tk) ? T_NOT_NAME : 0);
+    return (tk->flags & T_NOT_NAME) != 0;
+}
+
 static int is_determiner(const dl_entity_lex *L, const char *t, const dl_tok *tk)
 {
     return lex(L->determiner, t, tk) != NULL;
@@ -537,7 +551,7 @@ static int run_continues(dl_extractor *ex, dl_slice text, size_t i)
     }
     if (!(c->flags & T_CAP))
         return 0;
-    if (lex(L->not_name, text.p, c))
+    if (not_name(ex, text.p, i))
         return 0;
     return 1;
 }
@@ -554,7 +568,7 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
 
     /* Leading words that are no name go, unless the run from them is a
      * known name (looked up once: the loop's answer is kept). */
-    while (a <= b && lex(L->not_name, text.p, &tk[a])) {
+    while (a <= b && not_name(ex, text.p, a)) {
         if ((kind = gaz_words(ex, text, a, b)) >= 0)
             break;
         a++;
@@ -576,7 +590,7 @@ static int classify_run(dl_extractor *ex, dl_slice text, size_t a, size_t b)
         if ((tk[b].flags & T_GLUE) && b + 2 < ex->n_toks && tk[b + 1].sent == tk[b].sent &&
             lex(L->org_joiner, text.p, &tk[b + 1]) &&
             (tk[b + 1].flags & T_GLUE) && (tk[b + 2].flags & T_CAP) &&
-            !lex(L->not_name, text.p, &tk[b + 2])) {
+            !not_name(ex, text.p, b + 2)) {
             e = b + 2;
             while (e + 1 < ex->n_toks && run_continues(ex, text, e + 1) &&
                    !(tk[e].flags & T_POSS))
@@ -741,7 +755,7 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
     for (size_t i = 0; i < ex->n_toks; i++) {
         const char *g;
         if ((tk[i].flags & (T_USED | T_UPPER)) || !(tk[i].flags & T_CAP) ||
-            lex(L->not_name, text.p, &tk[i]) || lex(L->pronoun, text.p, &tk[i]))
+            not_name(ex, text.p, i) || lex(L->pronoun, text.p, &tk[i]))
             continue;
         if (gaz_words(ex, text, i, i) >= 0)
             continue;
@@ -776,7 +790,7 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
                 return rc;
             continue;
         }
-        if ((tk[i].flags & T_NO_GAZ) || lex(L->not_name, text.p, &tk[i]))
+        if ((tk[i].flags & T_NO_GAZ) || not_name(ex, text.p, i))
             continue;
         if ((kind = gaz_words(ex, text, i, i)) >= 0) {
             tk[i].flags |= T_USED;
@@ -1038,7 +1052,7 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
         }
     if (s < end && (tk[s].flags & T_CAP) && !is_determiner(L, text.p, &tk[s]) &&
         !lex(L->pronoun, text.p, &tk[s]) &&
-        (lex(L->not_name, text.p, &tk[s]) ||
+        (not_name(ex, text.p, s) ||
          (tk[s].end - tk[s].start > 4 && !strncmp(text.p + tk[s].end - 3, "ing", 3)))) {
         /* Not "Then he cut into Bush, ...", "Now Donald Trump, the ...". */
         for (size_t k = s; k < end && k < s + 3; k++) {
@@ -1354,7 +1368,7 @@ int dl_entities_cue_before(dl_extractor *ex, dl_slice text, size_t si, size_t op
             }
             if (mc && mc->entity >= 0 && any == (size_t)-1)
                 any = c;
-            if ((tk[c].flags & T_CAP) && !lex(L->not_name, text.p, &tk[c]))
+            if ((tk[c].flags & T_CAP) && !not_name(ex, text.p, c))
                 head = c;
         }
         if (best == (size_t)-1)
@@ -1462,7 +1476,7 @@ static int name_descriptors(dl_extractor *ex, dl_slice text, const dl_mention *m
                    !(tk[s - 1].flags & T_SSTART && lex(L->definite_article, text.p, &tk[s - 1])) &&
                    (lex(L->role_modifier, text.p, &tk[s - 1]) ||
                     lex(L->role_noun, text.p, &tk[s - 1]) ||
-                    ((tk[s - 1].flags & T_CAP) && lex(L->not_name, text.p, &tk[s - 1]) &&
+                    ((tk[s - 1].flags & T_CAP) && not_name(ex, text.p, s - 1) &&
                      !lex(L->pronoun, text.p, &tk[s - 1]) && !lex(L->article, text.p, &tk[s - 1]))))
                 s--;
             if ((rc = add_desc(ex, m->entity, (dl_span){tk[s].start, tk[i - 1].end})))
