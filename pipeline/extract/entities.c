@@ -210,6 +210,10 @@ static int tokenize(dl_extractor *ex, dl_slice text)
             if (ascii_word[(unsigned char)t[i]]) { /* (the same answers as below, undecoded) */
                 unsigned a = ascii_word[(unsigned char)t[i]];
                 flags |= a & A_UPPER ? T_CAP : a & A_LETTER ? T_LOWER : T_NUM;
+                /* Most words: the loop below would skip the letters so. */
+                if (flags & T_LOWER)
+                    while (++i < end && ascii_word[(unsigned char)t[i]])
+                        ;
             } else {
                 n = utf8_cp(t + i, end - i, &cp);
                 if (!cp_letter(cp) && !cp_digit(cp)) {
