@@ -188,7 +188,9 @@ static int after_opener(const char *t, size_t from, size_t at)
     return 0;
 }
 
-static int tokenize(dl_extractor *ex, dl_slice text)
+/* Not inlined: inside dl_entities_find() its loops keep fewer variables in
+ * registers (measured: 7 M instructions more over 1,500 T17 articles). */
+__attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
 {
     const char *t = text.p;
 
