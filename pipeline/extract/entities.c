@@ -32,6 +32,7 @@ enum { /* dl_tok.flags: 16 bits */
     T_NO_GAZ = 1 << 11, /* alone, not a gazetteer name (known from gaz_words()) */
     T_NN_KNOWN = 1 << 12, /* not_name() has looked the word up: */
     T_NOT_NAME = 1 << 13, /* it is in the not_name lexicon */
+    T_NONASCII = 1 << 14, /* has bytes from 0x80 ("O’Brien", "Zoë") */
 };
 
 void dl_entities_mark_quoted(dl_extractor *ex, size_t start, size_t end)
@@ -222,6 +223,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                     i += n;
                     continue;
                 }
+                flags |= T_NONASCII;
                 if (cp_upper(cp))
                     flags |= T_CAP;
                 else if (cp_letter(cp))
@@ -249,6 +251,8 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 /* Other ASCII than the joiners below (' - .) ends the word. */
                 if ((unsigned char)t[i] < 0x80 && t[i] != '\'' && t[i] != '-' && t[i] != '.')
                     break;
+                if ((unsigned char)t[i] >= 0x80)
+                    flags |= T_NONASCII; /* (perhaps after the word: no matter) */
                 n = utf8_cp(t + i, end - i, &cp);
                 if (cp_letter(cp) || cp_digit(cp)) {
                     letters += cp_letter(cp);
@@ -371,17 +375,34 @@ static inline int same_text(const char *t, dl_span a, dl_span b)
            !strncasecmp(t + a.start, t + b.start, a.end - a.start);
 }
 
+/* 0 when word @p k is no word of @p set (see dl_gaz_may_be()). */
+static inline int gaz_may_be(const dl_extractor *ex, const uint64_t *set, size_t k)
+{
+    const dl_tok *tk = &ex->toks[k];
+
+    /* (normalised, a ’ becomes ': the word's signature may not be its form's) */
+    return (tk->flags & T_NONASCII) || dl_gaz_may_be(set, tk->sig);
+}
+
 /* The kind of the gazetteer name words [a, b] make, -1 if none. A word
  * found in no name alone is flagged: the run classifier and then the lone
  * words' passes ask about most words again. */
 static int gaz_words(dl_extractor *ex, dl_slice text, size_t a, size_t b)
 {
+    const dl_gazetteer *gaz = &ex->rules->gaz;
     dl_tok *tk = ex->toks;
     int kind;
 
     if (a == b && (tk[a].flags & T_NO_GAZ))
         return -1;
-    kind = dl_gaz_get(&ex->rules->gaz, text.p + tk[a].start, tk[b].end - tk[a].start);
+    /* A name of one word, or whose first and last words are words a and b
+     * (when blanks part them from the rest), or no look-up. */
+    if (a == b ? !gaz_may_be(ex, gaz->word_sig, a)
+               : (text.p[tk[a].end] == ' ' && !gaz_may_be(ex, gaz->first_sig, a)) ||
+                     (text.p[tk[b].start - 1] == ' ' && !gaz_may_be(ex, gaz->last_sig, b)))
+        kind = -1;
+    else
+        kind = dl_gaz_get(gaz, text.p + tk[a].start, tk[b].end - tk[a].start);
     if (kind < 0 && a == b)
         tk[a].flags |= T_NO_GAZ;
     return kind;

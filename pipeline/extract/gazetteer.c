@@ -99,11 +99,21 @@ static int grow_table(dl_gazetteer *g)
 int dl_gaz_add(dl_gazetteer *g, const char *name, size_t len, int kind)
 {
     char buf[128];
-    size_t n = dl_gaz_norm(name, len, buf, sizeof(buf)), j, words = 1;
+    size_t n = dl_gaz_norm(name, len, buf, sizeof(buf)), j, words = 1, first = 0, last, sig;
     uint32_t h;
 
     if (!n)
         return 0; /* too long or empty: cannot match a name anyway */
+    while (first < n && buf[first] != ' ')
+        first++;
+    for (last = n; last > 0 && buf[last - 1] != ' '; last--)
+        ;
+    sig = dl_lex_sig(buf, first);
+    g->first_sig[sig / 64] |= 1ull << (sig % 64);
+    sig = dl_lex_sig(buf + last, n - last);
+    g->last_sig[sig / 64] |= 1ull << (sig % 64);
+    if (first == n)
+        g->word_sig[sig / 64] |= 1ull << (sig % 64);
     if ((g->n + 1) * 2 > g->cap && grow_table(g))
         return DL_ENOMEM;
     h = dl_fnv1a(DL_FNV_SEED, buf, n);

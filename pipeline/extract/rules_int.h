@@ -190,6 +190,11 @@ typedef struct dl_gazetteer {
     char *pool;
     size_t pool_len, pool_cap;
     int max_words; /* longest name, in words */
+    /* The dl_lex_sig() bits of the names' first words, of their last words
+     * and of the names of one word (normalised): most words start, end or
+     * are no name, and dl_gaz_may_be() tells so before a look-up would
+     * normalise them. */
+    uint64_t first_sig[DL_LEX_SIG_WORDS], last_sig[DL_LEX_SIG_WORDS], word_sig[DL_LEX_SIG_WORDS];
 } dl_gazetteer;
 
 /* Word lists the entity, quote and timeline engines use, looked up by name once. */
@@ -285,6 +290,15 @@ int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
 
 /** The kind of @p name (any case), or -1. */
 int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
+
+/** 0 when no word of @p set (a dl_gazetteer's first_sig, last_sig or
+ *  word_sig) has the signature @p sig: the dl_lex_sig() of the word's
+ *  dl_gaz_norm() form, which for a word without blanks or ’ is the
+ *  dl_lex_sig() of the word as it is. */
+static inline int dl_gaz_may_be(const uint64_t *set, size_t sig)
+{
+    return (set[sig / 64] >> (sig % 64)) & 1;
+}
 
 void dl_gaz_fini(dl_gazetteer *gaz);
 
