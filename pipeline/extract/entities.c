@@ -683,12 +683,15 @@ static int pidx_add(dl_extractor *ex, dl_slice text, int ent, int pass, dl_span 
 {
     struct dl_pidx *x;
     uint32_t h;
+    size_t sig;
 
     if (part.end <= part.start)
         return 0; /* an empty part matches nothing (same_text) */
     if (dl_grow((void **)&ex->pidx, &ex->cap_pidx, ex->n_pidx, sizeof(*ex->pidx)))
         return DL_ENOMEM;
     h = dl_fnv1a_lower(DL_FNV_SEED, text.p + part.start, part.end - part.start);
+    sig = dl_lex_sig(text.p + part.start, part.end - part.start);
+    ex->pidx_sig[sig / 64] |= 1ull << (sig % 64);
     x = &ex->pidx[ex->n_pidx];
     *x = (struct dl_pidx){h, ent, pass, ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]};
     ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)] = (int)ex->n_pidx++;
@@ -734,6 +737,9 @@ static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk, int
 
     if ((rc = pidx_update(ex, text)))
         return rc;
+    *id = -1;
+    if (!(ex->pidx_sig[tk->sig / 64] & (1ull << (tk->sig % 64))))
+        return 0; /* no word of that signature in the index */
     h = dl_fnv1a_lower(DL_FNV_SEED, text.p + w.start, w.end - w.start);
     for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {
         const struct dl_pidx *x = &ex->pidx[k];
@@ -1541,6 +1547,7 @@ int dl_entities_find(dl_extractor *ex, dl_slice text)
     for (size_t k = 0; k < ex->n_pidx; k++)
         ex->pidx_head[ex->pidx[k].hash & (DL_PIDX_BUCKETS - 1)] = -1;
     ex->pidx_ents = ex->n_pidx = 0;
+    memset(ex->pidx_sig, 0, sizeof(ex->pidx_sig));
     if ((rc = tokenize(ex, text)))
         return rc;
     while (i < ex->n_toks) {

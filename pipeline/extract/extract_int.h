@@ -186,6 +186,9 @@ struct dl_extractor {
     } *pidx;
     size_t n_pidx, cap_pidx;
     size_t pidx_ents; /* ents[0, pidx_ents) are in the index */
+    /* The dl_lex_sig() bits of the words in the index: most words asked
+     * about have none set, and need no hashing. */
+    uint64_t pidx_sig[DL_LEX_SIG_WORDS];
     dl_desc *descs;
     size_t n_descs, cap_descs;
     int *sent_subject; /* per sentence: entity of its subject, -1 */
