@@ -1072,8 +1072,10 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
     size_t s = first;
 
     for (size_t k = first + 1; k < end; k++) {
-        /* (one byte between the words, the common case, is neither) */
-        if (tk[k].start - tk[k - 1].end == 1 && text.p[tk[k - 1].end] != '\n')
+        /* (blanks only, or one byte, between the words, the common cases,
+         * are neither: after a possessive, T_GLUE may skip a line break) */
+        if ((tk[k - 1].flags & (T_GLUE | T_POSS)) == T_GLUE ||
+            (tk[k].start - tk[k - 1].end == 1 && text.p[tk[k - 1].end] != '\n'))
             continue;
         if (gap_holds(text.p, tk, k - 1, "\n") ||
             (gap_holds(text.p, tk, k - 1, "  ") && !(tk[k - 1].flags & T_GLUE)))
