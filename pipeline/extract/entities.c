@@ -312,21 +312,28 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 flags |= T_DOT;
             if (i < end && t[i] == ',')
                 flags |= T_COMMA;
-            if (ex->n_toks == first || after_opener(t, ex->sentences[si].start, start))
-                flags |= T_SSTART;
-            if (ex->n_toks > first) {
-                dl_tok *prev = &ex->toks[ex->n_toks - 1];
-                size_t g = prev->end;
-                /* skip the previous word's possessive */
-                if (prev->flags & T_POSS) {
-                    while (g < start && t[g] != ' ')
-                        g++;
+            if (ex->n_toks > first && ex->toks[ex->n_toks - 1].end + 1 == start &&
+                t[start - 1] == ' ' && ascii_word[(unsigned char)t[start - 2]]) {
+                /* One space after a word (most words): glued to it, and no
+                 * opener (after_opener()) before. */
+                ex->toks[ex->n_toks - 1].flags |= T_GLUE;
+            } else {
+                if (ex->n_toks == first || after_opener(t, ex->sentences[si].start, start))
+                    flags |= T_SSTART;
+                if (ex->n_toks > first) {
+                    dl_tok *prev = &ex->toks[ex->n_toks - 1];
+                    size_t g = prev->end;
+                    /* skip the previous word's possessive */
+                    if (prev->flags & T_POSS) {
+                        while (g < start && t[g] != ' ')
+                            g++;
+                    }
+                    size_t k = g;
+                    while (k < start && (t[k] == ' ' || t[k] == '\t'))
+                        k++;
+                    if (k == start)
+                        prev->flags |= T_GLUE;
                 }
-                size_t k = g;
-                while (k < start && (t[k] == ' ' || t[k] == '\t'))
-                    k++;
-                if (k == start)
-                    prev->flags |= T_GLUE;
             }
             if (push_tok(ex, t, start, wend, flags, (uint32_t)si))
                 return DL_ENOMEM;
