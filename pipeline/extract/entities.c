@@ -807,11 +807,14 @@ static int resolve_lone_words(dl_extractor *ex, dl_slice text)
             continue; /* part of an unknown longer name */
         if ((rc = person_by_part(ex, text, &tk[i], &id)))
             return rc;
-        if (id >= 0 || !lone_person_evidence(ex, text, i))
+        /* (a sentence's first word must be a known name: asked before the
+         * evidence, which runs patterns) */
+        if (id >= 0 ||
+            ((tk[i].flags & T_SSTART) && !lex(L->given_name, text.p, &tk[i]) &&
+             !lex(L->surname, text.p, &tk[i])) ||
+            !lone_person_evidence(ex, text, i))
             continue;
         g = lex(L->given_name, text.p, &tk[i]);
-        if (!g && (tk[i].flags & T_SSTART) && !lex(L->surname, text.p, &tk[i]))
-            continue;
         if ((id = add_ent(ex, DL_ENT_PERSON, (dl_span){tk[i].start, tk[i].end})) == DL_ENOMEM)
             return DL_ENOMEM;
         if (id >= 0)
