@@ -463,9 +463,10 @@ static int add_mention(dl_extractor *ex, size_t start, size_t end, int entity, i
 static int find_named(dl_extractor *ex, dl_slice text, int kind, dl_span name)
 {
     char a[128], b[128];
-    size_t na = dl_gaz_norm(text.p + name.start, name.end - name.start, a, sizeof(a));
+    int a0 = dl_gaz_norm_first(text.p + name.start, name.end - name.start);
+    size_t na = 0; /* the name normalised into a, once needed */
 
-    if (!na)
+    if (a0 < 0)
         return -1;
     for (size_t i = 0; i < ex->n_ents; i++) {
         const dl_ent *e = &ex->ents[i];
@@ -474,8 +475,15 @@ static int find_named(dl_extractor *ex, dl_slice text, int kind, dl_span name)
         dl_span s = e->kind == DL_ENT_PERSON && e->full
                         ? (dl_span){e->given.start, e->given.end}
                         : e->name;
-        if (dl_gaz_norm_first(text.p + s.start, s.end - s.start) != (unsigned char)a[0])
+        if (dl_gaz_norm_first(text.p + s.start, s.end - s.start) != a0)
             continue;
+        /* The same text (most names said again) normalises the same, when
+         * it fits (shorter than a: its normal form is no longer). */
+        if (!(e->kind == DL_ENT_PERSON && e->full) && name.end - name.start < sizeof(a) &&
+            same_text(text.p, e->name, name))
+            return (int)i;
+        if (!na && !(na = dl_gaz_norm(text.p + name.start, name.end - name.start, a, sizeof(a))))
+            return -1;
         if (e->kind == DL_ENT_PERSON && e->full) {
             /* Persons are keyed by given name + surname: "Donald J. Trump" = "Donald Trump". */
             size_t n1 = dl_gaz_norm(text.p + e->given.start, e->given.end - e->given.start, b,
