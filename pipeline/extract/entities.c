@@ -1110,7 +1110,9 @@ static size_t subject_start(dl_extractor *ex, dl_slice text, size_t first, size_
          (tk[s].end - tk[s].start > 4 && !strncmp(text.p + tk[s].end - 3, "ing", 3)))) {
         /* Not "Then he cut into Bush, ...", "Now Donald Trump, the ...". */
         for (size_t k = s; k < end && k < s + 3; k++) {
-            const dl_mention *m = mention_covering(ex, tk[k].start);
+            /* (the mentions so far cover words flagged T_USED only: names and
+             * lone words; epithets of this sentence come after this) */
+            const dl_mention *m = tk[k].flags & T_USED ? mention_covering(ex, tk[k].start) : NULL;
             if (lex(L->pronoun, text.p, &tk[k]) || (m && is_person(ex, m->entity)))
                 return s;
         }
