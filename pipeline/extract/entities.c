@@ -1184,11 +1184,12 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
         int subject = -1;
         ex->sent_subject[si] = -1;
         ex->sent_subj_span[si] = (dl_span){0, 0};
-        int narrative = 0;
-        while (ti < ex->n_toks && tk[ti].sent == si) {
-            narrative |= !(tk[ti].flags & T_QUOTED);
+        /* Narrative: a word outside quotes; then only the end is looked for. */
+        while (ti < ex->n_toks && tk[ti].sent == si && (tk[ti].flags & T_QUOTED))
             ti++;
-        }
+        int narrative = ti < ex->n_toks && tk[ti].sent == si;
+        while (ti < ex->n_toks && tk[ti].sent == si)
+            ti++;
         if (first_tok == ti || !narrative)
             continue; /* words inside quotes have the speaker's point of view */
         /* The focus fades after sentences with no person as subject. */
