@@ -288,30 +288,34 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 break;
             }
             wend = i;
-            if (dotted && i < end && t[i] == '.' && wend - start == 1 + 2 * (size_t)dotted) {
-                i++;
-                wend = i; /* "U.S." keeps its last period */
-            }
             if (letters >= 2 && letters == uppers)
                 flags |= T_UPPER;
-            if (flags & T_POSS) {
-                uint32_t c2;
-                i += utf8_cp(t + i, end - i, &c2); /* the apostrophe */
-                i++;                               /* the s */
-            } else if (i < end && (t[i] == '\'' || ((unsigned char)t[i] == 0xE2 && i + 2 < end &&
-                                                    (unsigned char)t[i + 1] == 0x80 &&
-                                                    (unsigned char)t[i + 2] == 0x99))) {
-                /* Plural possessive: "parents’ " */
-                if (t[wend - 1] == 's' && (i + (t[i] == '\'' ? 1 : 3) >= end ||
-                                           t[i + (t[i] == '\'' ? 1 : 3)] == ' ')) {
-                    flags |= T_POSS;
-                    i += t[i] == '\'' ? 1 : 3;
+            /* Most words end at a space: nothing of this applies. */
+            if (i < end && t[i] != ' ') {
+                if (dotted && t[i] == '.' && wend - start == 1 + 2 * (size_t)dotted) {
+                    i++;
+                    wend = i; /* "U.S." keeps its last period */
                 }
+                if (flags & T_POSS) {
+                    uint32_t c2;
+                    i += utf8_cp(t + i, end - i, &c2); /* the apostrophe */
+                    i++;                               /* the s */
+                } else if (i < end &&
+                           (t[i] == '\'' || ((unsigned char)t[i] == 0xE2 && i + 2 < end &&
+                                             (unsigned char)t[i + 1] == 0x80 &&
+                                             (unsigned char)t[i + 2] == 0x99))) {
+                    /* Plural possessive: "parents’ " */
+                    if (t[wend - 1] == 's' && (i + (t[i] == '\'' ? 1 : 3) >= end ||
+                                               t[i + (t[i] == '\'' ? 1 : 3)] == ' ')) {
+                        flags |= T_POSS;
+                        i += t[i] == '\'' ? 1 : 3;
+                    }
+                }
+                if (i < end && t[i] == '.')
+                    flags |= T_DOT;
+                if (i < end && t[i] == ',')
+                    flags |= T_COMMA;
             }
-            if (i < end && t[i] == '.')
-                flags |= T_DOT;
-            if (i < end && t[i] == ',')
-                flags |= T_COMMA;
             if (ex->n_toks > first && ex->toks[ex->n_toks - 1].end + 1 == start &&
                 t[start - 1] == ' ' && ascii_word[(unsigned char)t[start - 2]]) {
                 /* One space after a word (most words): glued to it, and no
