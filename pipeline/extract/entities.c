@@ -231,7 +231,8 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 else
                     flags |= T_NUM;
             }
-            while (i < end) {
+            /* (a space ends a word, as the other ASCII below: tested first) */
+            while (i < end && t[i] != ' ') {
                 /* Most words are ASCII letters: no decoding for them. */
                 unsigned a = ascii_word[(unsigned char)t[i]];
                 if (a && (flags & T_LOWER)) {
