@@ -263,7 +263,8 @@ const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t le
 static inline const char *dl_lexicon_get_sig(const dl_lexicon *lex, size_t at, const char *word,
                                              size_t len)
 {
-    if (!lex->slots || !(lex->sig[at / 64] & (1ull << (at % 64))))
+    /* (no slots, no bit set: rules.c sets the bits as it fills the slots) */
+    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
         return NULL;
     return dl_lexicon_lookup(lex, word, len); /* (NULL for len >= DL_LEX_MAX_WORD) */
 }
