@@ -115,23 +115,6 @@ static inline void dl_jsonw_arr_end(dl_jsonw *w)
     dl_jsonw_close(w, ']');
 }
 
-/** An object key given with its quotes and colon ("\"key\":"), @p len bytes. */
-static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
-{
-    char *d = dl_jsonw_value_at(w, len);
-
-    if (!d)
-        return;
-    memcpy(d, quoted, len);
-    w->len = (size_t)(d + len - w->p);
-    w->comma = 0;
-}
-
-/** An object key: a string literal without characters to escape, copied
- *  with its quotes and colon at once (keys are most of a record's calls;
- *  inline, the copy has a constant length). */
-#define dl_jsonw_key(w, lit) dl_jsonw_keyn((w), "\"" lit "\":", sizeof(lit) + 2)
-
 /** A value, or a key with its value, that another writer wrote: @p len
  *  bytes of JSON text, copied as they are. */
 static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
@@ -143,6 +126,19 @@ static inline void dl_jsonw_raw(dl_jsonw *w, const char *json, size_t len)
     memcpy(d, json, len);
     w->len = (size_t)(d + len - w->p);
 }
+
+/** An object key given with its quotes and colon ("\"key\":"), @p len
+ *  bytes: copied as raw text, and its value follows without a comma. */
+static inline void dl_jsonw_keyn(dl_jsonw *w, const char *quoted, size_t len)
+{
+    dl_jsonw_raw(w, quoted, len);
+    w->comma = 0;
+}
+
+/** An object key: a string literal without characters to escape, copied
+ *  with its quotes and colon at once (keys are most of a record's calls;
+ *  inline, the copy has a constant length). */
+#define dl_jsonw_key(w, lit) dl_jsonw_keyn((w), "\"" lit "\":", sizeof(lit) + 2)
 
 /** A string value that has nothing to escape (ids, names from the
  *  program's own tables): copied between its quotes, without the escaping
