@@ -672,6 +672,22 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* (Re)builds r->abbrev_lex over r->abbrev; each word is its own value. */
+static int abbrev_index(dl_rules *r)
+{
+    dl_lexicon *lex = &r->abbrev_lex;
+
+    free(lex->entries);
+    free(lex->slots);
+    memset(lex, 0, sizeof(*lex));
+    if (!(lex->entries = calloc(r->n_abbrev ? r->n_abbrev : 1, sizeof(*lex->entries))))
+        return DL_ENOMEM;
+    for (size_t i = 0; i < r->n_abbrev; i++)
+        lex->entries[i] = (dl_lex_entry){r->abbrev[i], r->abbrev[i]};
+    lex->n = r->n_abbrev;
+    return lex_index(lex);
+}
+
 static int load_sentences(loader *ld, rule_file *f, yaml_node_t *def)
 {
     dl_rules *r = ld->r;
@@ -699,19 +715,15 @@ static int load_sentences(loader *ld, rule_file *f, yaml_node_t *def)
     }
     if (r->n_abbrev > 1)
         qsort(r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp);
-    return 0;
+    return abbrev_index(r) ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
 }
 
 int dl_rules_is_abbrev(const dl_rules *r, const char *word, size_t len)
 {
-    char buf[32], *key = buf;
-
-    if (len == 0 || len >= sizeof(buf) || r->n_abbrev == 0)
+    /* (a word of 32 bytes or more is no abbreviation) */
+    if (len == 0 || len >= 32 || r->n_abbrev == 0)
         return 0;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (char)tolower((unsigned char)word[i]);
-    buf[len] = '\0';
-    return bsearch(&key, r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp) != NULL;
+    return dl_lexicon_get(&r->abbrev_lex, word, len) != NULL;
 }
 
 /* ---- entities and quotes ----------------------------------------------- */
@@ -1173,6 +1185,8 @@ void dl_rules_free(dl_rules *r)
     for (size_t i = 0; i < r->n_abbrev; i++)
         free(r->abbrev[i]);
     free(r->abbrev);
+    free(r->abbrev_lex.entries);
+    free(r->abbrev_lex.slots);
     dl_apatterns *aps[] = {&r->age_after, &r->age_before, &r->cue_after, &r->cue_before,
                            &r->cue_source};
     for (size_t k = 0; k < sizeof(aps) / sizeof(aps[0]); k++) {

@@ -232,6 +232,9 @@ struct dl_rules {
     const dl_lexicon *number;           /* number words, for (?<n>...) */
     char **abbrev;                      /* sorted, lower case */
     size_t n_abbrev;
+    /* The same words hashed (entries point into abbrev): the sentence
+     * splitter asks about the word before most periods. */
+    dl_lexicon abbrev_lex;
     char hash[17];
     dl_apatterns age_after, age_before; /* anchored after / ending before a mention */
     dl_apatterns cue_after, cue_before; /* anchored after a closing / before an opening quote */
