@@ -162,6 +162,12 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
             goto oom;
     }
     pcre2_set_match_limit(ex->mctx, DL_MATCH_LIMIT);
+    /* Without a JIT stack, every pcre2_jit_match() sets up 32 KiB of the
+     * machine stack for the match, a good part of what a short match (most
+     * probes) costs. One of the same fixed size has the same limit, so the
+     * same results; without one (no JIT support) matches run as before. */
+    if ((ex->jit_stack = pcre2_jit_stack_create(32768, 32768, NULL)))
+        pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit_stack);
     if (!(ex->resume = calloc(rules->n_rules ? rules->n_rules : 1, sizeof(*ex->resume))))
         goto oom;
     if (build_plan(ex))
@@ -179,6 +185,7 @@ void dl_extractor_free(dl_extractor *ex)
         return;
     pcre2_match_data_free(ex->md);
     pcre2_match_context_free(ex->mctx);
+    pcre2_jit_stack_free(ex->jit_stack);
     free(ex->first);
     free(ex->noprobe);
     free(ex->mask);

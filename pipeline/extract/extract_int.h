@@ -137,6 +137,7 @@ struct dl_extractor {
     const dl_rules *rules;
     pcre2_match_data *md;
     pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack; /* mctx's, NULL if none */
     size_t max_timexes;
     int no_jit;           /* some pattern is not JIT-compiled: no pcre2_jit_match */
     /* Scan plan (extract.c), bit sets over rules of `words` 64-bit words:
