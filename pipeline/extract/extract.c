@@ -317,10 +317,11 @@ static inline size_t alnum_end(const unsigned char *t, size_t q, size_t len)
  * out on the subject ex->subj[0] (a byte standing for the one before the
  * word) + @p n bytes at @p word (the word or words; the match would start
  * at offset 1). The subject is copied to ex->subj only when a probe runs.
- * Answers are cached in @p pc by subject, one slot per hash. A slot's
- * subject is replaced only once misses on the slot have spent the hits it
- * earned: otherwise every rare word would evict the common word it
- * collides with ("them", "the d"), whose probes would then run again.
+ * Answers are cached in @p pc by subject, in the slot of its hash or the
+ * other slot of that pair (probe_miss). A slot's subject is replaced only
+ * once misses on the slot have spent the hits it earned: otherwise every
+ * rare word would evict the common word it collides with ("them", "the
+ * d"), whose probes would then run again.
  */
 /* The hash of a probe subject, extended as the scan reads on from the same
  * word start: each level's subject is a prefix of the next level's, so
@@ -397,48 +398,84 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
     return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
-/* Inline: most calls find their subject cached with every rule of @p mask
- * answered, and return after a hash, a compare and a few bit operations. */
-static inline void probe_filter(dl_extractor *ex, size_t w, dl_probe_cache *pc,
-                                const unsigned char *word, size_t n, subj_hash *sh, uint64_t *mask)
+/* Whether slot @p s holds the subject @p c0 + @p word (@p n bytes) of hash @p h. */
+static inline int slot_holds(const dl_probe_slot *s, uint32_t h, unsigned char c0,
+                             const unsigned char *word, size_t n)
 {
-    size_t len = n + 1;
-    const unsigned char *subj = ex->subj;
+    return s->hash == h && s->len == n + 1 && s->key[0] == c0 && same_bytes(s->key + 1, word, n);
+}
+
+/* probe_filter() of a subject that slot @p s holds. */
+static inline void probe_hit(dl_extractor *ex, size_t w, dl_probe_slot *s,
+                             const unsigned char *word, size_t n, uint64_t *mask)
+{
+    uint64_t *known = (uint64_t *)(s + 1), *possible = known + w, todo = 0;
+
+    s->hits += s->hits < UINT8_MAX;
+    for (size_t k = 0; k < w; k++)
+        todo |= mask[k] & ~ex->noprobe[k] & ~known[k];
+    if (!todo) {
+        for (size_t k = 0; k < w; k++)
+            mask[k] &= possible[k] | ~known[k];
+        return;
+    }
+    probe_run(ex, word, n, known, possible, mask);
+}
+
+/* probe_filter() of a subject that its own slot, @p i, does not hold. Slots
+ * pair up (i and i ^ 1), and the other one may hold it: two common subjects
+ * of one slot then both stay cached, instead of one of them being probed
+ * again and again (T17: a quarter fewer probe runs). A miss spends a hit
+ * of the subject's own slot, and the subject takes whichever of the two has
+ * none left, else its answers go to the spare. Out of line, so that the
+ * common path inlined in the scan stays small. */
+static __attribute__((noinline)) void probe_miss(dl_extractor *ex, size_t w, dl_probe_cache *pc,
+                                                 size_t i, uint32_t h, const unsigned char *word,
+                                                 size_t n, uint64_t *mask)
+{
+    dl_probe_slot *s = (dl_probe_slot *)(pc->mem + i * pc->stride);
+    dl_probe_slot *alt = (dl_probe_slot *)(pc->mem + (i ^ 1) * pc->stride);
+    uint64_t *known = pc->spare;
+
+    if (slot_holds(alt, h, ex->subj[0], word, n)) {
+        probe_hit(ex, w, alt, word, n, mask);
+        return;
+    }
+    if (s->hits) {
+        s->hits--;
+        s = alt->hits ? NULL : alt;
+    }
+    if (s) {
+        s->hash = h;
+        s->len = (uint8_t)(n + 1);
+        s->key[0] = ex->subj[0];
+        memcpy(s->key + 1, word, n);
+        known = (uint64_t *)(s + 1);
+    }
+    memset(known, 0, 2 * w * sizeof(*known));
+    probe_run(ex, word, n, known, known + w, mask);
+}
+
+/* Inline (forced: out of line, rule sets of a constant number of words
+ * lose their unrolled loops): most calls find their subject cached with
+ * every rule of @p mask answered, and return after a hash, a compare and a
+ * few bit operations. */
+static inline __attribute__((always_inline)) void probe_filter(dl_extractor *ex, size_t w,
+                                                               dl_probe_cache *pc,
+                                                               const unsigned char *word, size_t n,
+                                                               subj_hash *sh, uint64_t *mask)
+{
     uint32_t h;
-    size_t i;
     dl_probe_slot *s;
-    uint64_t *known, *possible;
 
     assert(n >= sh->n);
     h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
     sh->n = n;
-    i = h & pc->mask;
-    s = (dl_probe_slot *)(pc->mem + i * pc->stride);
-    known = (uint64_t *)(s + 1);
-    possible = known + w;
-    if (s->hash == h && s->len == len && s->key[0] == subj[0] && same_bytes(s->key + 1, word, n)) {
-        uint64_t todo = 0;
-        s->hits += s->hits < UINT8_MAX;
-        for (size_t k = 0; k < w; k++)
-            todo |= mask[k] & ~ex->noprobe[k] & ~known[k];
-        if (!todo) {
-            for (size_t k = 0; k < w; k++)
-                mask[k] &= possible[k] | ~known[k];
-            return;
-        }
-    } else if (s->hits) {
-        s->hits--;
-        known = pc->spare;
-        possible = known + w;
-        memset(known, 0, 2 * w * sizeof(*known));
-    } else {
-        s->hash = h;
-        s->len = (uint8_t)len;
-        s->key[0] = subj[0];
-        memcpy(s->key + 1, word, n);
-        memset(known, 0, 2 * w * sizeof(*known));
-    }
-    probe_run(ex, word, n, known, possible, mask);
+    s = (dl_probe_slot *)(pc->mem + (h & pc->mask) * pc->stride);
+    if (slot_holds(s, h, ex->subj[0], word, n))
+        probe_hit(ex, w, s, word, n, mask);
+    else
+        probe_miss(ex, w, pc, h & pc->mask, h, word, n, mask);
 }
 
 /*
