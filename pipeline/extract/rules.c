@@ -107,7 +107,10 @@ static int lex_index(dl_lexicon *lex)
         size_t len = strlen(w), at = dl_fnv1a(DL_FNV_SEED, w, len) & lex->mask;
         while (lex->slots[at].entry)
             at = (at + 1) & lex->mask;
-        lex->slots[at] = (struct dl_lex_slot){(uint32_t)(i + 1), (uint32_t)len};
+        lex->slots[at].value = lex->entries[i].value;
+        lex->slots[at].entry = (uint32_t)(i + 1);
+        lex->slots[at].len = (uint8_t)len; /* (< DL_LEX_MAX_WORD) */
+        memcpy(lex->slots[at].head, w, len < DL_LEX_HEAD ? len : DL_LEX_HEAD);
         at = dl_lex_sig(w, len);
         lex->sig[at / 64] |= 1ull << (at % 64);
     }
@@ -116,7 +119,7 @@ static int lex_index(dl_lexicon *lex)
 
 const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t len)
 {
-    char buf[DL_LEX_MAX_WORD];
+    char buf[DL_LEX_MAX_WORD] = {0}; /* zero-padded past the word, as a slot's head */
     size_t at;
 
     if (len >= sizeof(buf))
@@ -130,8 +133,10 @@ const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t le
     }
     for (at = h & lex->mask; lex->slots[at].entry; at = (at + 1) & lex->mask) {
         const struct dl_lex_slot *sl = &lex->slots[at];
-        if (sl->len == len && !memcmp(lex->entries[sl->entry - 1].word, buf, len))
-            return lex->entries[sl->entry - 1].value;
+        if (sl->len == len && !memcmp(sl->head, buf, DL_LEX_HEAD) &&
+            (len <= DL_LEX_HEAD || !memcmp(lex->entries[sl->entry - 1].word + DL_LEX_HEAD,
+                                           buf + DL_LEX_HEAD, len - DL_LEX_HEAD)))
+            return sl->value;
     }
     return NULL;
 }
@@ -683,8 +688,8 @@ static int abbrev_index(dl_rules *r)
     if (!(lex->entries = calloc(r->n_abbrev ? r->n_abbrev : 1, sizeof(*lex->entries))))
         return DL_ENOMEM;
     for (size_t i = 0; i < r->n_abbrev; i++)
-        lex->entries[i] = (dl_lex_entry){r->abbrev[i], r->abbrev[i]};
-    lex->n = r->n_abbrev;
+        if (strlen(r->abbrev[i]) < DL_LEX_MAX_WORD) /* (longer: in no lexicon) */
+            lex->entries[lex->n++] = (dl_lex_entry){r->abbrev[i], r->abbrev[i]};
     return lex_index(lex);
 }
 

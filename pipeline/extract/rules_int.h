@@ -48,15 +48,21 @@ static inline uint32_t dl_fnv1a_lower(uint32_t h, const void *p, size_t len)
 }
 
 #define DL_LEX_SIG_WORDS 64 /* 4096 bits */
+#define DL_LEX_HEAD 11       /* a slot is 24 bytes */
 typedef struct dl_lexicon {
     char *name;
     dl_lex_entry *entries; /* sorted by word */
     size_t n;
     /* Open-addressing hash of the words for dl_lexicon_get(): mask + 1
-     * slots (a power of two, at least 2n), entry index + 1 (0 = empty) and
-     * the word's length. */
+     * slots (a power of two, at least 2n), entry index + 1 (0 = empty), its
+     * value, the word's length and its first DL_LEX_HEAD bytes (zero-padded):
+     * a hit on most words reads the slot alone, not the entry and its word
+     * elsewhere in memory. */
     struct dl_lex_slot {
-        uint32_t entry, len;
+        const char *value;
+        uint32_t entry;
+        uint8_t len;
+        char head[DL_LEX_HEAD];
     } *slots;
     size_t mask;
     /* Quick rejection before folding and hashing (most words looked up are
