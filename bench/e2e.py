@@ -89,14 +89,39 @@ def create_topics(prefix, partitions, state):
            "message.timestamp.type=LogAppendTime", big, state)
 
 
-def committed(tool, brokers, group, topic, partitions):
-    out = subprocess.run([tool, "committed", brokers, group, topic, str(partitions)],
-                         capture_output=True, text=True, timeout=30).stdout
-    total = 0
-    for line in out.splitlines():
-        p, o = line.split()
-        total += max(int(o), 0)
-    return total
+class CommitWatch:
+    """`dl_kafka_tool committed ... UNTIL` in the background: the sum of
+    GROUP's committed offsets on TOPIC, and when (epoch s, the tool's clock)
+    it first reached until."""
+
+    def __init__(self, tool, brokers, group, topic, partitions, until):
+        self.total, self.at = 0, None
+        self.proc = subprocess.Popen([tool, "committed", brokers, group, topic,
+                                      str(partitions), str(until)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.until = until
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            ms, total = (int(x) for x in line.split())
+            self.total = total
+            if total >= self.until and self.at is None:
+                self.at = ms / 1000.0
+
+    def done(self):
+        if self.at is None and self.proc.poll() is not None:
+            self.thread.join(timeout=5)
+            if self.at is None:
+                sys.exit(f"e2e: the commit watch exited ({self.proc.returncode}) "
+                         f"at {self.total} of {self.until}")
+        return self.at is not None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 def end_offsets(brokers, topic, partitions):
@@ -225,24 +250,26 @@ def throughput(a, msgs, env, state, log):
     prod.stdin.close()
     if prod.wait() != 0:
         sys.exit("e2e: producing failed: " + prod.stderr.read().decode()[-500:])
+    # One client watches the group's commits all through the run (a process
+    # per question would take the machine under test's CPU).
+    watch = CommitWatch(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
+                        a.partitions, n)
     t_spawn = time.time()
     stage = start_stage(a, env, log)
-    rss, done_at = [], None
+    rss = []
     try:
-        while True:
+        while not watch.done():
             time.sleep(0.05)
             if stage.poll() is not None:
                 sys.exit(f"e2e: dateline run exited ({stage.returncode}), see {log.name}")
             r = rss_kb(stage.pid)
             if r:
                 rss.append(r)
-            c = committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles", a.partitions)
-            if c >= n:
-                done_at = time.time()
-                break
             if time.time() - t_spawn > a.timeout:
-                sys.exit(f"e2e: timed out with {c} of {n} committed")
+                sys.exit(f"e2e: timed out with {watch.total} of {n} committed")
+        done_at = watch.at
     finally:
+        watch.stop()
         rc = stop_stage(stage)
     recs = consume_records(a.brokers, prefix + "enriched", n)
     acks = sorted(r[0] for r in recs)
@@ -344,10 +371,12 @@ def latency(a, msgs, rate, pace, env, state, log):
         prod.stdin.close()
         prod.wait(timeout=120)
         produce_s = time.time() - t0
+        watch = CommitWatch(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
+                            a.partitions, n + 1)
         deadline = time.time() + 120
-        while committed(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
-                        a.partitions) < n + 1 and time.time() < deadline:
+        while not watch.done() and time.time() < deadline:
             time.sleep(0.1)
+        watch.stop()
         if not a.passthrough:
             inside = stage_metrics(port)
     finally:

@@ -17,8 +17,14 @@
  *       delivery guarantee).
  *   dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]
  *       commits the offsets for GROUP without joining it (manual assignment).
- *   dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS
- *       prints "P OFFSET" per partition (-1001: nothing committed).
+ *   dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS [UNTIL]
+ *       prints "P OFFSET" per partition (-1001: nothing committed). With
+ *       UNTIL, asks again every 20 ms with the same client instead, prints
+ *       "EPOCH_MS TOTAL" whenever the sum of the committed offsets changes,
+ *       and exits once it is at least UNTIL (the caller keeps the time):
+ *       bench/e2e.py waits for a run's last commit this way, as a process
+ *       and a connection per question cost the machine under test ~10 % of
+ *       a vCPU at its 50 ms polling.
  *   dl_kafka_tool mock BROKER_COUNT
  *       starts librdkafka's mock cluster on 127.0.0.1, for the faults a real
  *       broker cannot be made to show on cue; prints
@@ -36,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -209,11 +216,34 @@ out:
     return rc;
 }
 
-static int cmd_committed(const char *brokers, const char *group, const char *topic, int n)
+/* The wall clock in ms, as the broker's LogAppendTime timestamps. */
+static int64_t epoch_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sum of the committed offsets in @p parts (nothing committed counts 0). */
+static int64_t committed_total(const rd_kafka_topic_partition_list_t *parts)
+{
+    int64_t total = 0;
+
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset > 0)
+            total += parts->elems[i].offset;
+    return total;
+}
+
+/* @p until: 0 prints each partition's offset once; else see the usage above. */
+static int cmd_committed(const char *brokers, const char *group, const char *topic, int n,
+                         int64_t until)
 {
     rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, group, NULL);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
     rd_kafka_resp_err_t err;
+    int64_t last = -1;
     int rc = 0;
 
     if (!rk) {
@@ -222,12 +252,28 @@ static int cmd_committed(const char *brokers, const char *group, const char *top
     }
     for (int i = 0; i < n; i++)
         rd_kafka_topic_partition_list_add(parts, topic, i);
-    if ((err = rd_kafka_committed(rk, parts, 30000))) {
-        fprintf(stderr, "dl_kafka_tool: committed: %s\n", rd_kafka_err2str(err));
-        rc = 1;
-    } else {
-        for (int i = 0; i < parts->cnt; i++)
-            printf("%" PRId32 " %" PRId64 "\n", parts->elems[i].partition, parts->elems[i].offset);
+    signal(SIGTERM, on_signal);
+    while (!stop) {
+        if ((err = rd_kafka_committed(rk, parts, 30000))) {
+            fprintf(stderr, "dl_kafka_tool: committed: %s\n", rd_kafka_err2str(err));
+            rc = 1;
+            break;
+        }
+        if (!until) {
+            for (int i = 0; i < parts->cnt; i++)
+                printf("%" PRId32 " %" PRId64 "\n", parts->elems[i].partition,
+                       parts->elems[i].offset);
+            break;
+        }
+        int64_t total = committed_total(parts);
+        if (total != last) {
+            printf("%" PRId64 " %" PRId64 "\n", epoch_ms(), total);
+            fflush(stdout);
+            last = total;
+        }
+        if (total >= until)
+            break;
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     }
     rd_kafka_topic_partition_list_destroy(parts);
     rd_kafka_consumer_close(rk);
@@ -427,20 +473,25 @@ int main(int argc, char **argv)
         return cmd_pipe(argv[2], argv[3], argv[4], argv[5]);
     if (argc == 6 && !strcmp(argv[1], "commit"))
         return cmd_commit(argv[2], argv[3], argv[4], argv[5]);
-    if (argc == 6 && !strcmp(argv[1], "committed")) {
+    if ((argc == 6 || argc == 7) && !strcmp(argv[1], "committed")) {
         char *end;
         long n = strtol(argv[5], &end, 10);
+        long long until = 0;
 
         if (*end || n < 1 || n > 100000) {
             fprintf(stderr, "dl_kafka_tool: bad partition count '%s'\n", argv[5]);
             return 2;
         }
-        return cmd_committed(argv[2], argv[3], argv[4], (int)n);
+        if (argc == 7 && ((until = strtoll(argv[6], &end, 10)) < 1 || *end)) {
+            fprintf(stderr, "dl_kafka_tool: bad offset total '%s'\n", argv[6]);
+            return 2;
+        }
+        return cmd_committed(argv[2], argv[3], argv[4], (int)n, (int64_t)until);
     }
     fprintf(stderr, "usage: dl_kafka_tool produce BROKERS TOPIC [LINGER_MS] < lines\n"
                     "       dl_kafka_tool pipe BROKERS GROUP IN_TOPIC OUT_TOPIC\n"
                     "       dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]\n"
-                    "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS\n"
+                    "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS [UNTIL]\n"
                     "       dl_kafka_tool mock BROKER_COUNT < commands\n");
     return 2;
 }
