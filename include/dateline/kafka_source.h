@@ -87,6 +87,21 @@ int dl_kafka_source_commit_wait(dl_kafka_source *src, int timeout_ms);
  */
 void dl_kafka_source_wake(dl_kafka_source *src);
 
+/**
+ * @brief Has librdkafka fetch again now if its prefetch queue had filled.
+ *        Call when the queue ran dry after the caller had stopped polling
+ *        for a while (its own work was full); blocks for one round trip to
+ *        the partitions' leaders, at most SOURCE_REFILL_TIMEOUT_MS.
+ *
+ * librdkafka before 2.2 (Debian's is 2.0) does not wake its fetcher when
+ * the application drains the prefetch queue (librdkafka issue #2879): once
+ * the queue passed queued.max.messages.kbytes, the next fetch waits for the
+ * broker thread's own wake-up, up to a second, and a stage that works
+ * through the queue faster than that idles. A request to the same brokers
+ * wakes their threads, which then fetch at once.
+ */
+void dl_kafka_source_refill(dl_kafka_source *src);
+
 /** @returns 1 if offsets are committed by librdkafka (enable.auto.commit). */
 int dl_kafka_source_auto_commit(const dl_kafka_source *src);
 

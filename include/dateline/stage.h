@@ -50,7 +50,8 @@ typedef struct dl_stage_stats {
     uint64_t timeline;     /* records acknowledged on topics.timeline */
     uint64_t failed_deliveries;
     uint64_t rebalances;
-    uint64_t pauses; /* times backpressure paused the consumer */
+    uint64_t pauses;  /* times backpressure paused the consumer */
+    uint64_t refills; /* times a dry prefetch queue was refilled early */
     uint64_t txn_commits;
     uint64_t txn_aborts;
     uint64_t inflight;       /* messages not yet stored / committed */

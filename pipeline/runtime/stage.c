@@ -153,6 +153,8 @@ struct dl_stage {
     size_t max_inflight;
     int paused;
     int64_t full_since;   /* when max_inflight was reached, 0 = below */
+    int starved_fetch;    /* polling stopped with work full: librdkafka's queue may have
+                           * filled, see dl_kafka_source_refill() */
     int stopping;         /* orderly stop in progress */
     int destroying;       /* tearing down: delivery reports are ignored */
     int64_t flush_end_ms; /* stopping: end of the time for deliveries */
@@ -1105,7 +1107,7 @@ static void stage_stats_hook(dl_stage *st, int64_t now, int force)
 static void stage_log_stats(const dl_stage *st, const char *msg)
 {
     char consumed[24], enriched[24], dead[24], failed[24], rebalances[24], tracked[24];
-    char bytes[24], pauses[24], commits[24], aborts[24];
+    char bytes[24], pauses[24], refills[24], commits[24], aborts[24];
     char reasons[1024];
     size_t used = 0;
     const stage_stats *s = &st->stats;
@@ -1120,6 +1122,7 @@ static void stage_log_stats(const dl_stage *st, const char *msg)
         "inflight", tracked,
         "inflight_bytes", bytes,
         "pauses", pauses,
+        "refills", refills,
         st->eos ? "txn_commits" : NULL, commits,
         "txn_aborts", aborts,
         NULL,
@@ -1134,6 +1137,7 @@ static void stage_log_stats(const dl_stage *st, const char *msg)
     snprintf(tracked, sizeof(tracked), "%zu", dl_offsets_tracked(st->ot));
     snprintf(bytes, sizeof(bytes), "%zu", st->inflight_bytes);
     snprintf(pauses, sizeof(pauses), "%" PRIu64, s->pauses);
+    snprintf(refills, sizeof(refills), "%" PRIu64, s->refills);
     snprintf(commits, sizeof(commits), "%" PRIu64, s->txn_commits);
     snprintf(aborts, sizeof(aborts), "%" PRIu64, s->txn_aborts);
     reasons[0] = '\0';
@@ -1377,6 +1381,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
              * oldest job, serving delivery reports. */
             stage_collect(st, STAGE_DR_SLICE_MS);
             dl_kafka_sink_poll(st->snk, 0);
+            st->starved_fetch = 1;
         } else if (!held) {
             /* One wait for everything: a message, a finished extraction or
              * a delivery report (the last two end the poll through
@@ -1386,10 +1391,16 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             if ((dl_offsets_tracked(st->ot) > 0 || dl_workpool_pending(st->wp)) &&
                 timeout > STAGE_DR_SLICE_MS)
                 timeout = STAGE_DR_SLICE_MS;
-            if ((rkm = dl_kafka_source_poll(st->src, timeout)))
+            if ((rkm = dl_kafka_source_poll(st->src, st->starved_fetch ? 0 : timeout))) {
                 stage_process(st, rkm);
-            else
+            } else if (st->starved_fetch) {
+                /* Dry after a full pool: the fetcher may be asleep. */
+                st->starved_fetch = 0;
+                st->stats.refills++;
+                dl_kafka_source_refill(st->src);
+            } else {
                 caught_up = 1;
+            }
             dl_kafka_sink_poll(st->snk, 0);
         } else {
             /* Wait on the producer, whose reports unblock us. A paused
