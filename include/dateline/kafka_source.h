@@ -91,14 +91,8 @@ void dl_kafka_source_wake(dl_kafka_source *src);
  * @brief Has librdkafka fetch again now if its prefetch queue had filled.
  *        Call when the queue ran dry after the caller had stopped polling
  *        for a while (its own work was full); blocks for one round trip to
- *        the partitions' leaders, at most SOURCE_REFILL_TIMEOUT_MS.
- *
- * librdkafka before 2.2 (Debian's is 2.0) does not wake its fetcher when
- * the application drains the prefetch queue (librdkafka issue #2879): once
- * the queue passed queued.max.messages.kbytes, the next fetch waits for the
- * broker thread's own wake-up, up to a second, and a stage that works
- * through the queue faster than that idles. A request to the same brokers
- * wakes their threads, which then fetch at once.
+ *        the partitions' leaders, 100 ms at most. librdkafka 2.0 would
+ *        fetch again only up to a second later (see pipeline/io/kafka_common.h).
  */
 void dl_kafka_source_refill(dl_kafka_source *src);
 

@@ -78,6 +78,13 @@ int64_t dl_replay_source_position(dl_replay_source *src, const char *topic, int3
  */
 rd_kafka_message_t *dl_replay_source_poll(dl_replay_source *src, int timeout_ms);
 
+/**
+ * @brief Has librdkafka fetch again now if its prefetch queue had filled,
+ *        as dl_kafka_source_refill(): call when a poll finds the queue dry
+ *        after the replay had stopped polling for a while.
+ */
+void dl_replay_source_refill(dl_replay_source *src);
+
 /** @returns 1 after a fatal client error, with the message in @p buf. */
 int dl_replay_source_fatal(const dl_replay_source *src, char *buf, size_t size);
 

@@ -114,3 +114,18 @@ const char *dl_kafka_parts_str(const rd_kafka_topic_partition_list_t *parts, cha
     }
     return buf;
 }
+
+void dl_kafka_refill(rd_kafka_t *rk, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    rd_kafka_resp_err_t err;
+
+    if (rd_kafka_assignment(rk, &parts) || !parts)
+        return;
+    /* The latest offsets (timestamp -1), asked of every leader at once. */
+    for (int i = 0; i < parts->cnt; i++)
+        parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+    if (parts->cnt && (err = rd_kafka_offsets_for_times(rk, parts, timeout_ms)))
+        DL_LOG(DL_LOG_DEBUG, "kafka", "refill: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(parts);
+}

@@ -47,6 +47,24 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  * before the linger anyway. */
 #define DL_KAFKA_PRODUCER_LINGER_MS "1"
 
+/**
+ * @brief Has the consumer @p rk fetch again now if its prefetch queue had
+ *        filled: asks the assignment's leaders for their latest offsets, a
+ *        cheap request whose answer is dropped, and waits at most
+ *        @p timeout_ms for it.
+ *
+ * librdkafka before 2.2 (Debian's is 2.0) does not wake its fetcher when
+ * the application drains the prefetch queue (librdkafka issue #2879): once
+ * the queue passed queued.max.messages.kbytes, the next fetch waits for the
+ * broker thread's own wake-up, up to a second, and a stage that works
+ * through the queue faster than that idles. The request wakes the leaders'
+ * broker threads, which then fetch at once.
+ */
+void dl_kafka_refill(rd_kafka_t *rk, int timeout_ms);
+
+/* The longest a poll loop waits on dl_kafka_refill(). */
+#define DL_KAFKA_REFILL_TIMEOUT_MS 100
+
 /** @brief Applies every property of @p props (from config section @p section). */
 int dl_kafka_conf_apply(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
                         const dl_kvlist *props, dl_err *err);

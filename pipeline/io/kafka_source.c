@@ -10,8 +10,6 @@
 
 /* Leaving the group from dl_kafka_source_destroy() without an earlier close. */
 #define SOURCE_CLOSE_TIMEOUT_MS 10000
-/* dl_kafka_source_refill(): the longest the poll loop waits on the leaders. */
-#define SOURCE_REFILL_TIMEOUT_MS 100
 
 struct dl_kafka_source {
     const dl_config *cfg;
@@ -368,18 +366,8 @@ void dl_kafka_source_wake(dl_kafka_source *src)
 
 void dl_kafka_source_refill(dl_kafka_source *src)
 {
-    rd_kafka_topic_partition_list_t *parts = NULL;
-    rd_kafka_resp_err_t err;
-
-    if (!src->rk || rd_kafka_assignment(src->rk, &parts) || !parts)
-        return;
-    /* The latest offsets, asked of every leader at once: a cheap request
-     * whose answer is not needed, only the wake-up it brings. */
-    for (int i = 0; i < parts->cnt; i++)
-        parts->elems[i].offset = RD_KAFKA_OFFSET_END;
-    if (parts->cnt && (err = rd_kafka_offsets_for_times(src->rk, parts, SOURCE_REFILL_TIMEOUT_MS)))
-        DL_LOG(DL_LOG_DEBUG, "source", "refill: %s", rd_kafka_err2str(err));
-    rd_kafka_topic_partition_list_destroy(parts);
+    if (src->rk)
+        dl_kafka_refill(src->rk, DL_KAFKA_REFILL_TIMEOUT_MS);
 }
 
 int dl_kafka_source_auto_commit(const dl_kafka_source *src)

@@ -254,6 +254,11 @@ rd_kafka_message_t *dl_replay_source_poll(dl_replay_source *src, int timeout_ms)
     return rkm;
 }
 
+void dl_replay_source_refill(dl_replay_source *src)
+{
+    dl_kafka_refill(src->rk, DL_KAFKA_REFILL_TIMEOUT_MS);
+}
+
 int dl_replay_source_fatal(const dl_replay_source *src, char *buf, size_t size)
 {
     if (!atomic_load(&src->state.fatal))

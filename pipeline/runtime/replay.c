@@ -924,6 +924,9 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
     next_ckpt = t0 + REPLAY_CHECKPOINT_MS;
     next_pos = t0 + REPLAY_POSITION_MS;
     replay_progress(rp, pg, 0);
+    /* Polling stopped (in flight full, or --rate): librdkafka's queue may
+     * have filled, see dl_replay_source_refill(). */
+    int starved_fetch = 0;
     while (!*rp->stop && !rp->failed) {
         char msg[512];
         rd_kafka_message_t *rkm;
@@ -945,6 +948,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
             dl_kafka_sink_poll(rp->snk, REPLAY_DR_SLICE_MS);
         } else if (dl_offsets_tracked(rp->ot) >= rp->max_inflight) {
             dl_kafka_sink_poll(rp->snk, REPLAY_DR_SLICE_MS);
+            starved_fetch = 1;
         } else if (o->rate > 0 &&
                    (double)rp->stats.consumed >= (double)(now - t0) / 1000.0 * o->rate + 1.0) {
             /* --rate: wait for the next slot, serving delivery reports. */
@@ -952,11 +956,17 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
             int wait = (int)(slot - now);
 
             dl_kafka_sink_poll(rp->snk, wait < 1 ? 1 : wait > 100 ? 100 : wait);
+            starved_fetch = 1;
         } else {
             int timeout = dl_offsets_tracked(rp->ot) > 0 ? REPLAY_DR_SLICE_MS : 200;
 
-            if ((rkm = dl_replay_source_poll(rp->src, timeout)))
+            if ((rkm = dl_replay_source_poll(rp->src, starved_fetch ? 0 : timeout))) {
                 replay_consume(rp, rkm);
+            } else if (starved_fetch) {
+                /* Dry after a pause in polling: the fetcher may be asleep. */
+                starved_fetch = 0;
+                dl_replay_source_refill(rp->src);
+            }
             dl_kafka_sink_poll(rp->snk, 0);
         }
         replay_drain_deferred(rp);
