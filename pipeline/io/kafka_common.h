@@ -37,7 +37,8 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  * kafka.consumer pass-through so that it can be overridden. librdkafka's
  * default, 64 MiB, is prefetched on top of runtime.max_inflight_bytes when
  * the stage works through a backlog and kept RSS above 64 MB; 16 MiB is
- * still over half a second of input at full extraction speed.
+ * still over half a second of input at full extraction speed, and
+ * dl_kafka_refill() fetches again as soon as it is used up.
  */
 #define DL_KAFKA_CONSUMER_QUEUE_KB "16384"
 

@@ -153,7 +153,7 @@ struct dl_stage {
     size_t max_inflight;
     int paused;
     int64_t full_since;   /* when max_inflight was reached, 0 = below */
-    int starved_fetch;    /* polling stopped with work full: librdkafka's queue may have
+    int starved_fetch;    /* polling stopped (pool full, backpressure): librdkafka's queue may have
                            * filled, see dl_kafka_source_refill() */
     int stopping;         /* orderly stop in progress */
     int destroying;       /* tearing down: delivery reports are ignored */
@@ -1409,6 +1409,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             if (st->paused && (rkm = dl_kafka_source_poll(st->src, 0)))
                 stage_process(st, rkm);
             dl_kafka_sink_poll(st->snk, STAGE_DR_SLICE_MS);
+            st->starved_fetch = 1;
         }
         stage_collect(st, 0);
         stage_drain_deferred(st);
