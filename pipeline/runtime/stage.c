@@ -1394,7 +1394,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
             if ((rkm = dl_kafka_source_poll(st->src, st->starved_fetch ? 0 : timeout))) {
                 stage_process(st, rkm);
             } else if (st->starved_fetch) {
-                /* Dry after a full pool: the fetcher may be asleep. */
+                /* Dry after polling stopped: the fetcher may be asleep. */
                 st->starved_fetch = 0;
                 st->stats.refills++;
                 dl_kafka_source_refill(st->src);
