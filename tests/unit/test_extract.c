@@ -179,6 +179,11 @@ static void test_rule_families(void **state)
         {"Prices rose over the past two months.", 2020, 6, 1, "the past two months", "DURATION",
          "P2M", NULL},
         {"It signed a five-year contract.", 2020, 6, 1, "five-year", "DURATION", "P5Y", NULL},
+        /* a count and a singular unit before a noun: the determiner is the
+         * noun's */
+        {"The three day trial ended.", 2020, 6, 1, "three day", "DURATION", "P3D", NULL},
+        {"Hear the latest five minute bulletin.", 2020, 6, 1, "five minute", "DURATION", "PT5M",
+         NULL},
         {"The talks lasted more than four hours.", 2020, 6, 1, "more than four hours", "DURATION",
          "PT4H", "MORE_THAN"},
         /* a mod is a TimeML value, whatever the spaces in its words */
