@@ -115,7 +115,14 @@ static int count(const dl_rules *rules, const char *p, size_t len, int *out)
                     total += cur;
                     cur = 0;
                 }
+            } else if (w == 12 && cur > 0 && cur < 12) {
+                cur *= 12; /* "two dozen" */
             } else {
+                /* A word adds to a round number before it ("twenty four",
+                 * "two hundred five"); "three-six" is a range, not nine. */
+                int low = cur % 100;
+                if (low && !(low >= 20 && low % 10 == 0 && w < 10))
+                    return -1;
                 cur += w;
             }
             any = 1;

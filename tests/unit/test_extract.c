@@ -193,6 +193,9 @@ static void test_rule_families(void **state)
          "DURATION", "PT4H", "MORE_THAN"},
         {"It took twenty-four hours to finish.", 2020, 6, 1, "twenty-four hours", "DURATION",
          "PT24H", NULL},
+        {"It lasted two dozen years.", 2020, 6, 1, "two dozen years", "DURATION", "P24Y", NULL},
+        {"It took two hundred five days.", 2020, 6, 1, "two hundred five days", "DURATION",
+         "P205D", NULL},
         {"The sale could take weeks.", 2020, 6, 1, "weeks", "DURATION", "PXW", NULL},
         /* two lengths as alternatives are one, of the first unit; not after
          * "coming" */
@@ -863,6 +866,8 @@ static void test_more_decoys(void **state)
         "Censors watch the quarter of a billion web users.",
         "Festivals were held in the Quarter.",
         "It sold 24 and 25 units.",
+        /* two counts are a range, not their sum ("three-six" is not nine) */
+        "It set out a three-six year plan.",
         "Shares rose 5 and 6 percent.",
         "The app is for today's youth what the radio was.",
         "Police raided the house in the early hours.",
