@@ -318,6 +318,13 @@ static void test_rule_families(void **state)
         {"They marched on Easter Sunday 2019.", 2020, 1, 1, "Easter Sunday 2019", "DATE",
          "2019-04-21", NULL},
         {"Polls open on Election Day.", 2020, 10, 1, "Election Day", "DATE", "2020-11-03", NULL},
+        /* the 2001 attacks by their date, only with a word that says so */
+        {"It pays victims of the Sept. 11 terrorist attacks.", 2010, 6, 17, "Sept. 11", "DATE",
+         "2001-09-11", NULL},
+        {"He feared a September 11-style attack.", 2008, 11, 15, "September 11", "DATE",
+         "2001-09-11", NULL},
+        {"September 11 - Libya starts producing oil again.", 2011, 10, 12, "September 11", "DATE",
+         "2011-09-11", NULL},
         /* times */
         {"The blast came at 10:35 a.m. on the dock.", 1998, 8, 7, "10:35 a.m.", "TIME",
          "1998-08-07T10:35", NULL},
