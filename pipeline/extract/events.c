@@ -1,7 +1,8 @@
 /*
  * The timeline: each sentence whose first anchored DATE expression is a
  * calendar value becomes one event with that date (a duration with a
- * later/earlier signal counts, with the date it resolves to). Events of the
+ * later/earlier signal counts, with the date it resolves to, and so does a
+ * TIME on a known day, with that day). Events of the
  * same date stay separate and keep text order. The summary is the clause around the
  * date; the event's entities are those mentioned in its sentence, its
  * subject (even a pronoun) first.
@@ -146,6 +147,23 @@ static dl_resolution resolution_of(const char *v)
     return n >= 10 ? DL_RES_DAY : DL_RES_MONTH;
 }
 
+/* The calendar value @p tx dates its sentence with, or NULL: an anchored
+ * DATE's, or an anchored TIME's with a day ("at 3 p.m. Sunday", "March 19,
+ * 2011 at 12:28 pm": 2011-03-19T12:28; a clock time alone is on the DCT's
+ * day, as its value says). */
+static const char *calendar_value(const dl_timex *tx)
+{
+    const char *v = tx->value;
+
+    if (!tx->anchored)
+        return NULL;
+    if (tx->type == DL_TIMEX_DATE)
+        return v;
+    if (tx->type == DL_TIMEX_TIME && strlen(v) > 10 && v[4] == '-' && v[7] == '-' && v[10] == 'T')
+        return v;
+    return NULL;
+}
+
 static int event_cmp(const void *a, const void *b)
 {
     const dl_event *x = a, *y = b;
@@ -168,9 +186,7 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
 
         /* A duration with a later/earlier signal dates its sentence by the
          * date it resolves to ("three days later"), as an anchored DATE would. */
-        const char *date = tx->resolved[0]                             ? tx->resolved
-                           : tx->anchored && tx->type == DL_TIMEX_DATE ? tx->value
-                                                                       : NULL;
+        const char *date = tx->resolved[0] ? tx->resolved : calendar_value(tx);
 
         size_t at = i;
 
@@ -183,10 +199,10 @@ int dl_events_build(dl_extractor *ex, dl_slice text)
         for (size_t j = i + 1;
              tx->resolved[0] && j < ex->n_timexes && ex->timexes[j].sentence == tx->sentence; j++) {
             const dl_timex *t2 = &ex->timexes[j];
-            if (t2->anchored && t2->type == DL_TIMEX_DATE &&
-                resolution_of(t2->value) < resolution_of(date)) {
+            const char *v2 = calendar_value(t2);
+            if (v2 && resolution_of(v2) < resolution_of(date)) {
                 tx = t2;
-                date = t2->value;
+                date = v2;
                 at = j;
                 break;
             }

@@ -753,6 +753,33 @@ static void test_rule_families(void **state)
     check_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* A TIME dates its sentence on the timeline with its day: the one it names,
+ * or for a clock time alone the DCT's, as its value says. */
+static void test_time_events(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *text;
+        const char *dates; /* the events' dates, in order, comma-separated */
+    } cases[] = {
+        {"The first plane landed at about 3 p.m. Sunday.", "2011-03-06"},
+        {"Great post. March 19, 2011 at 12:28 pm | Reply", "2011-03-19"},
+        {"The plane landed at 3 p.m. and left.", "2011-03-07"},
+        {"The plane landed at dawn and left.", ""},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char got[128] = "";
+        size_t used = 0;
+        run_at(f, cases[i].text, 2011, 3, 7);
+        for (size_t e = 0; e < f->facts.n_events && used < sizeof(got); e++)
+            used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", e ? "," : "",
+                                     f->facts.events[e].date);
+        if (strcmp(got, cases[i].dates))
+            fail_msg("\"%s\": events on '%s', want '%s'", cases[i].text, got, cases[i].dates);
+    }
+}
+
 /* "Three days later": TimeML's duration, dated on the timeline by the
  * previous anchor moved by it. One row: text, DCT, the duration's span and
  * value, the date it resolves to ("" none), and the event of its sentence
@@ -1104,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_rule_families),
         cmocka_unit_test(test_more_decoys),
         cmocka_unit_test(test_signal_dates),
+        cmocka_unit_test(test_time_events),
         cmocka_unit_test(test_pathological_input),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_rule_errors),
