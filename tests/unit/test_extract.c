@@ -311,6 +311,9 @@ static void test_rule_families(void **state)
         /* year-boundary crossing */
         {"Sales peaked in December.", 2020, 1, 8, "December", "DATE", "2019-12", NULL},
         {"Talks resume in January.", 2019, 12, 20, "January", "DATE", "2020-01", NULL},
+        /* a weekday before a day-month date is one expression */
+        {"It ran on Thursday 3 June 2010 in print.", 2010, 5, 3, "Thursday 3 June 2010", "DATE",
+         "2010-06-03", NULL},
         /* holidays */
         {"They met on Thanksgiving Day.", 1999, 12, 1, "Thanksgiving Day", "DATE", "1999-11-25",
          NULL},
