@@ -311,6 +311,12 @@ static void test_rule_families(void **state)
         /* year-boundary crossing */
         {"Sales peaked in December.", 2020, 1, 8, "December", "DATE", "2019-12", NULL},
         {"Talks resume in January.", 2019, 12, 20, "January", "DATE", "2020-01", NULL},
+        /* a time and the date it is on; a bare number is no time */
+        {"At 08:51 am on 19 Jan 2010, Allen wrote.", 2010, 6, 3, "08:51 am on 19 Jan 2010", "TIME",
+         "2010-01-19T08:51", NULL},
+        {"It appeared on 10.02 BST on Thursday 3 June 2010.", 2010, 6, 5,
+         "10.02 BST on Thursday 3 June 2010", "TIME", "2010-06-03T10:02", NULL},
+        {"He won 5 on May 3, 2010.", 2010, 6, 5, "May 3, 2010", "DATE", "2010-05-03", NULL},
         /* a weekday before a day-month date is one expression */
         {"It ran on Thursday 3 June 2010 in print.", 2010, 5, 3, "Thursday 3 June 2010", "DATE",
          "2010-06-03", NULL},
