@@ -311,6 +311,9 @@ static void test_rule_families(void **state)
         /* year-boundary crossing */
         {"Sales peaked in December.", 2020, 1, 8, "December", "DATE", "2019-12", NULL},
         {"Talks resume in January.", 2019, 12, 20, "January", "DATE", "2020-01", NULL},
+        /* a length after a rate's noun is still one */
+        {"It collected 10,000 barrels over 24 hours.", 2010, 6, 1, "over 24 hours", "DURATION",
+         "PT24H", "MORE_THAN"},
         /* a time and the date it is on; a bare number is no time */
         {"At 08:51 am on 19 Jan 2010, Allen wrote.", 2010, 6, 3, "08:51 am on 19 Jan 2010", "TIME",
          "2010-01-19T08:51", NULL},
@@ -909,6 +912,9 @@ static void test_more_decoys(void **state)
         "Censors watch the quarter of a billion web users.",
         "Festivals were held in the Quarter.",
         "It sold 24 and 25 units.",
+        /* rates: "a day" after what is counted */
+        "The well leaks 5,000 barrels a day.",
+        "It costs millions of dollars a year.",
         /* two counts are a range, not their sum ("three-six" is not nine) */
         "It set out a three-six year plan.",
         "Shares rose 5 and 6 percent.",
