@@ -21,8 +21,9 @@
 /* A clause shorter than this takes in the next one. */
 #define DL_CLAUSE_MIN 48
 
-/* Length of a clause boundary at @p i ("; ", " — ", ", which"), 0 if none. */
-static size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t end)
+/* Length of a clause boundary at @p i ("; ", " — ", ", which"), 0 if none;
+ * the byte at @p i is one of clause_lead. */
+static size_t clause_break_at(const dl_rules *r, dl_slice text, size_t i, size_t end)
 {
     const char *t = text.p;
     const dl_lexicon *cw = r->elex.clause_word;
@@ -43,6 +44,18 @@ static size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t en
     while (e < end && ((t[e] | 0x20) >= 'a' && (t[e] | 0x20) <= 'z'))
         e++;
     return e > w && dl_lexicon_get(cw, t + w, e - w) ? 1 : 0;
+}
+
+/* The bytes a clause boundary starts with. */
+static const unsigned char clause_lead[256] = {[';'] = 1, ['('] = 1, [')'] = 1, [' '] = 1,
+                                               [','] = 1};
+
+/* As clause_break_at(), for any byte. The callers test every byte of a
+ * sentence and most start nothing: this first test is inlined into their
+ * loops instead of a call per byte. */
+static inline size_t clause_break(const dl_rules *r, dl_slice text, size_t i, size_t end)
+{
+    return clause_lead[(unsigned char)text.p[i]] ? clause_break_at(r, text, i, end) : 0;
 }
 
 /* The clause of sentence @p s around [a, b). */
