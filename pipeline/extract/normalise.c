@@ -57,10 +57,9 @@ static int span(const dl_candidate *c, dl_slice text, dl_cap cap, const char **p
     return 1;
 }
 
-/* The value of capture @p cap: its lexicon entry if the group is named after
- * a lexicon and the word is in it, else its text. */
-static const char *lookup(const dl_rule *rule, const dl_candidate *c, dl_slice text, dl_cap cap,
-                          char *buf, size_t size)
+/* lookup() of a capture that is not empty. */
+static const char *lookup_span(const dl_rule *rule, const dl_candidate *c, dl_slice text,
+                               dl_cap cap, char *buf, size_t size)
 {
     const char *p;
     size_t len;
@@ -79,6 +78,18 @@ static const char *lookup(const dl_rule *rule, const dl_candidate *c, dl_slice t
     memcpy(buf, p, len);
     buf[len] = '\0';
     return buf;
+}
+
+/* The value of capture @p cap: its lexicon entry if the group is named after
+ * a lexicon and the word is in it, else its text; NULL if it is empty.
+ * read_fields() asks for every capture and most are empty for any one
+ * rule: that test is inlined, the rest is a call. */
+static inline const char *lookup(const dl_rule *rule, const dl_candidate *c, dl_slice text,
+                                 dl_cap cap, char *buf, size_t size)
+{
+    if (c->cap_start[cap] == c->cap_end[cap])
+        return NULL;
+    return lookup_span(rule, c, text, cap, buf, size);
 }
 
 /*
