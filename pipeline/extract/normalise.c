@@ -320,15 +320,26 @@ static int valid_date(int y, int m, int d)
  * few months ahead is usually the coming one ("the vote in November" in
  * August). How far ahead still counts as coming depends on the tense cues.
  */
-static int infer_year(const dl_dct *dct, int month, int day, int tense)
+static int infer_year(const dl_dct *dct, int month, int day, const dl_norm_ctx *ctx)
 {
     int ahead = (month - dct->month + 12) % 12; /* months until the next such month */
-    int horizon = tense > 0 ? 8 : tense < 0 ? 2 : 4;
+    int coming;
 
     (void)day;
     if (ahead == 0)
         return dct->year;
-    if (ahead <= horizon)
+    /* The tense sets the horizon: 8 months ahead (future), 2 (past), else
+     * 4. Finding it is most of the cost of normalising a date, and it only
+     * decides for a month 3 to 8 ahead: asked only then. */
+    if (ahead <= 2) {
+        coming = 1;
+    } else if (ahead > 8) {
+        coming = 0;
+    } else {
+        int tense = dl_norm_tense(ctx);
+        coming = ahead <= (tense > 0 ? 8 : tense < 0 ? 2 : 4);
+    }
+    if (coming)
         return month > dct->month ? dct->year : dct->year + 1;
     return month < dct->month ? dct->year : dct->year - 1;
 }
@@ -405,7 +416,7 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
     const dl_dct *dct = ctx->dct;
 
     if (f->month > 0 && f->day > 0) {
-        int y = f->year >= 0 ? f->year : infer_year(dct, f->month, f->day, dl_norm_tense(ctx));
+        int y = f->year >= 0 ? f->year : infer_year(dct, f->month, f->day, ctx);
         if (!valid_date(y, f->month, f->day))
             return -1;
         *days = dl_days_from_civil(y, f->month, f->day);
@@ -514,7 +525,7 @@ static int norm_date(const dl_rule *rule, const fields *f, const dl_norm_ctx *ct
         } else if (f->has_rel) {
             year = dct->year;
         } else {
-            year = infer_year(dct, f->month, 0, dl_norm_tense(ctx));
+            year = infer_year(dct, f->month, 0, ctx);
         }
     }
     format_ymd(tx->value, sizeof(tx->value), year, f->month, -1);
