@@ -352,15 +352,19 @@ static void format_day(char *out, size_t size, long days)
     format_ymd(out, size, y, m, d);
 }
 
-/* A bare weekday: this week's, on the tense's side; past by default, as
- * news mostly reports what happened. */
-static long weekday_days(const dl_dct *dct, int weekday, int tense)
+/* A bare weekday: this week's, on the side of f->rel if it has one, else of
+ * the tense; past by default, as news mostly reports what happened. */
+static long weekday_days(const dl_dct *dct, const fields *f, const dl_norm_ctx *ctx)
 {
     long z = dl_days_from_civil(dct->year, dct->month, dct->day);
     int dw = dl_weekday(dct->year, dct->month, dct->day);
-    int back = (dw - weekday + 7) % 7, fwd = (weekday - dw + 7) % 7;
+    int back = (dw - f->weekday + 7) % 7, fwd = (f->weekday - dw + 7) % 7;
 
-    return tense > 0 ? z + (fwd ? fwd : 0) : z - back;
+    /* The DCT's own weekday is the DCT on either side: the tense, costly
+     * to find, is asked for only for another day. */
+    if (!back)
+        return z;
+    return (f->has_rel ? f->rel : dl_norm_tense(ctx)) > 0 ? z + fwd : z - back;
 }
 
 /* Substitutes {year} {quarter} {season} {weekday} {month} {day} {decade} {century} {n}. */
@@ -423,7 +427,7 @@ static int resolve_day(const fields *f, const dl_norm_ctx *ctx, long *days)
         return 0;
     }
     if (f->weekday > 0) {
-        *days = weekday_days(dct, f->weekday, f->has_rel ? f->rel : dl_norm_tense(ctx));
+        *days = weekday_days(dct, f, ctx);
         /* "last Wednesday" on a Wednesday is a week ago. */
         if (f->has_rel && f->rel < 0 && *days == dl_days_from_civil(dct->year, dct->month, dct->day))
             *days -= 7;
