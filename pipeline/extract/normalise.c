@@ -683,6 +683,38 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
     return 0;
 }
 
+/* "P%s%d%s" (n UNKNOWN: "P%sX%s") with "T" when @p timed, by hand: a
+ * duration is normalised over twice per article, and snprintf showed
+ * in the profile. A negative n (count() makes none) or a short buffer goes
+ * through snprintf. */
+static void format_duration(char *out, size_t size, int timed, int n, const char *code)
+{
+    char digits[16], *d = digits + sizeof(digits);
+    char *p = out;
+
+    if ((n < 0 && n != UNKNOWN) || size < 16 + strlen(code)) {
+        if (n == UNKNOWN)
+            snprintf(out, size, "P%sX%s", timed ? "T" : "", code);
+        else
+            snprintf(out, size, "P%s%d%s", timed ? "T" : "", n, code);
+        return;
+    }
+    *p++ = 'P';
+    if (timed)
+        *p++ = 'T';
+    if (n == UNKNOWN) {
+        *p++ = 'X';
+    } else {
+        do {
+            *--d = (char)('0' + n % 10);
+            n /= 10;
+        } while (n);
+        memcpy(p, d, (size_t)(digits + sizeof(digits) - d));
+        p += digits + sizeof(digits) - d;
+    }
+    strcpy(p, code);
+}
+
 static int norm_duration(const fields *f, dl_timex *tx)
 {
     static const char *const code[DL_UNIT__COUNT] = {"D", "W", "M", "Q", "Y", "DE", "CE",
@@ -727,10 +759,7 @@ static int norm_duration(const fields *f, dl_timex *tx)
             snprintf(tx->value, sizeof(tx->value), "P%dY", n * (f->unit == DL_UNIT_DECADE ? 10 : 100));
         return 0;
     }
-    if (n == UNKNOWN)
-        snprintf(tx->value, sizeof(tx->value), "P%sX%s", timed ? "T" : "", code[f->unit]);
-    else
-        snprintf(tx->value, sizeof(tx->value), "P%s%d%s", timed ? "T" : "", n, code[f->unit]);
+    format_duration(tx->value, sizeof(tx->value), timed, n, code[f->unit]);
     return 0;
 }
 
