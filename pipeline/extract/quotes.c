@@ -126,10 +126,16 @@ int dl_quotes_pair(dl_extractor *ex, dl_slice text)
          * at the next stop, which is where `open` is read again. */
         if (!after_break) {
 #ifdef DL_SCAN16
-            while (i + 17 <= len &&
-                   !(dl_eq16(t + i, '\n') | dl_eq16(t + i, '"') | dl_eq16(t + i, '\xE2') |
-                     (dl_eq16(t + i, ' ') & dl_eq16(t + i + 1, ' '))))
-                i += 16;
+            /* The block's mask is the stops themselves (a space only before
+             * another): straight to the first of them. */
+            for (; i + 17 <= len; i += 16) {
+                unsigned m = dl_eq16(t + i, '\n') | dl_eq16(t + i, '"') | dl_eq16(t + i, '\xE2') |
+                             (dl_eq16(t + i, ' ') & dl_eq16(t + i + 1, ' '));
+                if (m) {
+                    i += (size_t)__builtin_ctz(m);
+                    break;
+                }
+            }
 #endif
             while (i < len && (!pair_stop[(unsigned char)t[i]] ||
                                (t[i] == ' ' && (i + 1 >= len || t[i + 1] != ' '))))

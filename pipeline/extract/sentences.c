@@ -102,9 +102,15 @@ int dl_sentences_split(dl_extractor *ex, dl_slice text)
             /* Most bytes end nothing: skip to the next that may. */
             i++;
 #ifdef DL_SCAN16
-            while (i + 16 <= n && !(dl_eq16(t + i, '\n') | dl_eq16(t + i, '.') |
-                                    dl_eq16(t + i, '!') | dl_eq16(t + i, '?')))
-                i += 16;
+            /* The block's mask says where the first is: no byte-wise walk to it. */
+            for (; i + 16 <= n; i += 16) {
+                unsigned m = dl_eq16(t + i, '\n') | dl_eq16(t + i, '.') | dl_eq16(t + i, '!') |
+                             dl_eq16(t + i, '?');
+                if (m) {
+                    i += (size_t)__builtin_ctz(m);
+                    break;
+                }
+            }
 #endif
             for (; i < n && !ender[(unsigned char)t[i]]; i++)
                 ;
