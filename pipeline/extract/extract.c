@@ -333,7 +333,9 @@ typedef struct subj_hash {
 
 /* The probe runs for the rules of @p mask on the subject ex->subj[0] +
  * @p word (@p n bytes) that @p known does not answer yet; the answers are
- * added to known and possible (a cache slot's or the spare). */
+ * added to known and possible (a cache slot's or the spare). Both hold the
+ * rules without a probe from the start (probe_miss): those are answered,
+ * and always possible. */
 static void probe_run(dl_extractor *ex, const unsigned char *word, size_t n, uint64_t *known,
                       uint64_t *possible, uint64_t *mask)
 {
@@ -343,7 +345,7 @@ static void probe_run(dl_extractor *ex, const unsigned char *word, size_t n, uin
     int copied = 0;
 
     for (size_t k = 0; k < w; k++) {
-        uint64_t todo = mask[k] & ~ex->noprobe[k] & ~known[k];
+        uint64_t todo = mask[k] & ~known[k];
         mask[k] &= ~(known[k] & ~possible[k]);
         if (todo && !copied) {
             memcpy(subj + 1, word, n);
@@ -413,10 +415,11 @@ static inline void probe_hit(dl_extractor *ex, size_t w, dl_probe_slot *s,
 
     s->hits += s->hits < UINT8_MAX;
     for (size_t k = 0; k < w; k++)
-        todo |= mask[k] & ~ex->noprobe[k] & ~known[k];
+        todo |= mask[k] & ~known[k];
     if (!todo) {
+        /* every rule of the mask is known */
         for (size_t k = 0; k < w; k++)
-            mask[k] &= possible[k] | ~known[k];
+            mask[k] &= possible[k];
         return;
     }
     probe_run(ex, word, n, known, possible, mask);
@@ -457,7 +460,8 @@ static __attribute__((noinline)) void probe_miss(dl_extractor *ex, size_t w, dl_
         memcpy(s->key + 1, word, n);
         known = (uint64_t *)(s + 1);
     }
-    memset(known, 0, 2 * w * sizeof(*known));
+    for (size_t k = 0; k < w; k++)
+        known[k] = known[w + k] = ex->noprobe[k];
     probe_run(ex, word, n, known, known + w, mask);
 }
 
