@@ -487,14 +487,24 @@ static inline __attribute__((always_inline)) void probe_filter(dl_extractor *ex,
         probe_miss(ex, w, pc, h & pc->mask, h, word, n, mask);
 }
 
+/* Whether rule set @p mask (@p w words) still holds a rule. */
+static inline int mask_any(const uint64_t *mask, size_t w)
+{
+    uint64_t any = 0;
+
+    for (size_t k = 0; k < w; k++)
+        any |= mask[k];
+    return any != 0;
+}
+
 /*
- * Narrows @p mask (the rules whose first byte is @p c1) to those whose probe
- * allows a word starting with bytes @p c1 @p c2 (after a non-word byte, or
- * '_' when @p under). The answers never change: each pair is probed once
- * per extractor, on first sight, and kept.
+ * Sets @p mask to the rules whose first byte is @p c1 and whose probe allows
+ * a word starting with bytes @p c1 @p c2 (after a non-word byte, or '_' when
+ * @p under); returns whether it holds any. The answers never change: each
+ * pair is probed once per extractor, on first sight, and kept.
  */
-static inline void pair_filter(dl_extractor *ex, size_t w, int under, unsigned char c1,
-                               unsigned char c2, uint64_t *mask)
+static inline int pair_filter(dl_extractor *ex, size_t w, int under, unsigned char c1,
+                              unsigned char c2, uint64_t *mask)
 {
     size_t i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
     uint64_t *possible = ex->pairs + i * w;
@@ -519,7 +529,8 @@ static inline void pair_filter(dl_extractor *ex, size_t w, int under, unsigned c
         ex->pair_done[i / 64] |= 1ull << (i % 64);
     }
     for (size_t k = 0; k < w; k++)
-        mask[k] &= possible[k];
+        mask[k] = possible[k];
+    return mask_any(mask, w);
 }
 
 /* Tries rule @p ri anchored at @p p; a match becomes a candidate. */
@@ -540,16 +551,6 @@ static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
     if (ov[1] < ex->unblock)
         ex->unblock = ov[1];
     return 0;
-}
-
-/* Whether rule set @p mask (@p w words) still holds a rule. */
-static inline int mask_any(const uint64_t *mask, size_t w)
-{
-    uint64_t any = 0;
-
-    for (size_t k = 0; k < w; k++)
-        any |= mask[k];
-    return any != 0;
 }
 
 /* Takes the rules whose last match ends at or before @p p out of ex->blocked. */
@@ -629,6 +630,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         size_t q = p + 1, q2;
         uint64_t any = 0, *mask = ex->mask;
         subj_hash sh;
+        int under;
 
         /* p is a word start (no letter or digit before it). After a word
          * the next one is a byte further: the byte right after a word has
@@ -640,19 +642,23 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             next = q;
         }
         for (size_t k = 0; k < w; k++)
-            any |= (mask[k] = first[k]);
+            any |= first[k];
         if (!any)
             continue;
         /* The probes see the byte before the word only through \b: one
          * byte stands for all the non-word ones (and the text's start). */
-        subj[0] = p > 0 && t[p - 1] == '_' ? '_' : ' ';
-        sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
-        /* Level 0: the first two bytes, settled once per process. */
+        under = p > 0 && t[p - 1] == '_';
+        /* Level 0: the first two bytes, settled once per process (a subset
+         * of the rules of the first byte). */
         if (p + 1 < text.len) {
-            pair_filter(ex, w, subj[0] == '_', t[p], t[p + 1], mask);
-            if (!mask_any(mask, w))
+            if (!pair_filter(ex, w, under, t[p], t[p + 1], mask))
                 continue;
+        } else {
+            for (size_t k = 0; k < w; k++)
+                mask[k] = first[k];
         }
+        subj[0] = under ? '_' : ' ';
+        sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
         /* Level 1: the word's first three bytes (a new word mostly begins
          * like words seen before, and that rules most rules out without a
          * probe run), then the word. */
