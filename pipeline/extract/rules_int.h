@@ -32,8 +32,14 @@ static inline uint32_t dl_fnv1a_byte(uint32_t h, unsigned char c)
 static inline uint32_t dl_fnv1a(uint32_t h, const void *p, size_t len)
 {
     const unsigned char *b = p;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++)
+    /* Two bytes a step, in order (the same hash): the keys are short words,
+     * and the loop's own counting cost as much as the hashing (four bytes a
+     * step cost more again on T17: most words are shorter). */
+    for (; i + 2 <= len; i += 2)
+        h = dl_fnv1a_byte(dl_fnv1a_byte(h, b[i]), b[i + 1]);
+    if (i < len)
         h = dl_fnv1a_byte(h, b[i]);
     return h;
 }
