@@ -497,6 +497,34 @@ static inline int mask_any(const uint64_t *mask, size_t w)
     return any != 0;
 }
 
+/* Probes pair @p i of pair_filter() (its first sight): fills its entry of
+ * ex->pairs and marks it done. Out of line, so that the look-up inlined in
+ * the scan keeps nothing of it in registers or on the stack. */
+static __attribute__((noinline)) void pair_probe(dl_extractor *ex, size_t w, size_t i)
+{
+    int under = (int)(i >> 16);
+    unsigned char c1 = (unsigned char)(i >> 8), c2 = (unsigned char)i;
+    unsigned char subj[3] = {under ? '_' : ' ', c1, c2};
+    uint64_t *possible = ex->pairs + i * w;
+
+    for (size_t k = 0; k < w; k++) {
+        uint64_t todo = ex->first[c1 * w + k] & ~ex->noprobe[k];
+        possible[k] = ex->first[c1 * w + k] & ex->noprobe[k];
+        while (todo) {
+            int b = __builtin_ctzll(todo);
+            const pcre2_code *re = ex->rules->rules[k * 64 + (size_t)b].re_probe;
+            int rc = ex->probe_jit ? pcre2_jit_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
+                                                     ex->mctx)
+                                   : pcre2_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
+                                                 ex->mctx);
+            todo &= todo - 1;
+            if (rc != PCRE2_ERROR_NOMATCH)
+                possible[k] |= 1ull << b;
+        }
+    }
+    ex->pair_done[i / 64] |= 1ull << (i % 64);
+}
+
 /*
  * Sets @p mask to the rules whose first byte is @p c1 and whose probe allows
  * a word starting with bytes @p c1 @p c2 (after a non-word byte, or '_' when
@@ -507,27 +535,10 @@ static inline int pair_filter(dl_extractor *ex, size_t w, int under, unsigned ch
                               unsigned char c2, uint64_t *mask)
 {
     size_t i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
-    uint64_t *possible = ex->pairs + i * w;
+    const uint64_t *possible = ex->pairs + i * w;
 
-    if (!(ex->pair_done[i / 64] & (1ull << (i % 64)))) {
-        unsigned char subj[3] = {under ? '_' : ' ', c1, c2};
-        for (size_t k = 0; k < w; k++) {
-            uint64_t todo = ex->first[c1 * w + k] & ~ex->noprobe[k];
-            possible[k] = ex->first[c1 * w + k] & ex->noprobe[k];
-            while (todo) {
-                int b = __builtin_ctzll(todo);
-                const pcre2_code *re = ex->rules->rules[k * 64 + (size_t)b].re_probe;
-                int rc = ex->probe_jit ? pcre2_jit_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD,
-                                                         ex->md, ex->mctx)
-                                       : pcre2_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
-                                                     ex->mctx);
-                todo &= todo - 1;
-                if (rc != PCRE2_ERROR_NOMATCH)
-                    possible[k] |= 1ull << b;
-            }
-        }
-        ex->pair_done[i / 64] |= 1ull << (i % 64);
-    }
+    if (!(ex->pair_done[i / 64] & (1ull << (i % 64))))
+        pair_probe(ex, w, i);
     for (size_t k = 0; k < w; k++)
         mask[k] = possible[k];
     return mask_any(mask, w);
