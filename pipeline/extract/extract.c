@@ -696,19 +696,17 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         for (q2 = q; q2 < text.len && q2 < q + 3 && !is_alnum(t[q2]); q2++)
             ;
         if (q2 > q && q2 < text.len && is_alnum(t[q2]) && is_alnum(t[p])) {
-            static const size_t pre_len[] = {1, 3};
-            dl_probe_cache *pre_cache[] = {&ex->probe2b, &ex->probe2a};
-            size_t w2 = q2;
-            q2 = alnum_end(t, q2, text.len);
-            for (size_t l = 0; l < 2 && any; l++) {
-                size_t e = w2 + pre_len[l];
-                if (e < q2 && e - p < DL_PROBE_KEY) {
-                    probe_filter(ex, w, pre_cache[l], t + p, e - p, &sh, mask);
+            /* The ends of the three subjects, each with its cache: a prefix
+             * only when shorter than the word, any only when it fits a key.
+             * One loop, so that probe_filter() is inlined once (twice, for
+             * the prefixes and the whole word, kept more on the stack). */
+            dl_probe_cache *cache[] = {&ex->probe2b, &ex->probe2a, &ex->probe2};
+            size_t e2 = alnum_end(t, q2, text.len), end[] = {q2 + 1, q2 + 3, e2};
+            for (size_t l = 0; l < 3 && any; l++) {
+                if ((end[l] < e2 || l == 2) && end[l] - p < DL_PROBE_KEY) {
+                    probe_filter(ex, w, cache[l], t + p, end[l] - p, &sh, mask);
                     any = mask_any(mask, w);
                 }
-            }
-            if (any && q2 - p < DL_PROBE_KEY) {
-                probe_filter(ex, w, &ex->probe2, t + p, q2 - p, &sh, mask);
             }
         }
         for (size_t k = 0; k < w; k++) {
