@@ -199,6 +199,10 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
     for (size_t si = 0; si < ex->n_sentences; si++) {
         size_t i = ex->sentences[si].start, end = ex->sentences[si].end;
         size_t first = ex->n_toks;
+        /* One past the end of the sentence's previous word: where a word
+         * glued to it by one space starts (kept here, not read again from
+         * ex->toks for every word) */
+        size_t glue_at = SIZE_MAX;
         while (i < end) {
             uint32_t cp, flags = 0;
             size_t n, start, wend, letters = 0, uppers = 0;
@@ -317,8 +321,8 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 if (i < end && t[i] == ',')
                     flags |= T_COMMA;
             }
-            if (ex->n_toks > first && ex->toks[ex->n_toks - 1].end + 1 == start &&
-                t[start - 1] == ' ' && ascii_word[(unsigned char)t[start - 2]]) {
+            if (start == glue_at && t[start - 1] == ' ' &&
+                ascii_word[(unsigned char)t[start - 2]]) {
                 /* One space after a word (most words): glued to it, and no
                  * opener (after_opener()) before. */
                 ex->toks[ex->n_toks - 1].flags |= T_GLUE;
@@ -342,6 +346,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
             }
             if (push_tok(ex, t, start, wend, flags, (uint32_t)si))
                 return DL_ENOMEM;
+            glue_at = wend + 1;
         }
     }
     return 0;
