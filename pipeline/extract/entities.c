@@ -361,6 +361,33 @@ static inline const char *lex(const dl_lexicon *l, const char *text, const dl_to
     return l ? dl_lexicon_get_sig(l, tk->sig, text + tk->start, tk->end - tk->start) : NULL;
 }
 
+/* The last word a lexicon had (lex_again()): where it is, its length, its
+ * value (NULL: none yet). */
+typedef struct {
+    size_t start, len;
+    const char *value;
+} dl_lex_hit;
+
+/* lex() for a word most often spelt the same when asked about ("the" for
+ * every word that may open an epithet): past the signature, a word with
+ * the bytes of the last one found in @p l is found without folding and
+ * hashing it again (the same bytes, the same answer). */
+static inline const char *lex_again(const dl_lexicon *l, const char *t, const dl_tok *tk,
+                                    dl_lex_hit *hit)
+{
+    size_t n;
+    const char *v;
+
+    if (!l || !((l->sig[tk->sig / 64] >> (tk->sig % 64)) & 1))
+        return NULL;
+    n = tk->end - tk->start;
+    if (hit->value && hit->len == n && !memcmp(t + hit->start, t + tk->start, n))
+        return hit->value;
+    if ((v = dl_lexicon_lookup(l, t + tk->start, n)))
+        *hit = (dl_lex_hit){tk->start, n, v};
+    return v;
+}
+
 /* Whether word @p k is in the not_name lexicon, remembered in its flags:
  * capitalised words are asked about again and again (runs, lone words,
  * subjects), and most of those asked about are in it. */
@@ -1013,9 +1040,10 @@ static int add_desc(dl_extractor *ex, int entity, dl_span span)
     return 0;
 }
 
-/* An epithet starting at word @p i ("the"): the + [modifiers] [Title words]
- * + role noun. @returns the index of the role noun, or 0 if none; the
- * capitalised title words are [*ts, *te] (*ts > *te when none). */
+/* An epithet starting at word @p i, a definite article (the caller asks:
+ * see link_sentences()): the + [modifiers] [Title words] + role noun.
+ * @returns the index of the role noun, or 0 if none; the capitalised title
+ * words are [*ts, *te] (*ts > *te when none). */
 static size_t epithet_at(dl_extractor *ex, dl_slice text, size_t i, size_t *ts, size_t *te)
 {
     const dl_tok *tk = ex->toks;
@@ -1023,8 +1051,6 @@ static size_t epithet_at(dl_extractor *ex, dl_slice text, size_t i, size_t *ts, 
     const dl_lexicon *mod = L->role_modifier;
     size_t k, last_cap = 0, first_cap = 0;
 
-    if (!lex(L->definite_article, text.p, &tk[i]))
-        return 0;
     for (k = i + 1; k < ex->n_toks && k <= i + 8; k++) {
         const dl_tok *p = &tk[k - 1], *c = &tk[k];
         if (c->sent != tk[i].sent || !(p->flags & T_GLUE))
@@ -1183,6 +1209,10 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
     const dl_entity_lex *L = &ex->rules->elex;
     size_t mi = 0, ti = 0, n_named = ex->n_ments;
     int focus = -1, rc, idle = 0;
+    /* Every word outside quotes is asked whether it opens an epithet: most
+     * are no definite article, told here without a call. */
+    const dl_lexicon *def = L->definite_article;
+    dl_lex_hit the = {0, 0, NULL};
 
     if (dl_grow((void **)&ex->sent_subject, &ex->cap_sent_subject, ex->n_sentences,
                 sizeof(*ex->sent_subject)) ||
@@ -1211,7 +1241,8 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
         for (size_t k = first_tok; k < ti; k++) {
             size_t ts, te, role;
             int who = -1;
-            if ((tk[k].flags & T_QUOTED) || !(role = epithet_at(ex, text, k, &ts, &te)))
+            if ((tk[k].flags & T_QUOTED) || !lex_again(def, text.p, &tk[k], &the) ||
+                !(role = epithet_at(ex, text, k, &ts, &te)))
                 continue;
             dl_span span = {tk[k].start, tk[role].end};
             int is_subject = k >= subj_first && k < subj_limit;
