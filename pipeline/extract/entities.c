@@ -1203,6 +1203,20 @@ static dl_span subject_words(const dl_extractor *ex, dl_slice text, size_t s, si
 }
 
 /* Forward pass over sentences: links epithets, finds subjects. */
+/* The first word of [k, end) outside quotes that is in @p def (the definite
+ * article an epithet opens with), @p end if none; @p the for lex_again().
+ * A loop of its own: it goes over most words of the text, and in
+ * link_sentences() its variables would not stay in registers. */
+__attribute__((noinline)) static size_t next_article(const dl_tok *tk, const char *t, size_t k,
+                                                     size_t end, const dl_lexicon *def,
+                                                     dl_lex_hit *the)
+{
+    for (; k < end; k++)
+        if (!(tk[k].flags & T_QUOTED) && lex_again(def, t, &tk[k], the))
+            break;
+    return k;
+}
+
 static int link_sentences(dl_extractor *ex, dl_slice text)
 {
     dl_tok *tk = ex->toks;
@@ -1210,7 +1224,7 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
     size_t mi = 0, ti = 0, n_named = ex->n_ments;
     int focus = -1, rc, idle = 0;
     /* Every word outside quotes is asked whether it opens an epithet: most
-     * are no definite article, told here without a call. */
+     * are no definite article (next_article()). */
     const dl_lexicon *def = L->definite_article;
     dl_lex_hit the = {0, 0, NULL};
 
@@ -1238,11 +1252,10 @@ static int link_sentences(dl_extractor *ex, dl_slice text)
         /* The subject is among the first words: "The Utah native, who ...". */
         subj_first = subject_start(ex, text, first_tok, ti);
         subj_limit = subj_first + 3;
-        for (size_t k = first_tok; k < ti; k++) {
+        for (size_t k = first_tok; (k = next_article(tk, text.p, k, ti, def, &the)) < ti; k++) {
             size_t ts, te, role;
             int who = -1;
-            if ((tk[k].flags & T_QUOTED) || !lex_again(def, text.p, &tk[k], &the) ||
-                !(role = epithet_at(ex, text, k, &ts, &te)))
+            if (!(role = epithet_at(ex, text, k, &ts, &te)))
                 continue;
             dl_span span = {tk[k].start, tk[role].end};
             int is_subject = k >= subj_first && k < subj_limit;
