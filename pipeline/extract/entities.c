@@ -1211,6 +1211,8 @@ __attribute__((noinline)) static size_t next_article(const dl_tok *tk, const cha
                                                      size_t end, const dl_lexicon *def,
                                                      dl_lex_hit *the)
 {
+    if (!def)
+        return end; /* (tested once, not for every word) */
     for (; k < end; k++)
         if (!(tk[k].flags & T_QUOTED) && lex_again(def, t, &tk[k], the))
             break;
