@@ -218,9 +218,18 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 unsigned a = ascii_word[(unsigned char)t[i]];
                 flags |= a & A_UPPER ? T_CAP : a & A_LETTER ? T_LOWER : T_NUM;
                 /* Most words: the loop below would skip the letters so. */
-                if (flags & T_LOWER)
+                if (flags & T_LOWER) {
                     while (++i < end && ascii_word[(unsigned char)t[i]])
                         ;
+                    /* and most end there, at a space or the sentence's
+                     * end: no letters counted, no joiner, possessive or
+                     * punctuation after it; of all below only the glue
+                     * applies (not tested twice more for the space) */
+                    if (i >= end || t[i] == ' ') {
+                        wend = i;
+                        goto glue;
+                    }
+                }
             } else {
                 n = utf8_cp(t + i, end - i, &cp);
                 if (!cp_letter(cp) && !cp_digit(cp)) {
@@ -321,6 +330,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 if (i < end && t[i] == ',')
                     flags |= T_COMMA;
             }
+        glue:
             if (start == glue_at && t[start - 1] == ' ' &&
                 ascii_word[(unsigned char)t[start - 2]]) {
                 /* One space after a word (most words): glued to it, and no
