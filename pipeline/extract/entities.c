@@ -357,6 +357,10 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
             if (push_tok(ex, t, start, wend, flags, (uint32_t)si))
                 return DL_ENOMEM;
             glue_at = wend + 1;
+            /* Most words are followed by a space: skipped here, not by a
+             * turn of the loop for blanks and punctuation. */
+            if (i < end && t[i] == ' ')
+                i++;
         }
     }
     return 0;
