@@ -1216,7 +1216,6 @@ static dl_span subject_words(const dl_extractor *ex, dl_slice text, size_t s, si
     return (dl_span){tk[s].start, tk[e].end};
 }
 
-/* Forward pass over sentences: links epithets, finds subjects. */
 /* The first word of [k, end) outside quotes that is in @p def (the definite
  * article an epithet opens with), @p end if none; @p the for lex_again().
  * A loop of its own: it goes over most words of the text, and in
@@ -1233,6 +1232,7 @@ __attribute__((noinline)) static size_t next_article(const dl_tok *tk, const cha
     return k;
 }
 
+/* Forward pass over sentences: links epithets, finds subjects. */
 static int link_sentences(dl_extractor *ex, dl_slice text)
 {
     dl_tok *tk = ex->toks;
