@@ -36,11 +36,13 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  * Consumer prefetch cap (queued.max.messages.kbytes), set before the
  * kafka.consumer pass-through so that it can be overridden. librdkafka's
  * default, 64 MiB, is prefetched on top of runtime.max_inflight_bytes when
- * the stage works through a backlog and kept RSS above 64 MB; 16 MiB is
- * still over half a second of input at full extraction speed, and
- * dl_kafka_refill() fetches again as soon as it is used up.
+ * the stage works through a backlog and kept RSS above 64 MB. Since
+ * dl_kafka_refill() fetches again as soon as the queue is used up, a small
+ * one costs no throughput: bench/e2e.py on T17, three alternated pairs,
+ * 8 MiB 6,148-6,706 art/s at 53-56 MB steady RSS, 16 MiB 6,099-6,142 at
+ * 60-66 MB.
  */
-#define DL_KAFKA_CONSUMER_QUEUE_KB "16384"
+#define DL_KAFKA_CONSUMER_QUEUE_KB "8192"
 
 /* The producer's linger.ms unless kafka.producer sets it: librdkafka's 5 ms
  * default is most of a record's latency at moderate rates (bench/e2e.py:
