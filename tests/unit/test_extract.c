@@ -314,6 +314,11 @@ static void test_rule_families(void **state)
         /* a length after a rate's noun is still one */
         {"It collected 10,000 barrels over 24 hours.", 2010, 6, 1, "over 24 hours", "DURATION",
          "PT24H", "MORE_THAN"},
+        /* a date and the time on it: one TIME on that day */
+        {"Great post. March 19, 2011 at 12:28 pm | Reply", 2011, 3, 7, "March 19, 2011 at 12:28 pm",
+         "TIME", "2011-03-19T12:28", NULL},
+        {"LONDON | Tue Mar 1, 2011 4:00 pm EST LONDON (Reuters) - Talks began.", 2011, 3, 1,
+         "Tue Mar 1, 2011 4:00 pm EST", "TIME", "2011-03-01T16:00", NULL},
         /* a time and the date it is on; a bare number is no time */
         {"At 08:51 am on 19 Jan 2010, Allen wrote.", 2010, 6, 3, "08:51 am on 19 Jan 2010", "TIME",
          "2010-01-19T08:51", NULL},
