@@ -392,7 +392,7 @@ static inline const char *lex_again(const dl_lexicon *l, const char *t, const dl
     size_t n;
     const char *v;
 
-    if (!l || !((l->sig[tk->sig / 64] >> (tk->sig % 64)) & 1))
+    if (!l || !dl_sig_has(l->sig, tk->sig))
         return NULL;
     n = tk->end - tk->start;
     if (hit->value && hit->len == n && !memcmp(t + hit->start, t + tk->start, n))
@@ -433,13 +433,13 @@ static inline int same_text(const char *t, dl_span a, dl_span b)
            !strncasecmp(t + a.start, t + b.start, a.end - a.start);
 }
 
-/* 0 when word @p k is no word of @p set (see dl_gaz_may_be()). */
+/* 0 when word @p k is no word of @p set (a dl_gazetteer's signatures). */
 static inline int gaz_may_be(const dl_extractor *ex, const uint64_t *set, size_t k)
 {
     const dl_tok *tk = &ex->toks[k];
 
     /* (normalised, a ’ becomes ': the word's signature may not be its form's) */
-    return (tk->flags & T_NONASCII) || dl_gaz_may_be(set, tk->sig);
+    return (tk->flags & T_NONASCII) || dl_sig_has(set, tk->sig);
 }
 
 /* The kind of the gazetteer name words [a, b] make, -1 if none. A word
@@ -757,7 +757,7 @@ static int pidx_add(dl_extractor *ex, dl_slice text, int ent, int pass, dl_span 
         return DL_ENOMEM;
     h = dl_fnv1a_lower(DL_FNV_SEED, text.p + part.start, part.end - part.start);
     sig = dl_lex_sig(text.p + part.start, part.end - part.start);
-    ex->pidx_sig[sig / 64] |= 1ull << (sig % 64);
+    dl_sig_add(ex->pidx_sig, sig);
     x = &ex->pidx[ex->n_pidx];
     *x = (struct dl_pidx){h, ent, pass, ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]};
     ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)] = (int)ex->n_pidx++;
@@ -804,7 +804,7 @@ static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk, int
     if ((rc = pidx_update(ex, text)))
         return rc;
     *id = -1;
-    if (!(ex->pidx_sig[tk->sig / 64] & (1ull << (tk->sig % 64))))
+    if (!dl_sig_has(ex->pidx_sig, tk->sig))
         return 0; /* no word of that signature in the index */
     h = dl_fnv1a_lower(DL_FNV_SEED, text.p + w.start, w.end - w.start);
     for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {

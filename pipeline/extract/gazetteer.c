@@ -108,12 +108,11 @@ int dl_gaz_add(dl_gazetteer *g, const char *name, size_t len, int kind)
         first++;
     for (last = n; last > 0 && buf[last - 1] != ' '; last--)
         ;
-    sig = dl_lex_sig(buf, first);
-    g->first_sig[sig / 64] |= 1ull << (sig % 64);
+    dl_sig_add(g->first_sig, dl_lex_sig(buf, first));
     sig = dl_lex_sig(buf + last, n - last);
-    g->last_sig[sig / 64] |= 1ull << (sig % 64);
+    dl_sig_add(g->last_sig, sig);
     if (first == n)
-        g->word_sig[sig / 64] |= 1ull << (sig % 64);
+        dl_sig_add(g->word_sig, sig);
     if ((g->n + 1) * 2 > g->cap && grow_table(g))
         return DL_ENOMEM;
     h = dl_fnv1a(DL_FNV_SEED, buf, n);

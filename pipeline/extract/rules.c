@@ -111,8 +111,7 @@ static int lex_index(dl_lexicon *lex)
         lex->slots[at].entry = (uint32_t)(i + 1);
         lex->slots[at].len = (uint8_t)len; /* (< DL_LEX_MAX_WORD) */
         memcpy(lex->slots[at].head, w, len < DL_LEX_HEAD ? len : DL_LEX_HEAD);
-        at = dl_lex_sig(w, len);
-        lex->sig[at / 64] |= 1ull << (at % 64);
+        dl_sig_add(lex->sig, dl_lex_sig(w, len));
     }
     return 0;
 }

@@ -203,9 +203,10 @@ typedef struct dl_gazetteer {
     size_t pool_len, pool_cap;
     int max_words; /* longest name, in words */
     /* The dl_lex_sig() bits of the names' first words, of their last words
-     * and of the names of one word (normalised): most words start, end or
-     * are no name, and dl_gaz_may_be() tells so before a look-up would
-     * normalise them. */
+     * and of the names of one word, normalised (dl_gaz_norm(): for a word
+     * without blanks or ’ the signature of the word as it is): most words
+     * start, end or are no name, and dl_sig_has() tells so before a look-up
+     * would normalise them. */
     uint64_t first_sig[DL_LEX_SIG_WORDS], last_sig[DL_LEX_SIG_WORDS], word_sig[DL_LEX_SIG_WORDS];
 } dl_gazetteer;
 
@@ -270,6 +271,19 @@ static inline size_t dl_lex_sig(const char *w, size_t len)
     return (h ^ (h >> 12)) % (64 * DL_LEX_SIG_WORDS);
 }
 
+/* A set of signatures (DL_LEX_SIG_WORDS words, a bit each): a lexicon's, the
+ * gazetteer's name words', the person index's. Has tells a word apart
+ * from all of the set's without a hash: 0 means no word of that signature. */
+static inline void dl_sig_add(uint64_t *set, size_t sig)
+{
+    set[sig / 64] |= 1ull << (sig % 64);
+}
+
+static inline int dl_sig_has(const uint64_t *set, size_t sig)
+{
+    return (set[sig / 64] >> (sig % 64)) & 1;
+}
+
 /** dl_lexicon_get() past the quick rejection: folds, hashes and compares. */
 const char *dl_lexicon_lookup(const dl_lexicon *lex, const char *word, size_t len);
 
@@ -279,7 +293,7 @@ static inline const char *dl_lexicon_get_sig(const dl_lexicon *lex, size_t at, c
                                              size_t len)
 {
     /* (no slots, no bit set: rules.c sets the bits as it fills the slots) */
-    if (!(lex->sig[at / 64] & (1ull << (at % 64))))
+    if (!dl_sig_has(lex->sig, at))
         return NULL;
     return dl_lexicon_lookup(lex, word, len); /* (NULL for len >= DL_LEX_MAX_WORD) */
 }
@@ -309,14 +323,6 @@ int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
 /** The kind of @p name (any case), or -1. */
 int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
 
-/** 0 when no word of @p set (a dl_gazetteer's first_sig, last_sig or
- *  word_sig) has the signature @p sig: the dl_lex_sig() of the word's
- *  dl_gaz_norm() form, which for a word without blanks or ’ is the
- *  dl_lex_sig() of the word as it is. */
-static inline int dl_gaz_may_be(const uint64_t *set, size_t sig)
-{
-    return (set[sig / 64] >> (sig % 64)) & 1;
-}
 
 void dl_gaz_fini(dl_gazetteer *gaz);
 
