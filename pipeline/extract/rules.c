@@ -671,11 +671,6 @@ static int load_cues(loader *ld, rule_file *f, yaml_node_t *def)
     return 0;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* (Re)builds r->abbrev_lex over r->abbrev; each word is its own value. */
 static int abbrev_index(dl_rules *r)
 {
@@ -717,8 +712,7 @@ static int load_sentences(loader *ld, rule_file *f, yaml_node_t *def)
             r->abbrev[r->n_abbrev++] = lower_dup(scalar(w));
         }
     }
-    if (r->n_abbrev > 1)
-        qsort(r->abbrev, r->n_abbrev, sizeof(*r->abbrev), str_cmp);
+    /* (looked up by hash since abbrev_index(): no order needed) */
     return abbrev_index(r) ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
 }
 
