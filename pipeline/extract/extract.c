@@ -138,10 +138,11 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
         if (!dl_re_has_jit(rules->rules[i].re_at ? rules->rules[i].re_at : rules->rules[i].re))
             ex->no_jit = 1;
     }
-    for (int i = 0; i < 2; i++) {
-        const pcre2_code *cue = i ? rules->past_cue : rules->future_cue;
-        if (cue && !dl_re_has_jit(cue))
-            ex->no_jit = 1;
+    {
+        const pcre2_code *cues[] = {rules->future_cue, rules->past_cue, rules->scheduled_cue};
+        for (size_t i = 0; i < sizeof(cues) / sizeof(cues[0]); i++)
+            if (cues[i] && !dl_re_has_jit(cues[i]))
+                ex->no_jit = 1;
     }
     if (!(ex->md = pcre2_match_data_create(max_groups, NULL)))
         goto oom;
@@ -862,9 +863,10 @@ static int opens_with(const dl_lexicon *lex, dl_slice text, size_t from, size_t 
  * The nearer cue wins ("would be ready to leave as soon as Tuesday,
  * Castro said" is future); at equal distance the future one. */
 /* The tense the cues in [from,to) give [start,end): 1 when a future cue is
- * the nearest, -1 a past one, 0 none (see nearest_cue for @p main_clause). */
+ * the nearest, -1 a past one, 0 none (see nearest_cue for @p main_clause).
+ * The scheduled cues count as future ones when @p scheduled is set. */
 static int cue_tense(dl_extractor *ex, dl_slice text, size_t from, size_t to, size_t start,
-                     size_t end, int main_clause)
+                     size_t end, int main_clause, int scheduled)
 {
     const dl_rules *r = ex->rules;
     long fut, past;
@@ -872,6 +874,12 @@ static int cue_tense(dl_extractor *ex, dl_slice text, size_t from, size_t to, si
     fut = r->future_cue
               ? nearest_cue(ex, r->future_cue, text, from, to, start, end, 0, main_clause)
               : -1;
+    if (fut != 0 && scheduled && r->scheduled_cue) {
+        long s = nearest_cue(ex, r->scheduled_cue, text, from, to, start, end,
+                             fut >= 0 ? fut : LONG_MAX, main_clause);
+        if (s >= 0 && (fut < 0 || s < fut))
+            fut = s;
+    }
     if (fut == 0)
         return 1; /* no past cue is nearer */
     /* Of the past cues, only whether one is nearer than the future one
@@ -925,7 +933,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             break;
         }
     }
-    tense = cue_tense(ex, text, from, to, start, end, opens);
+    tense = cue_tense(ex, text, from, to, start, end, opens, !opens);
     /* A plan told early in the sentence reaches past the window: in "the
      * ferry will run twice a day from the harbour on weekdays from May 2,
      * with a third sailing each Sunday from June 5" both dates are ahead.
@@ -941,7 +949,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         /* The window held no cue: only the stretch before it is read, and
          * a few characters on for a cue the window cut ("plans| to"). */
         size_t upto = from + DL_CUE_CUT < start ? from + DL_CUE_CUT : start;
-        if (quote < from && cue_tense(ex, text, quote, upto, start, end, 0) > 0)
+        if (quote < from && cue_tense(ex, text, quote, upto, start, end, 0, 1) > 0)
             return 1;
     }
     if (tense || !opens || to >= s->end)
@@ -951,7 +959,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
      * Maritime and Transport Workers plans to hold ..."; "In January, a
      * week after the anniversary of the merger, a strike closed ..."), not
      * the verb of a relative clause on its way. */
-    return cue_tense(ex, text, end, s->end, start, end, 1);
+    return cue_tense(ex, text, end, s->end, start, end, 1, 0);
 }
 
 /* Where dl_norm_tense() finds the tense of the expression being normalised. */

@@ -657,6 +657,13 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         dl_civil_from_days(z, &y, &m, &d);
         if (y < dct->year)
             k = 0;
+    } else if (rule->base_anchor == DL_BASE_STORY) {
+        long today = dl_days_from_civil(dct->year, dct->month, dct->day);
+        if (anchor != ctx->anchor_day || anchor_unit != DL_UNIT_DAY || z > today || z < today - 7) {
+            z = today;
+            anchor_unit = DL_UNIT_DAY;
+            suffix = "";
+        }
     }
     if (f->unit == DL_UNIT_DECADE && f->n != NONE) {
         /* "a decade ago" moves ten years. */

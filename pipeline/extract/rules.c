@@ -587,13 +587,15 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
                 return node_err(ld, f, v, "rel must be an integer");
         } else if (!strcmp(key, "base")) {
             if (strcmp(val, "dct") && strcmp(val, "anchor") && strcmp(val, "period") &&
-                strcmp(val, "quarter") && strcmp(val, "report"))
-                return node_err(ld, f, v, "base must be dct, anchor, period, quarter or report");
+                strcmp(val, "story") && strcmp(val, "quarter") && strcmp(val, "report"))
+                return node_err(ld, f, v,
+                                "base must be dct, anchor, period, story, quarter or report");
             rule->base_quarter = !strcmp(val, "quarter")  ? DL_BASE_QUARTER
                                  : !strcmp(val, "report") ? DL_BASE_REPORT
                                                           : 0;
             rule->base_anchor = !strcmp(val, "anchor")   ? DL_BASE_ANCHOR
                                 : !strcmp(val, "period") ? DL_BASE_PERIOD
+                                : !strcmp(val, "story")  ? DL_BASE_STORY
                                                          : 0;
         } else if (!strcmp(key, "tense")) {
             static const char *const tenses[] = {"past", "nearest", "future", "cues"};
@@ -657,8 +659,10 @@ static int load_cues(loader *ld, rule_file *f, yaml_node_t *def)
             slot = &ld->r->future_cue;
         else if (scalar(k) && !strcmp(scalar(k), "past"))
             slot = &ld->r->past_cue;
+        else if (scalar(k) && !strcmp(scalar(k), "scheduled"))
+            slot = &ld->r->scheduled_cue;
         else
-            return node_err(ld, f, k, "unknown cue '%s' (future or past)",
+            return node_err(ld, f, k, "unknown cue '%s' (future, past or scheduled)",
                             scalar(k) ? scalar(k) : "?");
         if (!scalar(v))
             return node_err(ld, f, v, "a cue is a pattern string");
@@ -1180,6 +1184,7 @@ void dl_rules_free(dl_rules *r)
     free(r->rules);
     pcre2_code_free(r->future_cue);
     pcre2_code_free(r->past_cue);
+    pcre2_code_free(r->scheduled_cue);
     for (size_t i = 0; i < r->n_abbrev; i++)
         free(r->abbrev[i]);
     free(r->abbrev);

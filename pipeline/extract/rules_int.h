@@ -136,8 +136,11 @@ enum { DL_TENSE_CUES = 2, DL_TENSE_PAST = -1, DL_TENSE_NEAREST = 0, DL_TENSE_FUT
 
 /* What a relative rule moves when it is not the DCT. PERIOD is the
  * reporting period of a financial comparison ("year-earlier"): an anchor
- * already before the DCT's year is that earlier period itself. */
-enum { DL_BASE_ANCHOR = 1, DL_BASE_PERIOD = 2 };
+ * already before the DCT's year is that earlier period itself. STORY is
+ * the day the story is at: the previous anchored day when it is in the
+ * week up to the DCT ("closed lower Friday ... overnight losses" in
+ * Monday's paper), else the DCT, never a day long gone. */
+enum { DL_BASE_ANCHOR = 1, DL_BASE_PERIOD = 2, DL_BASE_STORY = 3 };
 /* base: quarter takes the quarter a report is about when there is one;
  * base: report makes no timex when there is none. */
 enum { DL_BASE_QUARTER = 1, DL_BASE_REPORT = 2 };
@@ -242,6 +245,10 @@ struct dl_rules {
     dl_rule *rules;
     size_t n_rules;
     pcre2_code *future_cue, *past_cue; /* NULL when not configured */
+    /* A present tense that tells a schedule ("meets Obama on Wednesday"):
+     * a future cue, but not for an expression opening its sentence, where
+     * the present is a chronology's ("June 16 - Hayward meets Obama"). */
+    pcre2_code *scheduled_cue;
     const dl_lexicon *number;           /* number words, for (?<n>...) */
     char **abbrev;                      /* sorted, lower case */
     size_t n_abbrev;
