@@ -40,9 +40,11 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  * dl_kafka_refill() fetches again as soon as the queue is used up, a small
  * one costs no throughput: bench/e2e.py on T17, three alternated pairs,
  * 8 MiB 6,148-6,706 art/s at 53-56 MB steady RSS, 16 MiB 6,099-6,142 at
- * 60-66 MB.
+ * 60-66 MB. Through a longer backlog (--repeat 6, three alternated pairs)
+ * 8 MiB still reached 67-71 MB steady; 4 MiB ran at 4,723-5,572 art/s
+ * against 4,767-5,162 and 55-62 MB, and 2 MiB was no lower.
  */
-#define DL_KAFKA_CONSUMER_QUEUE_KB "8192"
+#define DL_KAFKA_CONSUMER_QUEUE_KB "4096"
 
 /* The producer's linger.ms unless kafka.producer sets it: librdkafka's 5 ms
  * default is most of a record's latency at moderate rates (bench/e2e.py:

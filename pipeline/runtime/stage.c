@@ -70,9 +70,13 @@
  * the other partitions' go on, and with a backlog half of what the pool
  * takes meanwhile is the blocked partition's. With 32 the pool filled and
  * the other worker idled (T17 end to end 3,060-3,110 articles/s); with 512,
- * 3,900-3,970. What the slots hold is bounded by runtime.max_inflight and
- * max_inflight_bytes. */
-#define STAGE_JOBS_PER_WORKER 512
+ * 3,900-3,970. Since the stage refills its fetch at once (dl_kafka_refill)
+ * 256 runs as fast, and the results held behind a long article weigh on
+ * memory: T17 --repeat 6 with a 4 MiB prefetch, three alternated pairs,
+ * 256 gave 5,604-5,853 art/s at 53-61 MB steady and 62-71 MB peak RSS,
+ * 512 5,773-5,838 at 54-62 and 81-83. What the slots hold is bounded by
+ * runtime.max_inflight and max_inflight_bytes. */
+#define STAGE_JOBS_PER_WORKER 256
 /* Caught up (nothing fetched, extracted or unacknowledged), at_least_once
  * commits the stored offsets at once instead of at the next
  * auto.commit.interval.ms tick, and exactly_once its transaction instead
