@@ -346,6 +346,14 @@ static void test_rule_families(void **state)
         {"It appeared on 10.02 BST on Thursday 3 June 2010.", 2010, 6, 5,
          "10.02 BST on Thursday 3 June 2010", "TIME", "2010-06-03T10:02", NULL},
         {"He won 5 on May 3, 2010.", 2010, 6, 5, "May 3, 2010", "DATE", "2010-05-03", NULL},
+        {"He left at 6.45 p.m. on 2 June.", 2010, 6, 5, "6.45 p.m. on 2 June", "TIME",
+         "2010-06-02T18:45", NULL},
+        /* the sentence's period is not a month's abbreviation point */
+        {"It ended on 4 June.", 2010, 6, 5, "4 June", "DATE", "2010-06-04", NULL},
+        {"It ended on 4 Sept. 2009.", 2010, 6, 5, "4 Sept. 2009", "DATE", "2009-09-04", NULL},
+        /* a dot before the minutes (British style), never the minutes alone */
+        {"1.00 pm: The power was back.", 2009, 5, 1, "1.00 pm", "TIME", "2009-05-01T13:00", NULL},
+        {"At 10.30am the shop opened.", 2009, 5, 1, "10.30am", "TIME", "2009-05-01T10:30", NULL},
         /* a weekday before a day-month date is one expression */
         {"It ran on Thursday 3 June 2010 in print.", 2010, 5, 3, "Thursday 3 June 2010", "DATE",
          "2010-06-03", NULL},
