@@ -765,6 +765,34 @@ static int is_quote_mark(const char *t, size_t i, size_t len)
            (unsigned char)t[i - 1] == 0x80;
 }
 
+/* Scare quotes: a quotation of a few words without punctuation inside a
+ * clause ('will "hopefully" be visited', 'a so-called "top kill" operation
+ * on Wednesday') ends no clause. When the quote mark at @p i pairs with
+ * another within DL_SCARE_BYTES in [lo, hi) so, returns that one's
+ * position (the opening one looked for first, before @p i), else SIZE_MAX. */
+#define DL_SCARE_BYTES 40
+#define DL_SCARE_WORDS 4
+static size_t scare_pair(const char *t, size_t i, size_t lo, size_t hi, size_t len)
+{
+    for (int back = 1; back >= 0; back--) {
+        int words = 1;
+        size_t j = i;
+        for (size_t n = 0; n < DL_SCARE_BYTES && (back ? j > lo : j + 1 < hi); n++) {
+            j = back ? j - 1 : j + 1;
+            unsigned char c = (unsigned char)t[j];
+            if (is_quote_mark(t, j, len)) {
+                if (n > 2)
+                    return j;
+                break;
+            }
+            if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?' ||
+                c == '\n' || (c == ' ' && ++words > DL_SCARE_WORDS))
+                break;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Whether the word before @p at (spaces between) is a relative pronoun or
  * "that": a verb right after one is a relative or complement clause's
  * ("his brothers, who will be taking part, defended"; "songbirds that bred
@@ -907,11 +935,16 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     /* A quotation mark ends the clause, and so does a comma after the
      * expression: in "will leave at 4 a.m. Thursday,'' Castro said" and
      * "is scheduled to depart on Saturday, said a spokeswoman" the reporting
-     * verb says nothing of the date's tense. */
+     * verb says nothing of the date's tense. Scare quotes are passed over. */
     for (size_t i = start; i > from; i--)
         if (is_quote_mark(text.p, i - 1, text.len)) {
-            from = i;
-            break;
+            size_t o = scare_pair(text.p, i - 1, s->start, s->end, text.len);
+            if (o == SIZE_MAX) {
+                from = i;
+                break;
+            }
+            if (o < i - 1)
+                i = o + 1;
         }
     /* ... unless the expression opens the sentence ("In January, the
      * company hired"): then the comma closes only that phrase and the verb
@@ -927,6 +960,14 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
             opening = 0;
             to = i + 1 + DL_CUE_OPENING < s->end ? i + 1 + DL_CUE_OPENING : s->end;
             continue;
+        }
+        if (is_quote_mark(text.p, i, text.len)) {
+            size_t o = scare_pair(text.p, i, s->start, s->end, text.len);
+            if (o != SIZE_MAX) {
+                if (o > i)
+                    i = o;
+                continue;
+            }
         }
         if (is_quote_mark(text.p, i, text.len) || text.p[i] == ',' || text.p[i] == ';') {
             to = i;
@@ -944,8 +985,15 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
     if (!tense && wide && !opens && from > s->start) {
         size_t far = start > s->start + DL_CUE_FAR ? start - DL_CUE_FAR : s->start;
         size_t quote = from;
-        while (quote > far && !is_quote_mark(text.p, quote - 1, text.len))
-            quote--;
+        for (; quote > far; quote--) {
+            size_t o;
+            if (!is_quote_mark(text.p, quote - 1, text.len))
+                continue;
+            if ((o = scare_pair(text.p, quote - 1, s->start, s->end, text.len)) == SIZE_MAX)
+                break;
+            if (o < quote - 1)
+                quote = o + 1;
+        }
         /* The window held no cue: only the stretch before it is read, and
          * a few characters on for a cue the window cut ("plans| to"). */
         size_t upto = from + DL_CUE_CUT < start ? from + DL_CUE_CUT : start;

@@ -182,6 +182,15 @@ static void test_rule_families(void **state)
         {"Monday evening, the mud begins to swirl.", 2010, 6, 12, "Monday evening", "DATE",
          "2010-06-07TEV", NULL},
         {"June 16 - Hayward meets Obama.", 2011, 1, 11, "June 16", "DATE", "2010-06-16", NULL},
+        {"Graham told NBC's \"Meet the Press\" on Sunday.", 2011, 6, 21, "Sunday", "DATE",
+         "2011-06-19", NULL},
+        /* scare quotes end no clause; a quotation does ("I will," she said) */
+        {"BP will try to plug the well in a \"top kill\" operation on Wednesday.", 2010, 5, 25,
+         "Wednesday", "DATE", "2010-05-26", NULL},
+        {"\"I will,\" she said Monday.", 2010, 5, 26, "Monday", "DATE", "2010-05-24", NULL},
+        /* the end of a compound is no past form ("so-called") */
+        {"BP will try to plug the leaking well in a so-called top kill operation on Wednesday.",
+         2010, 5, 25, "Wednesday", "DATE", "2010-05-26", NULL},
         /* "overnight": the night before the day the story is at, a day in
          * the week up to the DCT (else the DCT's) */
         {"London shares closed lower Friday. They were hit by overnight losses in New York.",
