@@ -958,6 +958,8 @@ static void test_more_decoys(void **state)
         /* rates: "a day" after what is counted */
         "The well leaks 5,000 barrels a day.",
         "It costs millions of dollars a year.",
+        "BP is spending $6m a day and $7bn a year.",
+        "The daily newspaper Haaretz carried it.",
         /* two counts are a range, not their sum ("three-six" is not nine) */
         "It set out a three-six year plan.",
         "Shares rose 5 and 6 percent.",
