@@ -665,6 +665,20 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
             suffix = "";
         }
     }
+    /* "Two decades later, they agree": years counted on from the anchor
+     * that would pass the DCT's year, in a clause that does not look ahead,
+     * are the DCT's year: the story has come to now, or the anchor was not
+     * the one meant ("Ten years later" after a date of this year). ("The
+     * next year" is left alone: it is as often the coming one.) */
+    if (rule->base_anchor == DL_BASE_ANCHOR && k > 0 && f->n != NONE &&
+        (f->unit == DL_UNIT_YEAR || f->unit == DL_UNIT_DECADE)) {
+        int y, m, d;
+        dl_civil_from_days(z, &y, &m, &d);
+        if (y + (f->unit == DL_UNIT_DECADE ? 10 : 1) * k > dct->year && dl_norm_tense(ctx) <= 0) {
+            snprintf(tx->value, sizeof(tx->value), "%04d", dct->year);
+            return 0;
+        }
+    }
     if (f->unit == DL_UNIT_DECADE && f->n != NONE) {
         /* "a decade ago" moves ten years. */
         return format_unit(z, DL_UNIT_YEAR, 10 * k, tx->value, sizeof(tx->value));

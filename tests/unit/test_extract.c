@@ -184,6 +184,14 @@ static void test_rule_families(void **state)
         {"June 16 - Hayward meets Obama.", 2011, 1, 11, "June 16", "DATE", "2010-06-16", NULL},
         {"Graham told NBC's \"Meet the Press\" on Sunday.", 2011, 6, 21, "Sunday", "DATE",
          "2011-06-19", NULL},
+        /* years counted on past the DCT's in a clause that does not look
+         * ahead: the story has come to now */
+        {"Experts saw the Valdez spill. Two decades later, they agree on one thing.", 2010, 5, 7,
+         "Two decades later", "DATE", "2010", NULL},
+        {"Sadat made him vice president in 1975. Six years later, Sadat died.", 2010, 5, 7,
+         "Six years later", "DATE", "1981", NULL},
+        {"The spill began in 2010. Ten years later the coast will still suffer.", 2010, 5, 7,
+         "Ten years later", "DATE", "2020", NULL},
         /* scare quotes end no clause; a quotation does ("I will," she said) */
         {"BP will try to plug the well in a \"top kill\" operation on Wednesday.", 2010, 5, 25,
          "Wednesday", "DATE", "2010-05-26", NULL},
