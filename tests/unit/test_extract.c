@@ -196,6 +196,9 @@ static void test_rule_families(void **state)
         {"BP will try to plug the well in a \"top kill\" operation on Wednesday.", 2010, 5, 25,
          "Wednesday", "DATE", "2010-05-26", NULL},
         {"\"I will,\" she said Monday.", 2010, 5, 26, "Monday", "DATE", "2010-05-24", NULL},
+        /* a disaster's day has happened, whatever the clause says */
+        {"BP will step back while investigating the April 20 explosion.", 2010, 8, 4, "April 20",
+         "DATE", "2010-04-20", NULL},
         /* the end of a compound is no past form ("so-called") */
         {"BP will try to plug the leaking well in a so-called top kill operation on Wednesday.",
          2010, 5, 25, "Wednesday", "DATE", "2010-05-26", NULL},
