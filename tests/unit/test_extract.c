@@ -196,6 +196,8 @@ static void test_rule_families(void **state)
         {"BP will try to plug the well in a \"top kill\" operation on Wednesday.", 2010, 5, 25,
          "Wednesday", "DATE", "2010-05-26", NULL},
         {"\"I will,\" she said Monday.", 2010, 5, 26, "Monday", "DATE", "2010-05-24", NULL},
+        {"The mission's mandate runs out on Friday.", 2012, 7, 16, "Friday", "DATE", "2012-07-20",
+         NULL},
         /* a disaster's day has happened, whatever the clause says */
         {"BP will step back while investigating the April 20 explosion.", 2010, 8, 4, "April 20",
          "DATE", "2010-04-20", NULL},
@@ -971,6 +973,8 @@ static void test_more_decoys(void **state)
         "It costs millions of dollars a year.",
         "BP is spending $6m a day and $7bn a year.",
         "The daily newspaper Haaretz carried it.",
+        "He told the Sunday Times and the Mail on Sunday.",
+        "She hosted Saturday Night Live.",
         /* two counts are a range, not their sum ("three-six" is not nine) */
         "It set out a three-six year plan.",
         "Shares rose 5 and 6 percent.",
