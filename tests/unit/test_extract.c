@@ -373,6 +373,9 @@ static void test_rule_families(void **state)
         /* the sentence's period is not a month's abbreviation point */
         {"It ended on 4 June.", 2010, 6, 5, "4 June", "DATE", "2010-06-04", NULL},
         {"It ended on 4 Sept. 2009.", 2010, 6, 5, "4 Sept. 2009", "DATE", "2009-09-04", NULL},
+        /* a time, then its date with the year */
+        {"Posted 3:44 pm ET February 11, 2013 by a reader.", 2011, 4, 6,
+         "3:44 pm ET February 11, 2013", "TIME", "2013-02-11T15:44", NULL},
         /* a dot before the minutes (British style), never the minutes alone */
         {"1.00 pm: The power was back.", 2009, 5, 1, "1.00 pm", "TIME", "2009-05-01T13:00", NULL},
         {"At 10.30am the shop opened.", 2009, 5, 1, "10.30am", "TIME", "2009-05-01T10:30", NULL},
