@@ -956,6 +956,7 @@ static void test_more_decoys(void **state)
         "Jones said on NBC's \"This Week\" that it failed.",
         "He said so on the BBC's \"60 Minutes.\"",
         "This is VOA Today.",
+        "Many trips were funded by Turkey, USA TODAY discovered.",
         "Now, he says, it looks like the end.",
         "He paid an additional fee and an extra charge.",
         "The moment he arrived, the lights went out.",
