@@ -946,7 +946,10 @@ static int norm_holiday(const fields *f, const dl_norm_ctx *ctx, dl_timex *tx)
         else if (f->has_rel && f->rel > 0)
             z = z > now ? z : next;
         else if (tense < 0) /* (the holiday's week may have begun: "as Easter week began") */
-            z = z - (week ? 6 : 0) > now ? prev : z;
+            /* One due within two months is the coming one even so, as such
+             * a month is (infer_year): "confused Election Day" on 12 October,
+             * "paid in time for Christmas shopping" on 1 December. */
+            z = z - (week ? 6 : 0) > now + 61 ? prev : z;
         else if (tense > 0) /* "will be busy at Christmas" in April: this year's */
             z = z < now ? next : z;
         else if (labs(next - now) < labs(z - now))

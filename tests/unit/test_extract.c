@@ -198,6 +198,11 @@ static void test_rule_families(void **state)
         {"\"I will,\" she said Monday.", 2010, 5, 26, "Monday", "DATE", "2010-05-24", NULL},
         {"The mission's mandate runs out on Friday.", 2012, 7, 16, "Friday", "DATE", "2012-07-20",
          NULL},
+        /* a holiday due within two months is the coming one, whatever the
+         * clause's tense (as such a month is) */
+        {"Trump may have confused Election Day with the date.", 2016, 10, 12, "Election Day",
+         "DATE", "2016-11-08", NULL},
+        {"He spent Christmas in jail.", 2016, 1, 3, "Christmas", "DATE", "2015-12-25", NULL},
         /* a disaster's day has happened, whatever the clause says */
         {"BP will step back while investigating the April 20 explosion.", 2010, 8, 4, "April 20",
          "DATE", "2010-04-20", NULL},
