@@ -206,6 +206,9 @@ static void test_rule_families(void **state)
         /* a disaster's day has happened, whatever the clause says */
         {"BP will step back while investigating the April 20 explosion.", 2010, 8, 4, "April 20",
          "DATE", "2010-04-20", NULL},
+        /* a present passive is no past form */
+        {"Rights groups can study them before the bill is published in October.", 2005, 7, 18,
+         "October", "DATE", "2005-10", NULL},
         /* the end of a compound is no past form ("so-called") */
         {"BP will try to plug the leaking well in a so-called top kill operation on Wednesday.",
          2010, 5, 25, "Wednesday", "DATE", "2010-05-26", NULL},
