@@ -203,6 +203,10 @@ static void test_rule_families(void **state)
         {"Trump may have confused Election Day with the date.", 2016, 10, 12, "Election Day",
          "DATE", "2016-11-08", NULL},
         {"He spent Christmas in jail.", 2016, 1, 3, "Christmas", "DATE", "2015-12-25", NULL},
+        {"Rubio did poorly on Super Tuesday.", 2016, 3, 10, "Super Tuesday", "DATE", "2016-03-01",
+         NULL},
+        {"Kentucky took part in the 1988 Super Tuesday.", 2016, 5, 18, "1988 Super Tuesday", "DATE",
+         "1988-03-01", NULL},
         /* a disaster's day has happened, whatever the clause says */
         {"BP will step back while investigating the April 20 explosion.", 2010, 8, 4, "April 20",
          "DATE", "2010-04-20", NULL},
@@ -987,6 +991,7 @@ static void test_more_decoys(void **state)
         "The daily newspaper Haaretz carried it.",
         "He told the Sunday Times and the Mail on Sunday.",
         "She hosted Saturday Night Live.",
+        "The series went off the air a quarter-century ago.",
         /* two counts are a range, not their sum ("three-six" is not nine) */
         "It set out a three-six year plan.",
         "Shares rose 5 and 6 percent.",
