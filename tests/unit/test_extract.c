@@ -198,6 +198,8 @@ static void test_rule_families(void **state)
         {"\"I will,\" she said Monday.", 2010, 5, 26, "Monday", "DATE", "2010-05-24", NULL},
         {"The mission's mandate runs out on Friday.", 2012, 7, 16, "Friday", "DATE", "2012-07-20",
          NULL},
+        {"Democrats voted for a year-end budget deal.", 2015, 12, 28, "year-end", "DATE", "2015",
+         "END"},
         /* a holiday due within two months is the coming one, whatever the
          * clause's tense (as such a month is) */
         {"Trump may have confused Election Day with the date.", 2016, 10, 12, "Election Day",
