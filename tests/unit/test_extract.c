@@ -200,6 +200,8 @@ static void test_rule_families(void **state)
          NULL},
         {"Democrats voted for a year-end budget deal.", 2015, 12, 28, "year-end", "DATE", "2015",
          "END"},
+        /* "over the year" is the preposition's, no mod */
+        {"It paid 7bn in dividends over the year.", 2010, 6, 13, "the year", "DATE", "2010", NULL},
         /* a holiday due within two months is the coming one, whatever the
          * clause's tense (as such a month is) */
         {"Trump may have confused Election Day with the date.", 2016, 10, 12, "Election Day",
