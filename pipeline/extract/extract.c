@@ -767,9 +767,10 @@ static int is_quote_mark(const char *t, size_t i, size_t len)
 
 /* Scare quotes: a quotation of a few words without punctuation inside a
  * clause ('will "hopefully" be visited', 'a so-called "top kill" operation
- * on Wednesday') ends no clause. When the quote mark at @p i pairs with
- * another within DL_SCARE_BYTES in [lo, hi) so, returns that one's
- * position (the opening one looked for first, before @p i), else SIZE_MAX. */
+ * on Wednesday') ends no clause. When the quote mark at @p i and another
+ * one at most DL_SCARE_BYTES away, within [lo, hi), enclose such a
+ * quotation, returns the other one's position (looked for before @p i
+ * first, as @p i is mostly a closing mark), else SIZE_MAX. */
 #define DL_SCARE_BYTES 40
 #define DL_SCARE_WORDS 4
 static size_t scare_pair(const char *t, size_t i, size_t lo, size_t hi, size_t len)
