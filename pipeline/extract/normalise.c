@@ -353,18 +353,25 @@ static void format_day(char *out, size_t size, long days)
 }
 
 /* A bare weekday: this week's, on the side of f->rel if it has one, else of
- * the tense; past by default, as news mostly reports what happened. */
+ * the tense; past by default, as news mostly reports what happened. A clock
+ * time on a weekday with no cue is the nearest such day: a live report's
+ * stamps ("Update 12:41 a.m. Tuesday in Cairo, 5:41 p.m. ET Monday") and a
+ * stated deadline ("The deadline is 11:59 p.m. Tuesday") are near the DCT. */
 static long weekday_days(const dl_dct *dct, const fields *f, const dl_norm_ctx *ctx)
 {
     long z = dl_days_from_civil(dct->year, dct->month, dct->day);
     int dw = dl_weekday(dct->year, dct->month, dct->day);
     int back = (dw - f->weekday + 7) % 7, fwd = (f->weekday - dw + 7) % 7;
+    int tense;
 
     /* The DCT's own weekday is the DCT on either side: the tense, costly
      * to find, is asked for only for another day. */
     if (!back)
         return z;
-    return (f->has_rel ? f->rel : dl_norm_tense(ctx)) > 0 ? z + fwd : z - back;
+    tense = f->has_rel ? f->rel : dl_norm_tense(ctx);
+    if (!tense && f->hour >= 0)
+        return fwd < back ? z + fwd : z - back;
+    return tense > 0 ? z + fwd : z - back;
 }
 
 /* Substitutes {year} {quarter} {season} {weekday} {month} {day} {decade} {century} {n}. */

@@ -389,6 +389,11 @@ static void test_rule_families(void **state)
         /* the sentence's period is not a month's abbreviation point */
         {"It ended on 4 June.", 2010, 6, 5, "4 June", "DATE", "2010-06-04", NULL},
         {"It ended on 4 Sept. 2009.", 2010, 6, 5, "4 Sept. 2009", "DATE", "2009-09-04", NULL},
+        /* a clock time on a weekday with no cue is the nearest such day */
+        {"(Update 12:41 a.m. Tuesday in Cairo, 5:41 p.m. ET Monday) Crowds grew.", 2011, 1, 31,
+         "12:41 a.m. Tuesday", "TIME", "2011-02-01T00:41", NULL},
+        {"The actual deadline is 11:59 p.m. Tuesday.", 2010, 11, 22, "11:59 p.m. Tuesday", "TIME",
+         "2010-11-23T23:59", NULL},
         /* a time, then its date with the year */
         {"Posted 3:44 pm ET February 11, 2013 by a reader.", 2011, 4, 6,
          "3:44 pm ET February 11, 2013", "TIME", "2013-02-11T15:44", NULL},
