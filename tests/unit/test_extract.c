@@ -389,6 +389,9 @@ static void test_rule_families(void **state)
         /* the sentence's period is not a month's abbreviation point */
         {"It ended on 4 June.", 2010, 6, 5, "4 June", "DATE", "2010-06-04", NULL},
         {"It ended on 4 Sept. 2009.", 2010, 6, 5, "4 Sept. 2009", "DATE", "2009-09-04", NULL},
+        /* "the year" in apposition to a year is that year */
+        {"Sightings were reported until 1996, the year Gadhafi crushed an uprising.", 2011, 2, 25,
+         "the year", "DATE", "1996", NULL},
         /* a clock time on a weekday with no cue is the nearest such day */
         {"(Update 12:41 a.m. Tuesday in Cairo, 5:41 p.m. ET Monday) Crowds grew.", 2011, 1, 31,
          "12:41 a.m. Tuesday", "TIME", "2011-02-01T00:41", NULL},
