@@ -794,6 +794,23 @@ static size_t scare_pair(const char *t, size_t i, size_t lo, size_t hi, size_t l
     return SIZE_MAX;
 }
 
+/* Going back from @p at to @p floor, the position just after the first
+ * quote mark that ends a quotation (scare quotes passed over), or @p floor
+ * when none does. */
+static size_t quote_start(dl_slice text, const dl_sentence *s, size_t at, size_t floor)
+{
+    for (size_t i = at; i > floor; i--) {
+        size_t o;
+        if (!is_quote_mark(text.p, i - 1, text.len))
+            continue;
+        if ((o = scare_pair(text.p, i - 1, s->start, s->end, text.len)) == SIZE_MAX)
+            return i;
+        if (o < i - 1)
+            i = o + 1;
+    }
+    return floor;
+}
+
 /* Whether the word before @p at (spaces between) is a relative pronoun or
  * "that": a verb right after one is a relative or complement clause's
  * ("his brothers, who will be taking part, defended"; "songbirds that bred
@@ -937,16 +954,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
      * expression: in "will leave at 4 a.m. Thursday,'' Castro said" and
      * "is scheduled to depart on Saturday, said a spokeswoman" the reporting
      * verb says nothing of the date's tense. Scare quotes are passed over. */
-    for (size_t i = start; i > from; i--)
-        if (is_quote_mark(text.p, i - 1, text.len)) {
-            size_t o = scare_pair(text.p, i - 1, s->start, s->end, text.len);
-            if (o == SIZE_MAX) {
-                from = i;
-                break;
-            }
-            if (o < i - 1)
-                i = o + 1;
-        }
+    from = quote_start(text, s, start, from);
     /* ... unless the expression opens the sentence ("In January, the
      * company hired"): then the comma closes only that phrase and the verb
      * after it is the clause's. */
@@ -964,13 +972,15 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
         }
         if (is_quote_mark(text.p, i, text.len)) {
             size_t o = scare_pair(text.p, i, s->start, s->end, text.len);
-            if (o != SIZE_MAX) {
-                if (o > i)
-                    i = o;
-                continue;
+            if (o == SIZE_MAX) {
+                to = i;
+                break;
             }
+            if (o > i)
+                i = o;
+            continue;
         }
-        if (is_quote_mark(text.p, i, text.len) || text.p[i] == ',' || text.p[i] == ';') {
+        if (text.p[i] == ',' || text.p[i] == ';') {
             to = i;
             break;
         }
@@ -985,16 +995,7 @@ static int local_tense(dl_extractor *ex, dl_slice text, size_t si, size_t start,
      * a long run of dates in one sentence stays linear. */
     if (!tense && wide && !opens && from > s->start) {
         size_t far = start > s->start + DL_CUE_FAR ? start - DL_CUE_FAR : s->start;
-        size_t quote = from;
-        for (; quote > far; quote--) {
-            size_t o;
-            if (!is_quote_mark(text.p, quote - 1, text.len))
-                continue;
-            if ((o = scare_pair(text.p, quote - 1, s->start, s->end, text.len)) == SIZE_MAX)
-                break;
-            if (o < quote - 1)
-                quote = o + 1;
-        }
+        size_t quote = quote_start(text, s, from, far);
         /* The window held no cue: only the stretch before it is read, and
          * a few characters on for a cue the window cut ("plans| to"). */
         size_t upto = from + DL_CUE_CUT < start ? from + DL_CUE_CUT : start;

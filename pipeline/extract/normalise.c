@@ -615,7 +615,8 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
                          dl_timex *tx)
 {
     const dl_dct *dct = ctx->dct;
-    long z = dl_days_from_civil(dct->year, dct->month, dct->day);
+    const long today = dl_days_from_civil(dct->year, dct->month, dct->day);
+    long z = today;
     int k, n = f->n == NONE ? 1 : f->n;
     int anchor_unit = DL_UNIT_DAY;
     const char *suffix = "";
@@ -657,7 +658,7 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
     if (!anchor)
         anchor = ctx->anchor;
     if (rule->base_anchor && anchor && parse_anchor(anchor, &z, &anchor_unit, &suffix)) {
-        z = dl_days_from_civil(dct->year, dct->month, dct->day);
+        z = today;
         suffix = "";
     } else if (rule->base_anchor == DL_BASE_PERIOD && anchor && k < 0) {
         int y, m, d;
@@ -665,7 +666,6 @@ static int norm_relative(const dl_rule *rule, const fields *f, const dl_norm_ctx
         if (y < dct->year)
             k = 0;
     } else if (rule->base_anchor == DL_BASE_STORY) {
-        long today = dl_days_from_civil(dct->year, dct->month, dct->day);
         if (anchor != ctx->anchor_day || anchor_unit != DL_UNIT_DAY || z > today || z < today - 7) {
             z = today;
             anchor_unit = DL_UNIT_DAY;

@@ -330,7 +330,6 @@ int dl_gaz_add(dl_gazetteer *gaz, const char *name, size_t len, int kind);
 /** The kind of @p name (any case), or -1. */
 int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
 
-
 void dl_gaz_fini(dl_gazetteer *gaz);
 
 /**
