@@ -34,7 +34,9 @@ done
 # libFuzzer for clang (scripts/fuzz.sh): Debian ships it in libclang-rt-N-dev,
 # N being clang's major version.
 if command -v clang >/dev/null || [[ " ${missing[*]} " == *" clang "* ]]; then
-    clang_major="$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)"
+    # Not installed yet: no version (and no failed pipeline under pipefail).
+    clang_major="$({ clang --version 2>/dev/null || true; } |
+        sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)"
     clang_major="${clang_major:-14}"
     if ! dpkg-query -W -f='${Status}' "libclang-rt-$clang_major-dev" 2>/dev/null |
         grep -q "install ok installed"; then
