@@ -93,7 +93,7 @@ static int build_plan(dl_extractor *ex)
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
-        !(ex->blocked = calloc(w, sizeof(*ex->blocked))) ||
+        !(ex->try_any = calloc(w, sizeof(*ex->try_any))) ||
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
@@ -169,8 +169,6 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
      * same results; without one (no JIT support) matches run as before. */
     if ((ex->jit_stack = pcre2_jit_stack_create(32768, 32768, NULL)))
         pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit_stack);
-    if (!(ex->resume = calloc(rules->n_rules ? rules->n_rules : 1, sizeof(*ex->resume))))
-        goto oom;
     if (build_plan(ex))
         goto oom;
     return ex;
@@ -190,7 +188,9 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->first);
     free(ex->noprobe);
     free(ex->mask);
-    free(ex->blocked);
+    free(ex->try_any);
+    free(ex->try_pos);
+    free(ex->try_mask);
     free(ex->pairs);
     free(ex->pair_done);
     probe_cache_fini(&ex->probe1);
@@ -198,7 +198,6 @@ void dl_extractor_free(dl_extractor *ex)
     probe_cache_fini(&ex->probe2b);
     probe_cache_fini(&ex->probe2a);
     probe_cache_fini(&ex->probe2);
-    free(ex->resume);
     free(ex->sentences);
     free(ex->cands);
     free(ex->timexes);
@@ -548,8 +547,9 @@ static inline int pair_filter(dl_extractor *ex, size_t w, int under, unsigned ch
     return mask_any(mask, w);
 }
 
-/* Tries rule @p ri anchored at @p p; a match becomes a candidate. */
-static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
+/* Tries rule @p ri anchored at @p p; a match becomes a candidate, and
+ * *@p end is set to its end (else left alone). */
+static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p, size_t *end)
 {
     const pcre2_code *re = ex->rules->rules[ri].re_at;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->md);
@@ -561,29 +561,51 @@ static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p)
         return 0; /* no match here (or the match limit): next position */
     if ((rc = add_candidate(ex, ri, rc)))
         return rc;
-    ex->resume[ri] = ov[1];
-    ex->blocked[ri / 64] |= 1ull << (ri % 64);
-    if (ov[1] < ex->unblock)
-        ex->unblock = ov[1];
+    *end = ov[1];
     return 0;
 }
 
-/* Takes the rules whose last match ends at or before @p p out of ex->blocked. */
-static void unblock_rules(dl_extractor *ex, size_t p)
+/* Defers the tries of rule set @p mask (@p w words) at word start @p p. */
+static int defer_tries(dl_extractor *ex, size_t w, size_t p, const uint64_t *mask)
 {
-    ex->unblock = SIZE_MAX;
-    for (size_t k = 0; k < ex->words; k++) {
-        uint64_t m = ex->blocked[k];
-        while (m) {
-            int b = __builtin_ctzll(m);
-            size_t resume = ex->resume[k * 64 + (size_t)b];
-            m &= m - 1;
-            if (p >= resume)
-                ex->blocked[k] &= ~(1ull << b);
-            else if (resume < ex->unblock)
-                ex->unblock = resume;
+    if (dl_grow((void **)&ex->try_pos, &ex->cap_try_pos, ex->n_tries, sizeof(*ex->try_pos)) ||
+        dl_grow((void **)&ex->try_mask, &ex->cap_try_mask, ex->n_tries, w * sizeof(*mask)))
+        return DL_ENOMEM;
+    ex->try_pos[ex->n_tries] = p;
+    for (size_t k = 0; k < w; k++) {
+        ex->try_mask[ex->n_tries * w + k] = mask[k];
+        ex->try_any[k] |= mask[k];
+    }
+    ex->n_tries++;
+    return 0;
+}
+
+/*
+ * Makes the deferred tries rule by rule, each rule's left to right, not
+ * position by position: one rule's JIT code and tables stay in the caches
+ * over its tries. Position by position every try ran a different rule's
+ * code, cold: on T17 a try cost three times what the same try costs right
+ * after another of its rule. A rule is not tried inside its own last match
+ * (the non-overlapping matches of a left-to-right search).
+ */
+static int make_tries(dl_extractor *ex, dl_slice text, size_t w)
+{
+    int rc;
+
+    for (size_t k = 0; k < w; k++) {
+        uint64_t rules = ex->try_any[k];
+        while (rules) {
+            int b = __builtin_ctzll(rules), ri = (int)(k * 64) + b;
+            uint64_t bit = 1ull << b;
+            size_t resume = 0;
+            rules &= rules - 1;
+            for (size_t i = 0; i < ex->n_tries; i++)
+                if ((ex->try_mask[i * w + k] & bit) && ex->try_pos[i] >= resume &&
+                    (rc = try_rule(ex, ri, text, ex->try_pos[i], &resume)))
+                    return rc;
         }
     }
+    return 0;
 }
 
 /*
@@ -594,9 +616,9 @@ static void unblock_rules(dl_extractor *ex, size_t p)
  * (probe.c) does not rule them out from the first word, are tried,
  * anchored. A probe's answer depends on the previous byte and the word
  * alone, so it is cached per (byte, word): common words are probed once.
- * Per rule the result is what a left-to-right search for non-overlapping
- * matches finds: a rule is not tried again inside its own last match
- * (ex->resume).
+ * The tries are made after the scan, rule by rule (make_tries). Per rule
+ * the result is what a left-to-right search for non-overlapping matches
+ * finds.
  */
 static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl_slice text,
                                                             size_t w);
@@ -616,11 +638,9 @@ static int scan_rules(dl_extractor *ex, dl_slice text)
     (void)w;
     return 0;
 #endif
-    for (size_t i = 0; i < r->n_rules; i++) {
-        ex->resume[i] = 0;
+    for (size_t i = 0; i < r->n_rules; i++)
         if (!r->rules[i].re_at && (rc = match_rule(ex, (int)i, text)))
             return rc;
-    }
     /* Up to 128 rules the rule sets are one or two words: with the count a
      * constant the compiler unrolls the loops over them. */
     if (w == 1)
@@ -637,8 +657,8 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
     const unsigned char *t = (const unsigned char *)text.p;
     int rc;
 
-    memset(ex->blocked, 0, w * sizeof(*ex->blocked));
-    ex->unblock = SIZE_MAX;
+    ex->n_tries = 0;
+    memset(ex->try_any, 0, w * sizeof(*ex->try_any));
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
@@ -684,12 +704,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         }
         if (q - p < DL_PROBE_KEY)
             probe_filter(ex, w, &ex->probe1, t + p, q - p, &sh, mask);
-        if (p >= ex->unblock)
-            unblock_rules(ex, p);
-        any = 0;
-        for (size_t k = 0; k < w; k++)
-            any |= (mask[k] &= ~ex->blocked[k]);
-        if (!any)
+        if (!mask_any(mask, w))
             continue;
         /* Level 2: into the next word, when one follows closely ("the same
          * month", "Tuesday, October"): its first byte, then its first three
@@ -713,17 +728,10 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
                 }
             }
         }
-        for (size_t k = 0; k < w; k++) {
-            uint64_t m = mask[k];
-            while (m) {
-                int b = __builtin_ctzll(m);
-                m &= m - 1;
-                if ((rc = try_rule(ex, (int)(k * 64) + b, text, p)))
-                    return rc;
-            }
-        }
+        if (any && (rc = defer_tries(ex, w, p, mask)))
+            return rc;
     }
-    return 0;
+    return make_tries(ex, text, w);
 }
 
 /* Leftmost first; at one start the longest; then the higher priority; then
@@ -1240,6 +1248,8 @@ static void shed_scratch(dl_extractor *ex)
 {
     shed(&ex->sentences, &ex->cap_sentences, sizeof(*ex->sentences));
     shed(&ex->cands, &ex->cap_cands, sizeof(*ex->cands));
+    shed(&ex->try_pos, &ex->cap_try_pos, sizeof(*ex->try_pos));
+    shed(&ex->try_mask, &ex->cap_try_mask, ex->words * sizeof(*ex->try_mask));
     shed(&ex->timexes, &ex->cap_timexes, sizeof(*ex->timexes));
     shed(&ex->events, &ex->cap_events, sizeof(*ex->events));
     shed(&ex->toks, &ex->cap_toks, sizeof(*ex->toks));

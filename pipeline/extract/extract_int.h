@@ -148,16 +148,15 @@ struct dl_extractor {
     int no_jit;           /* some pattern is not JIT-compiled: no pcre2_jit_match */
     /* Scan plan (extract.c), bit sets over rules of `words` 64-bit words:
      * first[c * words ..] the rules whose matches can start with byte c,
-     * noprobe the rules without a probe; resume[i] is where rule i may
-     * match next in the current text. */
+     * noprobe the rules without a probe. */
     size_t words;
     uint64_t *first, *noprobe;
-    size_t *resume;
-    /* The rules that may not match at the current position (resume beyond
-     * it), and the least of their resume offsets: when that is passed,
-     * the set is recomputed. */
-    uint64_t *blocked;
-    size_t unblock;
+    /* The tries the scan found worth making, made after it rule by rule
+     * (scan_rules): at word start try_pos[i] the rules of
+     * try_mask[i * words ..]; try_any the union of those sets. */
+    size_t *try_pos;
+    uint64_t *try_mask, *try_any;
+    size_t n_tries, cap_try_pos, cap_try_mask;
     /* a word's first DL_PROBE_WORD_PREFIX bytes; the word; + the next word's
      * first byte; + its first 3 bytes; + all of it */
     dl_probe_cache probe1a, probe1, probe2b, probe2a, probe2;
