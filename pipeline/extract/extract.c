@@ -662,7 +662,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
-        size_t q = p + 1, q2;
+        size_t q = p + 1, q2, e1;
         uint64_t any = 0, *mask = ex->mask;
         subj_hash sh;
         int under;
@@ -702,8 +702,12 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             if (!mask_any(mask, w))
                 continue;
         }
-        if (q - p < DL_PROBE_KEY)
-            probe_filter(ex, w, &ex->probe1, t + p, q - p, &sh, mask);
+        /* The word with the byte after it: a word that only begins words
+         * a rule may start with ("to" of "today", "we" of "week") is ruled
+         * out here, not after a look-up into the next word. */
+        e1 = q < text.len ? q + 1 : q;
+        if (e1 - p < DL_PROBE_KEY)
+            probe_filter(ex, w, &ex->probe1, t + p, e1 - p, &sh, mask);
         if (!mask_any(mask, w))
             continue;
         /* Level 2: into the next word, when one follows closely ("the same
