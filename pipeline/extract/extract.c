@@ -93,7 +93,7 @@ static int build_plan(dl_extractor *ex)
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
         !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
-        !(ex->try_any = calloc(w, sizeof(*ex->try_any))) ||
+        !(ex->rule_start = calloc(r->n_rules + 1, sizeof(*ex->rule_start))) ||
         !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
         !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
         probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
@@ -188,9 +188,9 @@ void dl_extractor_free(dl_extractor *ex)
     free(ex->first);
     free(ex->noprobe);
     free(ex->mask);
-    free(ex->try_any);
-    free(ex->try_pos);
-    free(ex->try_mask);
+    free(ex->tries);
+    free(ex->by_rule);
+    free(ex->rule_start);
     free(ex->pairs);
     free(ex->pair_done);
     probe_cache_fini(&ex->probe1);
@@ -568,15 +568,13 @@ static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p, size_t *e
 /* Defers the tries of rule set @p mask (@p w words) at word start @p p. */
 static int defer_tries(dl_extractor *ex, size_t w, size_t p, const uint64_t *mask)
 {
-    if (dl_grow((void **)&ex->try_pos, &ex->cap_try_pos, ex->n_tries, sizeof(*ex->try_pos)) ||
-        dl_grow((void **)&ex->try_mask, &ex->cap_try_mask, ex->n_tries, w * sizeof(*mask)))
-        return DL_ENOMEM;
-    ex->try_pos[ex->n_tries] = p;
     for (size_t k = 0; k < w; k++) {
-        ex->try_mask[ex->n_tries * w + k] = mask[k];
-        ex->try_any[k] |= mask[k];
+        for (uint64_t m = mask[k]; m; m &= m - 1) {
+            if (dl_grow((void **)&ex->tries, &ex->cap_tries, ex->n_tries, sizeof(*ex->tries)))
+                return DL_ENOMEM;
+            ex->tries[ex->n_tries++] = (dl_try){p, k * 64 + (size_t)__builtin_ctzll(m)};
+        }
     }
-    ex->n_tries++;
     return 0;
 }
 
@@ -588,22 +586,29 @@ static int defer_tries(dl_extractor *ex, size_t w, size_t p, const uint64_t *mas
  * after another of its rule. A rule is not tried inside its own last match
  * (the non-overlapping matches of a left-to-right search).
  */
-static int make_tries(dl_extractor *ex, dl_slice text, size_t w)
+static int make_tries(dl_extractor *ex, dl_slice text)
 {
+    size_t n_rules = ex->rules->n_rules, *start = ex->rule_start, resume = 0;
     int rc;
 
-    for (size_t k = 0; k < w; k++) {
-        uint64_t rules = ex->try_any[k];
-        while (rules) {
-            int b = __builtin_ctzll(rules), ri = (int)(k * 64) + b;
-            uint64_t bit = 1ull << b;
-            size_t resume = 0;
-            rules &= rules - 1;
-            for (size_t i = 0; i < ex->n_tries; i++)
-                if ((ex->try_mask[i * w + k] & bit) && ex->try_pos[i] >= resume &&
-                    (rc = try_rule(ex, ri, text, ex->try_pos[i], &resume)))
-                    return rc;
-        }
+    if (!ex->n_tries)
+        return 0;
+    if (dl_grow((void **)&ex->by_rule, &ex->cap_by_rule, ex->n_tries - 1, sizeof(*ex->by_rule)))
+        return DL_ENOMEM;
+    /* A counting sort: stable, so each rule's tries stay in text order. */
+    memset(start, 0, (n_rules + 1) * sizeof(*start));
+    for (size_t i = 0; i < ex->n_tries; i++)
+        start[ex->tries[i].rule + 1]++;
+    for (size_t r = 1; r <= n_rules; r++)
+        start[r] += start[r - 1];
+    for (size_t i = 0; i < ex->n_tries; i++)
+        ex->by_rule[start[ex->tries[i].rule]++] = ex->tries[i];
+    for (size_t i = 0; i < ex->n_tries; i++) {
+        const dl_try *tr = &ex->by_rule[i];
+        if (i > 0 && tr->rule != tr[-1].rule)
+            resume = 0;
+        if (tr->pos >= resume && (rc = try_rule(ex, (int)tr->rule, text, tr->pos, &resume)))
+            return rc;
     }
     return 0;
 }
@@ -658,7 +663,6 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
     int rc;
 
     ex->n_tries = 0;
-    memset(ex->try_any, 0, w * sizeof(*ex->try_any));
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
@@ -735,7 +739,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         if (any && (rc = defer_tries(ex, w, p, mask)))
             return rc;
     }
-    return make_tries(ex, text, w);
+    return make_tries(ex, text);
 }
 
 /* Leftmost first; at one start the longest; then the higher priority; then
@@ -1252,8 +1256,8 @@ static void shed_scratch(dl_extractor *ex)
 {
     shed(&ex->sentences, &ex->cap_sentences, sizeof(*ex->sentences));
     shed(&ex->cands, &ex->cap_cands, sizeof(*ex->cands));
-    shed(&ex->try_pos, &ex->cap_try_pos, sizeof(*ex->try_pos));
-    shed(&ex->try_mask, &ex->cap_try_mask, ex->words * sizeof(*ex->try_mask));
+    shed(&ex->tries, &ex->cap_tries, sizeof(*ex->tries));
+    shed(&ex->by_rule, &ex->cap_by_rule, sizeof(*ex->by_rule));
     shed(&ex->timexes, &ex->cap_timexes, sizeof(*ex->timexes));
     shed(&ex->events, &ex->cap_events, sizeof(*ex->events));
     shed(&ex->toks, &ex->cap_toks, sizeof(*ex->toks));

@@ -127,6 +127,12 @@ typedef struct dl_probe_slot {
 } dl_probe_slot;
 _Static_assert(sizeof(dl_probe_slot) == 32, "a probe slot and its answers fill a cache line");
 
+/* A rule to try at a word start (extract.c, scan_rules). */
+typedef struct dl_try {
+    size_t pos;
+    size_t rule;
+} dl_try;
+
 typedef struct dl_probe_cache {
     /* Slots of `stride` bytes: a dl_probe_slot, then its answers (known,
      * then possible, words each), so that a lookup reads one cache line
@@ -151,12 +157,12 @@ struct dl_extractor {
      * noprobe the rules without a probe. */
     size_t words;
     uint64_t *first, *noprobe;
-    /* The tries the scan found worth making, made after it rule by rule
-     * (scan_rules): at word start try_pos[i] the rules of
-     * try_mask[i * words ..]; try_any the union of those sets. */
-    size_t *try_pos;
-    uint64_t *try_mask, *try_any;
-    size_t n_tries, cap_try_pos, cap_try_mask;
+    /* The tries the scan found worth making, in text order, and sorted
+     * by rule (then still in text order) to be made (scan_rules);
+     * rule_start[i] counts the tries of the rules before rule i. */
+    dl_try *tries, *by_rule;
+    size_t n_tries, cap_tries, cap_by_rule;
+    size_t *rule_start;
     /* a word's first DL_PROBE_WORD_PREFIX bytes; the word; + the next word's
      * first byte; + its first 3 bytes; + all of it */
     dl_probe_cache probe1a, probe1, probe2b, probe2a, probe2;
