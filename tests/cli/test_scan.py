@@ -8,9 +8,13 @@ dateline_ref, compiled with -DDL_EXTRACT_REFERENCE) has every rule search
 the whole text on its own. Their records must be the same byte for byte,
 stats.extract_us aside: on samples/articles.msgs and, when ../shared is
 beside the repository, on the first T17 articles (one process for all, so
-the probe caches carry answers from article to article as in `run`).
+the probe caches carry answers from article to article as in `run`); or
+on a whole message file given with --input (bench/check_scan.sh). With
+--threads, `dateline` runs with each worker count given (its ordered pool),
+against one reference run.
 
   test_scan.py --dateline BIN --reference BIN --source-dir DIR [--articles N]
+               [--input FILE] [--threads N ...]
 """
 import argparse
 import itertools
@@ -22,10 +26,10 @@ import sys
 US = re.compile(rb'"extract_us":\d+')
 
 
-def records(binary, rules, data):
+def records(binary, rules, data, threads=1):
     """The records of `binary extract --lines` on @data (messages, one a line)."""
-    p = subprocess.run([binary, "extract", "--rules", rules, "--lines"], input=data,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run([binary, "extract", "--rules", rules, "--lines", "--threads", str(threads)],
+                       input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if p.returncode not in (0, 3):  # 3: some messages rejected (logged)
         sys.exit(f"test_scan: {binary} failed with {p.returncode}:\n"
                  f"{p.stderr.decode(errors='replace')[-2000:]}")
@@ -33,18 +37,21 @@ def records(binary, rules, data):
 
 
 def compare(a, rules, data, label):
-    fast, slow = records(a.dateline, rules, data), records(a.reference, rules, data)
-    if len(fast) != len(slow):
-        sys.exit(f"test_scan: {label}: {len(fast)} records, the reference {len(slow)}")
-    for i, (x, y) in enumerate(zip(fast, slow)):
-        if x != y:
-            at = next(k for k in range(min(len(x), len(y)) + 1) if x[k:k + 1] != y[k:k + 1])
-            sys.exit(f"test_scan: {label}: record {i + 1} differs at byte {at}:\n"
-                     f"  scan:      ...{x[max(0, at - 80):at + 80].decode(errors='replace')}\n"
-                     f"  reference: ...{y[max(0, at - 80):at + 80].decode(errors='replace')}")
-    if not fast:
+    slow = records(a.reference, rules, data)
+    if not slow:
         sys.exit(f"test_scan: {label}: no records to compare")
-    print(f"test_scan: {label}: {len(fast)} records identical")
+    for threads in a.threads:
+        fast = records(a.dateline, rules, data, threads)
+        run = f"{label}, --threads {threads}"
+        if len(fast) != len(slow):
+            sys.exit(f"test_scan: {run}: {len(fast)} records, the reference {len(slow)}")
+        for i, (x, y) in enumerate(zip(fast, slow)):
+            if x != y:
+                at = next(k for k in range(min(len(x), len(y)) + 1) if x[k:k + 1] != y[k:k + 1])
+                sys.exit(f"test_scan: {run}: record {i + 1} differs at byte {at}:\n"
+                         f"  scan:      ...{x[max(0, at - 80):at + 80].decode(errors='replace')}\n"
+                         f"  reference: ...{y[max(0, at - 80):at + 80].decode(errors='replace')}")
+        print(f"test_scan: {run}: {len(fast)} records identical")
 
 
 def main():
@@ -53,8 +60,15 @@ def main():
     ap.add_argument("--reference", required=True)
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--articles", type=int, default=300)
+    ap.add_argument("--input", help="compare on all of this message file instead")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1])
     a = ap.parse_args()
     rules = os.path.join(a.source_dir, "config", "rules", "en")
+
+    if a.input:
+        with open(a.input, "rb") as f:
+            compare(a, rules, f.read(), a.input)
+        return
 
     with open(os.path.join(a.source_dir, "samples", "articles.msgs"), "rb") as f:
         compare(a, rules, f.read(), "samples/articles.msgs")
