@@ -100,7 +100,7 @@ static int build_plan(dl_extractor *ex)
         probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS1A, w) ||
         probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
         probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
-        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w))
+        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w) || dl_wordreq_init(&ex->wreq, r, w))
         return DL_ENOMEM;
     w = ex->words;
     ex->probe_jit = 1;
@@ -198,6 +198,7 @@ void dl_extractor_free(dl_extractor *ex)
     probe_cache_fini(&ex->probe2b);
     probe_cache_fini(&ex->probe2a);
     probe_cache_fini(&ex->probe2);
+    dl_wordreq_fini(&ex->wreq);
     free(ex->sentences);
     free(ex->cands);
     free(ex->timexes);
@@ -283,8 +284,8 @@ static int match_rule(dl_extractor *ex, int ri, dl_slice text)
     return 0;
 }
 
-/* [A-Za-z0-9], the word bytes of the whole-word wrapper. */
-static const unsigned char alnum_tab[256] = {
+/* [A-Za-z0-9], the word bytes of the whole-word wrapper (extract_int.h). */
+const unsigned char dl_alnum_tab[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
     ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
     ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
@@ -293,24 +294,6 @@ static const unsigned char alnum_tab[256] = {
     ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
     ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
     ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
-
-static int is_alnum(unsigned char c)
-{
-    return alnum_tab[c];
-}
-
-/* The end of the word (run of [A-Za-z0-9]) that goes on at @p q. */
-static inline size_t alnum_end(const unsigned char *t, size_t q, size_t len)
-{
-#ifdef DL_SCAN16
-    for (unsigned m; q + 16 <= len; q += 16)
-        if ((m = dl_alnum16((const char *)t + q)) != 0xFFFF)
-            return q + (size_t)__builtin_ctz(~m);
-#endif
-    while (q < len && is_alnum(t[q]))
-        q++;
-    return q;
-}
 
 /*
  * Narrows @p mask (a rule set) to the rules whose probe does not rule them
@@ -663,6 +646,8 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
     int rc;
 
     ex->n_tries = 0;
+    if ((rc = dl_wordreq_index(&ex->wreq, t, text.len)))
+        return rc;
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
         unsigned char *subj = ex->subj;
@@ -674,8 +659,8 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
         /* p is a word start (no letter or digit before it). After a word
          * the next one is a byte further: the byte right after a word has
          * a letter or digit before it. */
-        if (is_alnum(t[p])) {
-            q = alnum_end(t, q, text.len);
+        if (dl_is_alnum(t[p])) {
+            q = dl_alnum_end(t, q, text.len);
             next = q + 1;
         } else {
             next = q;
@@ -696,6 +681,10 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             for (size_t k = 0; k < w; k++)
                 mask[k] = first[k];
         }
+        /* The rules none of whose required words the article has. */
+        dl_wordreq_drop(&ex->wreq, w, mask);
+        if (!mask_any(mask, w))
+            continue;
         subj[0] = under ? '_' : ' ';
         sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
         /* Level 1: the word's first three bytes (a new word mostly begins
@@ -714,21 +703,27 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             probe_filter(ex, w, &ex->probe1, t + p, e1 - p, &sh, mask);
         if (!mask_any(mask, w))
             continue;
+        /* The rules whose required words do not begin within reach (here,
+         * not before the word's probes: fewer words come this far, with
+         * fewer rules, and the look costs more than a cached answer). */
+        dl_wordreq_filter(&ex->wreq, w, p, mask);
+        if (!mask_any(mask, w))
+            continue;
         /* Level 2: into the next word, when one follows closely ("the same
          * month", "Tuesday, October"): its first byte, then its first three
          * bytes (few distinct subjects each, so the caches answer: a word
          * like "the" is followed by thousands of different words, and a
          * probe run per rule for each would cost more than all the rest),
          * then all of it. */
-        for (q2 = q; q2 < text.len && q2 < q + 3 && !is_alnum(t[q2]); q2++)
+        for (q2 = q; q2 < text.len && q2 < q + 3 && !dl_is_alnum(t[q2]); q2++)
             ;
-        if (q2 > q && q2 < text.len && is_alnum(t[q2]) && is_alnum(t[p])) {
+        if (q2 > q && q2 < text.len && dl_is_alnum(t[q2]) && dl_is_alnum(t[p])) {
             /* The ends of the three subjects, each with its cache: a prefix
              * only when shorter than the word, any only when it fits a key.
              * One loop, so that probe_filter() is inlined once (twice, for
              * the prefixes and the whole word, kept more on the stack). */
             dl_probe_cache *cache[] = {&ex->probe2b, &ex->probe2a, &ex->probe2};
-            size_t e2 = alnum_end(t, q2, text.len), end[] = {q2 + 1, q2 + 3, e2};
+            size_t e2 = dl_alnum_end(t, q2, text.len), end[] = {q2 + 1, q2 + 3, e2};
             for (size_t l = 0; l < 3 && any; l++) {
                 if ((end[l] < e2 || l == 2) && end[l] - p < DL_PROBE_KEY) {
                     probe_filter(ex, w, cache[l], t + p, end[l] - p, &sh, mask);
@@ -838,7 +833,7 @@ static int after_relative(const dl_extractor *ex, dl_slice text, size_t at)
 
     while (e > 0 && text.p[e - 1] == ' ')
         e--;
-    for (b = e; b > 0 && is_alnum((unsigned char)text.p[b - 1]);)
+    for (b = e; b > 0 && dl_is_alnum((unsigned char)text.p[b - 1]);)
         b--;
     /* lower case: "the WHO will hold" names the organisation */
     if (b == e || text.p[b] < 'a' || text.p[b] > 'z')
@@ -1272,6 +1267,7 @@ static void shed_scratch(dl_extractor *ex)
     shed(&ex->quotes, &ex->cap_quotes, sizeof(*ex->quotes));
     shed(&ex->qwork, &ex->cap_qwork, sizeof(*ex->qwork));
     shed(&ex->ev_ents, &ex->cap_ev_ents, sizeof(*ex->ev_ents));
+    dl_wordreq_shed(&ex->wreq, DL_SCRATCH_KEEP);
 }
 
 int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out, dl_err *err)

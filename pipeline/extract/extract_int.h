@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rules_int.h"
+#include "wordreq.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -34,6 +35,28 @@ static inline unsigned dl_alnum16(const char *p)
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit));
 }
 #endif
+
+/* [A-Za-z0-9]: the bytes of words for the rule scan (the whole-word
+ * wrapper of rules.c) and its word filter (wordreq.c). */
+extern const unsigned char dl_alnum_tab[256];
+
+static inline int dl_is_alnum(unsigned char c)
+{
+    return dl_alnum_tab[c];
+}
+
+/* The end of the word (run of [A-Za-z0-9]) that goes on at @p q. */
+static inline size_t dl_alnum_end(const unsigned char *t, size_t q, size_t len)
+{
+#ifdef DL_SCAN16
+    for (unsigned m; q + 16 <= len; q += 16)
+        if ((m = dl_alnum16((const char *)t + q)) != 0xFFFF)
+            return q + (size_t)__builtin_ctz(~m);
+#endif
+    while (q < len && dl_is_alnum(t[q]))
+        q++;
+    return q;
+}
 
 /* A rule match before overlap resolution. */
 typedef struct dl_candidate {
@@ -171,6 +194,7 @@ struct dl_extractor {
      * the rules a word starting so may begin; pair_done marks pairs probed. */
     uint64_t *pairs, *pair_done;
     unsigned char subj[DL_PROBE_KEY + 1]; /* scratch probe subject */
+    dl_wordreq wreq;               /* required words (wordreq.h) */
     int probe_jit;                 /* every probe has JIT code for partial matching */
 
     dl_sentence *sentences;

@@ -45,8 +45,7 @@ static void put(pbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-/* End (one past ']') of the character class opening at @p i, or 0. */
-static size_t class_end(const char *pat, size_t len, size_t i)
+size_t dl_re_class_end(const char *pat, size_t len, size_t i)
 {
     size_t j = i + 1;
 
@@ -77,7 +76,7 @@ static size_t group_end(const char *pat, size_t len, size_t i)
         if (pat[j] == '\\') {
             j++;
         } else if (pat[j] == '[') {
-            size_t e = class_end(pat, len, j);
+            size_t e = dl_re_class_end(pat, len, j);
             if (!e)
                 return 0;
             j = e - 1;
@@ -119,7 +118,7 @@ static void rewrite(const char *pat, size_t len, pbuf *out)
             continue;
         }
         if (c == '[') {
-            size_t e = class_end(pat, len, i);
+            size_t e = dl_re_class_end(pat, len, i);
             if (!e) {
                 out->bad = 1;
                 return;

@@ -20,4 +20,11 @@
  */
 pcre2_code *dl_probe_compile(const char *pat, size_t len, uint32_t opts);
 
+/**
+ * @brief The end (one past its ']') of the character class that opens at
+ *        @p pat[@p i], or 0 when it does not close (also used by
+ *        required.c, the other reader of rule patterns).
+ */
+size_t dl_re_class_end(const char *pat, size_t len, size_t i);
+
 #endif

@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "probe.h"
+#include "required.h"
 #include "rules_int.h"
 
 /* One parsed rule file, kept until every pattern is compiled. */
@@ -421,7 +422,7 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
  * when @p jit. Whole words only: a match may not start or end inside a word. */
 static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
                         int whole_words, uint32_t extra_opts, int jit, pcre2_code **out,
-                        pcre2_code **probe)
+                        pcre2_code **probe, dl_required *req)
 {
     sbuf full = {0}, body = {0};
     int ecode, rc;
@@ -452,6 +453,8 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
         pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     if (probe)
         *probe = dl_probe_compile(full.p, full.len, opts); /* NULL: no prefilter */
+    if (req)
+        dl_required_analyse(full.p, full.len, req);
     rc = 0;
 out:
     free(full.p);
@@ -462,7 +465,7 @@ out:
 static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
                    int whole_words, pcre2_code **out)
 {
-    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, 1, out, NULL);
+    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, 1, out, NULL, NULL);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -534,6 +537,7 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
                                         "duration", "time", "holiday"};
     dl_rules *r = ld->r;
     dl_rule *rule, *nr;
+    dl_required *nq;
     yaml_node_t *pattern = NULL;
     int caseless = 1, rc;
 
@@ -542,6 +546,10 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     if (!(nr = realloc(r->rules, (r->n_rules + 1) * sizeof(*nr))))
         return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
     r->rules = nr;
+    if (!(nq = realloc(r->reqs, (r->n_rules + 1) * sizeof(*nq))))
+        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+    r->reqs = nq;
+    memset(&r->reqs[r->n_rules], 0, sizeof(*nq));
     rule = &r->rules[r->n_rules++];
     memset(rule, 0, sizeof(*rule));
     rule->norm = -1;
@@ -639,10 +647,11 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     /* The extractor tries rules at word starts, anchored (re_at); the
      * searching form tells it the bytes a match can start with, and matches
      * only in the reference build (extract.c): no JIT code for it. */
-    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, 0, 0, &rule->re, NULL)))
+    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, 0, 0, &rule->re, NULL,
+                           NULL)))
         return rc;
     if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, PCRE2_ANCHORED, 1,
-                           &rule->re_at, &rule->re_probe)))
+                           &rule->re_at, &rule->re_probe, &r->reqs[r->n_rules - 1])))
         return rc;
     return bind_captures(ld, f, pattern, rule);
 }
@@ -757,7 +766,8 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         if ((rc = compile(ld, f, v, scalar(v), 0, 0, &ap->re)))
             return rc;
         out->n++;
-        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, 1, &ap->re_at, NULL)))
+        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, 1, &ap->re_at, NULL,
+                               NULL)))
             return rc;
         ap->jit = dl_re_has_jit(ap->re) && dl_re_has_jit(ap->re_at);
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
@@ -1182,6 +1192,7 @@ void dl_rules_free(dl_rules *r)
         pcre2_code_free(r->rules[i].re_probe);
     }
     free(r->rules);
+    free(r->reqs);
     pcre2_code_free(r->future_cue);
     pcre2_code_free(r->past_cue);
     pcre2_code_free(r->scheduled_cue);

@@ -244,6 +244,9 @@ struct dl_rules {
     size_t n_lex;
     dl_rule *rules;
     size_t n_rules;
+    /* per rule: the words its matches need, how long they can be
+     * (required.h; the rule scan's word filter, extract.c) */
+    struct dl_required *reqs;
     pcre2_code *future_cue, *past_cue; /* NULL when not configured */
     /* A present tense that tells a schedule ("meets Obama on Wednesday"):
      * a future cue, but not for an expression opening its sentence, where

@@ -1,0 +1,273 @@
+/*
+ * The rule scan's filter on required words (wordreq.h).
+ *
+ * Many rules begin with a word that says little ("three", "the", "less
+ * than") and need a rarer one further on ("ago", "century", a month):
+ * after the first two words pass their probes (extract.c), most of their
+ * tries fail there. Before the scan, one pass over the article notes
+ * where each rule's required words (required.c) begin; at a word start
+ * the scan then drops the rules whose words do not begin within the
+ * reach of a match from there. The reach comes from the pattern, with the
+ * article's longest run of non-word bytes and longest word standing for
+ * unbounded repeats (\s+, \d+). The filter only drops rules that cannot
+ * match, so the matches found are the same.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_int.h"
+#include "wordreq.h"
+
+static inline uint32_t key_hash(const unsigned char *w)
+{
+    uint32_t k = (uint32_t)dl_lower(w[0]) | (uint32_t)dl_lower(w[1]) << 8 |
+                 (uint32_t)dl_lower(w[2]) << 16;
+
+    return (k * 2654435761u) >> 20; /* 12 bits: DL_WORDREQ_BUCKETS */
+}
+_Static_assert(DL_WORDREQ_BUCKETS == 4096, "key_hash() gives 12 bits");
+
+static size_t word_id(dl_wordreq *wr, const char *w)
+{
+    for (size_t i = 0; i < wr->n_words; i++)
+        if (!strcmp(wr->word[i], w))
+            return i;
+    return SIZE_MAX;
+}
+
+/* The index of the set of @p n word ids (sorted) among @p n_sets, or SIZE_MAX. */
+static size_t set_id(const size_t *ids, size_t n, size_t **sets, size_t *set_n, size_t n_sets)
+{
+    for (size_t s = 0; s < n_sets; s++)
+        if (set_n[s] == n && !memcmp(sets[s], ids, n * sizeof(*ids)))
+            return s;
+    return SIZE_MAX;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
+{
+    size_t max_sets = r->n_rules * DL_REQ_SETS, max_words = max_sets * DL_REQ_WORDS;
+    size_t **sets = NULL, *set_n = NULL, *count = NULL;
+    int rc = DL_ENOMEM;
+
+    memset(wr, 0, sizeof(*wr));
+    wr->reqs = r->reqs;
+    wr->words = words;
+    wr->n_rules = r->n_rules;
+    if (!(wr->word = calloc(max_words + 1, sizeof(*wr->word))) ||
+        !(wr->wlen = calloc(max_words + 1, 1)) ||
+        !(wr->next = calloc(max_words + 1, sizeof(*wr->next))) ||
+        !(wr->rule_set = calloc(r->n_rules + 1, sizeof(*wr->rule_set))) ||
+        !(wr->rule_nsets = calloc(r->n_rules + 1, 1)) ||
+        !(wr->rule = calloc(r->n_rules + 1, sizeof(*wr->rule))) ||
+        !(wr->has = calloc(words ? words : 1, sizeof(*wr->has))) ||
+        !(wr->drop = calloc(words ? words : 1, sizeof(*wr->drop))) ||
+        !(wr->check = calloc(words ? words : 1, sizeof(*wr->check))) ||
+        !(sets = calloc(max_sets + 1, sizeof(*sets))) ||
+        !(set_n = calloc(max_sets + 1, sizeof(*set_n))))
+        goto out;
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const dl_required *rq = &r->reqs[i];
+        /* (word indexes are 16 bits: past that, rules go unfiltered) */
+        if (!r->rules[i].re_at || !rq->n_sets ||
+            wr->n_words + DL_REQ_SETS * DL_REQ_WORDS >= UINT16_MAX)
+            continue;
+        for (int k = 0; k < rq->n_sets; k++) {
+            size_t ids[DL_REQ_WORDS], n = (size_t)rq->sets[k].n, s;
+            for (size_t j = 0; j < n; j++) {
+                const char *w = rq->sets[k].w[j];
+                if ((ids[j] = word_id(wr, w)) == SIZE_MAX) {
+                    ids[j] = wr->n_words;
+                    strcpy(wr->word[wr->n_words], w);
+                    wr->wlen[wr->n_words++] = (uint8_t)strlen(w);
+                }
+            }
+            qsort(ids, n, sizeof(*ids), cmp_size);
+            if ((s = set_id(ids, n, sets, set_n, wr->n_sets)) == SIZE_MAX) {
+                if (!(sets[wr->n_sets] = malloc(n * sizeof(*ids))))
+                    goto out;
+                memcpy(sets[wr->n_sets], ids, n * sizeof(*ids));
+                set_n[s = wr->n_sets++] = n;
+            }
+            wr->rule_set[i][wr->rule_nsets[i]++] = (uint32_t)s;
+        }
+        wr->has[i / 64] |= 1ull << (i % 64);
+    }
+    /* chains of words by their first three bytes (each has three or more) */
+    for (size_t i = wr->n_words; i-- > 0;) {
+        uint32_t h = key_hash((const unsigned char *)wr->word[i]);
+        wr->next[i] = wr->head[h];
+        wr->head[h] = (uint16_t)(i + 1);
+    }
+    /* the sets of each word */
+    if (!(count = calloc(wr->n_words + 1, sizeof(*count))) ||
+        !(wr->wset_start = calloc(wr->n_words + 1, sizeof(*wr->wset_start))) ||
+        !(wr->set_start = calloc(wr->n_sets + 1, sizeof(*wr->set_start))) ||
+        !(wr->cur = calloc(wr->n_sets + 1, sizeof(*wr->cur))))
+        goto out;
+    for (size_t s = 0; s < wr->n_sets; s++)
+        for (size_t j = 0; j < set_n[s]; j++)
+            wr->wset_start[sets[s][j] + 1]++;
+    for (size_t i = 1; i <= wr->n_words; i++)
+        wr->wset_start[i] += wr->wset_start[i - 1];
+    if (!(wr->wsets = calloc(wr->wset_start[wr->n_words] + 1, sizeof(*wr->wsets))))
+        goto out;
+    for (size_t s = 0; s < wr->n_sets; s++)
+        for (size_t j = 0; j < set_n[s]; j++) {
+            size_t wd = sets[s][j];
+            wr->wsets[wr->wset_start[wd] + count[wd]++] = s;
+        }
+    rc = 0;
+out:
+    for (size_t s = 0; sets && s < wr->n_sets; s++)
+        free(sets[s]);
+    free(sets);
+    free(set_n);
+    free(count);
+    return rc;
+}
+
+void dl_wordreq_fini(dl_wordreq *wr)
+{
+    free(wr->word);
+    free(wr->wlen);
+    free(wr->next);
+    free(wr->wset_start);
+    free(wr->wsets);
+    free(wr->rule_set);
+    free(wr->rule_nsets);
+    free(wr->rule);
+    free(wr->has);
+    free(wr->drop);
+    free(wr->check);
+    free(wr->occ);
+    free(wr->pos);
+    free(wr->set_start);
+    free(wr->cur);
+}
+
+void dl_wordreq_shed(dl_wordreq *wr, size_t keep)
+{
+    if (wr->cap_occ * sizeof(*wr->occ) > keep) {
+        free(wr->occ);
+        wr->occ = NULL;
+        wr->cap_occ = 0;
+    }
+    if (wr->cap_pos * sizeof(*wr->pos) > keep) {
+        free(wr->pos);
+        wr->pos = NULL;
+        wr->cap_pos = 0;
+    }
+}
+
+/* Whether the word of @p n bytes at @p t begins with word @p i. */
+static int begins_with(const dl_wordreq *wr, size_t i, const unsigned char *t, size_t n)
+{
+    if (wr->wlen[i] > n)
+        return 0;
+    for (size_t k = 0; k < wr->wlen[i]; k++)
+        if (dl_lower(t[k]) != (unsigned char)wr->word[i][k])
+            return 0;
+    return 1;
+}
+
+/* The number of words of set @p s in the article. */
+static size_t set_count(const dl_wordreq *wr, size_t s)
+{
+    return wr->set_start[s + 1] - wr->set_start[s];
+}
+
+/*
+ * Per rule, for the article of @p len bytes (@p gap its longest run of
+ * non-word bytes, @p longest its longest word): dropped when a set has no
+ * word in it; else checked at each word start against the sets whose
+ * words are rare enough, on average more than DL_WORDREQ_SPARSE reaches
+ * of a match apart (a set of common words, "the", passes nearly always,
+ * and looking costs more than it saves), rarest first.
+ */
+#define DL_WORDREQ_SPARSE 2
+static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
+{
+    memset(wr->drop, 0, wr->words * sizeof(*wr->drop));
+    memset(wr->check, 0, wr->words * sizeof(*wr->check));
+    for (size_t r = 0; r < wr->n_rules; r++) {
+        const dl_required *rq = &wr->reqs[r];
+        struct dl_wordreq_rule *ru = &wr->rule[r];
+        uint64_t bit = 1ull << (r % 64);
+        if (!(wr->has[r / 64] & bit))
+            continue;
+        ru->span = rq->bounded ? rq->fixed + rq->gaps * gap + rq->words * longest : SIZE_MAX;
+        ru->n_act = 0;
+        for (unsigned k = 0; k < wr->rule_nsets[r]; k++) {
+            size_t s = wr->rule_set[r][k], n = set_count(wr, s), j;
+            if (!n) {
+                wr->drop[r / 64] |= bit;
+                break;
+            }
+            if (ru->span == SIZE_MAX || len / n <= DL_WORDREQ_SPARSE * ru->span)
+                continue;
+            for (j = ru->n_act++; j > 0 && set_count(wr, ru->act[j - 1]) > n; j--)
+                ru->act[j] = ru->act[j - 1];
+            ru->act[j] = (uint32_t)s;
+        }
+        if (!(wr->drop[r / 64] & bit) && ru->n_act)
+            wr->check[r / 64] |= bit;
+    }
+}
+
+int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
+{
+    size_t gap = 0, longest = 0, i = 0;
+
+    wr->n_occ = 0;
+    if (!wr->n_sets)
+        return 0; /* (drop and check stay empty) */
+    while (i < len) {
+        size_t j = i;
+        if (!dl_is_alnum(t[i])) {
+            while (j < len && !dl_is_alnum(t[j]))
+                j++;
+            if (j - i > gap)
+                gap = j - i;
+            i = j;
+            continue;
+        }
+        j = dl_alnum_end(t, i + 1, len);
+        if (j - i > longest)
+            longest = j - i;
+        if (j - i >= 3) {
+            for (size_t w = wr->head[key_hash(t + i)]; w; w = wr->next[w - 1]) {
+                if (!begins_with(wr, w - 1, t + i, j - i))
+                    continue;
+                for (size_t k = wr->wset_start[w - 1]; k < wr->wset_start[w]; k++) {
+                    if (wr->n_occ == wr->cap_occ &&
+                        dl_grow((void **)&wr->occ, &wr->cap_occ, wr->n_occ, sizeof(*wr->occ)))
+                        return DL_ENOMEM;
+                    wr->occ[wr->n_occ++] = (dl_occ){wr->wsets[k], i};
+                }
+            }
+        }
+        i = j;
+    }
+    /* by set, each in text order (a stable counting sort) */
+    if (wr->n_occ && dl_grow((void **)&wr->pos, &wr->cap_pos, wr->n_occ - 1, sizeof(*wr->pos)))
+        return DL_ENOMEM;
+    memset(wr->set_start, 0, (wr->n_sets + 1) * sizeof(*wr->set_start));
+    for (size_t k = 0; k < wr->n_occ; k++)
+        wr->set_start[wr->occ[k].set + 1]++;
+    for (size_t s = 1; s <= wr->n_sets; s++)
+        wr->set_start[s] += wr->set_start[s - 1];
+    memcpy(wr->cur, wr->set_start, wr->n_sets * sizeof(*wr->cur));
+    for (size_t k = 0; k < wr->n_occ; k++)
+        wr->pos[wr->cur[wr->occ[k].set]++] = wr->occ[k].pos;
+    memcpy(wr->cur, wr->set_start, wr->n_sets * sizeof(*wr->cur));
+    plan_rules(wr, len, gap, longest);
+    return 0;
+}

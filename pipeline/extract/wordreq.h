@@ -1,0 +1,98 @@
+/* Internal to pipeline/extract: the rule scan's filter on required words
+ * (wordreq.c). Per rule, the words its matches need (required.h); per
+ * article, where those words begin; at a word start, whether each rule's
+ * words begin close enough after it for a match to reach them. */
+#ifndef DL_WORDREQ_H
+#define DL_WORDREQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "required.h"
+#include "rules_int.h"
+
+#define DL_WORDREQ_BUCKETS 4096 /* word chains, by the word's first 3 bytes */
+
+typedef struct dl_occ {
+    size_t set, pos;
+} dl_occ;
+
+typedef struct dl_wordreq {
+    /* from the rules: the distinct words (chained by their first bytes),
+     * the distinct sets, the sets each word is in, each rule's sets */
+    size_t n_words, n_sets, n_rules;
+    char (*word)[DL_REQ_WORD];
+    uint8_t *wlen;
+    uint16_t head[DL_WORDREQ_BUCKETS]; /* word index + 1, 0: none */
+    uint16_t *next;
+    size_t *wset_start, *wsets;
+    uint32_t (*rule_set)[DL_REQ_SETS];
+    uint8_t *rule_nsets;
+    const dl_required *reqs;
+    uint64_t *has; /* the rules with sets, a bit set */
+    size_t words;  /* 64-bit words of a rule bit set */
+    /* per article: where each set's words begin (pos[set_start[s] ..
+     * set_start[s + 1])), each set's cursor; the rules a word of the
+     * article cannot satisfy (drop), and those whose rarer sets (act) are
+     * worth a look at each word start (check), with how far their matches
+     * reach */
+    dl_occ *occ;
+    size_t n_occ, cap_occ;
+    size_t *pos, cap_pos;
+    size_t *set_start, *cur;
+    uint64_t *drop, *check;
+    struct dl_wordreq_rule {
+        size_t span;
+        unsigned n_act;
+        uint32_t act[DL_REQ_SETS];
+    } *rule;
+} dl_wordreq;
+
+/** Builds the word tables of @p r's rules (@p words 64-bit words of rule bits). */
+int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words);
+void dl_wordreq_fini(dl_wordreq *wr);
+
+/** Indexes the text of an article; the cursors start at its beginning. */
+int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len);
+
+/** Frees the per-article arrays past @p keep bytes. */
+void dl_wordreq_shed(dl_wordreq *wr, size_t keep);
+
+/* Whether rule @p r (one to check) may match at @p p: each of its sets to
+ * check has a word beginning in [p, p + span). Positions must not
+ * decrease from one call to the next within an article (cursors only
+ * move on). */
+static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
+{
+    const struct dl_wordreq_rule *ru = &wr->rule[r];
+
+    for (unsigned k = 0; k < ru->n_act; k++) {
+        size_t s = ru->act[k], c = wr->cur[s], e = wr->set_start[s + 1];
+        while (c < e && wr->pos[c] < p)
+            c++;
+        wr->cur[s] = c;
+        if (c == e || wr->pos[c] - p >= ru->span)
+            return 0;
+    }
+    return 1;
+}
+
+/* Drops from rule set @p mask (@p w words) the rules the article's words
+ * cannot satisfy anywhere. */
+static inline void dl_wordreq_drop(const dl_wordreq *wr, size_t w, uint64_t *mask)
+{
+    for (size_t k = 0; k < w; k++)
+        mask[k] &= ~wr->drop[k];
+}
+
+/* Narrows rule set @p mask (@p w words) at word start @p p to the rules
+ * whose words begin close enough after it. */
+static inline void dl_wordreq_filter(dl_wordreq *wr, size_t w, size_t p, uint64_t *mask)
+{
+    for (size_t k = 0; k < w; k++)
+        for (uint64_t m = mask[k] & wr->check[k]; m; m &= m - 1)
+            if (!dl_wordreq_ok(wr, k * 64 + (size_t)__builtin_ctzll(m), p))
+                mask[k] &= ~(m & -m);
+}
+
+#endif
