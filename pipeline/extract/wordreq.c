@@ -27,6 +27,8 @@ static inline uint32_t key_hash(const unsigned char *w)
 }
 _Static_assert(DL_WORDREQ_BUCKETS == 4096, "key_hash() gives 12 bits");
 
+
+
 static size_t word_id(dl_wordreq *wr, const char *w)
 {
     for (size_t i = 0; i < wr->n_words; i++)
@@ -105,6 +107,7 @@ int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
         uint32_t h = key_hash((const unsigned char *)wr->word[i]);
         wr->next[i] = wr->head[h];
         wr->head[h] = (uint16_t)(i + 1);
+        wr->key[h / 64] |= 1ull << (h % 64);
     }
     /* the sets of each word */
     if (!(count = calloc(wr->n_words + 1, sizeof(*count))) ||
@@ -222,39 +225,96 @@ static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
     }
 }
 
+/* Bit k set where byte k of the 16 at @p p is [A-Za-z0-9]. */
+static inline unsigned alnum_mask16(const unsigned char *p)
+{
+#ifdef DL_SCAN16
+    return dl_alnum16((const char *)p);
+#else
+    unsigned m = 0;
+    for (unsigned k = 0; k < 16; k++)
+        m |= (unsigned)dl_is_alnum(p[k]) << k;
+    return m;
+#endif
+}
+
+/* Whether a word of @p n bytes at @p w may begin with a required word:
+ * most words do not, and one bit of a small table tells (inlined in the
+ * pass; head[] is 16 times larger). */
+static inline int may_note(const dl_wordreq *wr, const unsigned char *w, size_t n)
+{
+    return n >= 3 && (wr->key[key_hash(w) / 64] >> (key_hash(w) % 64) & 1);
+}
+
+/* Notes the sets of the required words the word of @p n bytes at @p s
+ * begins with. */
+static __attribute__((noinline)) int note_word(dl_wordreq *wr, const unsigned char *t, size_t s,
+                                               size_t n)
+{
+    for (size_t w = wr->head[key_hash(t + s)]; w; w = wr->next[w - 1]) {
+        if (!begins_with(wr, w - 1, t + s, n))
+            continue;
+        for (size_t k = wr->wset_start[w - 1]; k < wr->wset_start[w]; k++) {
+            if (wr->n_occ == wr->cap_occ &&
+                dl_grow((void **)&wr->occ, &wr->cap_occ, wr->n_occ, sizeof(*wr->occ)))
+                return DL_ENOMEM;
+            wr->occ[wr->n_occ++] = (dl_occ){wr->wsets[k], s};
+        }
+    }
+    return 0;
+}
+
+/*
+ * One pass over the article, 16 bytes at a time: the edges of its words
+ * (where a run of [A-Za-z0-9] begins or ends) are the bits that differ
+ * from the byte before, taken one by one; a word is looked at where it
+ * ends, its length known. A last chunk shorter than 16 bytes is padded
+ * with non-word bytes.
+ */
 int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
 {
-    size_t gap = 0, longest = 0, i = 0;
+    size_t gap = 0, longest = 0, edge = 0; /* where the current run began */
+    unsigned carry = 0;                    /* the byte before the chunk is a word's */
+    int in_word = 0, rc;
 
     wr->n_occ = 0;
     if (!wr->n_sets)
         return 0; /* (drop and check stay empty) */
-    while (i < len) {
-        size_t j = i;
-        if (!dl_is_alnum(t[i])) {
-            while (j < len && !dl_is_alnum(t[j]))
-                j++;
-            if (j - i > gap)
-                gap = j - i;
-            i = j;
-            continue;
+    for (size_t q = 0; q < len; q += 16) {
+        const unsigned char *c = t + q;
+        unsigned char pad[16];
+        unsigned m, edges;
+        if (len - q < 16) {
+            memset(pad, 0, sizeof(pad));
+            memcpy(pad, c, len - q);
+            c = pad;
         }
-        j = dl_alnum_end(t, i + 1, len);
-        if (j - i > longest)
-            longest = j - i;
-        if (j - i >= 3) {
-            for (size_t w = wr->head[key_hash(t + i)]; w; w = wr->next[w - 1]) {
-                if (!begins_with(wr, w - 1, t + i, j - i))
-                    continue;
-                for (size_t k = wr->wset_start[w - 1]; k < wr->wset_start[w]; k++) {
-                    if (wr->n_occ == wr->cap_occ &&
-                        dl_grow((void **)&wr->occ, &wr->cap_occ, wr->n_occ, sizeof(*wr->occ)))
-                        return DL_ENOMEM;
-                    wr->occ[wr->n_occ++] = (dl_occ){wr->wsets[k], i};
-                }
+        m = alnum_mask16(c);
+        edges = (m ^ (m << 1 | carry)) & 0xFFFF;
+        carry = m >> 15;
+        for (; edges; edges &= edges - 1) {
+            size_t at = q + (size_t)__builtin_ctz(edges);
+            if (!in_word) {
+                if (at - edge > gap)
+                    gap = at - edge;
+            } else {
+                if (at - edge > longest)
+                    longest = at - edge;
+                if (may_note(wr, t + edge, at - edge) && (rc = note_word(wr, t, edge, at - edge)))
+                    return rc;
             }
+            in_word = !in_word;
+            edge = at;
         }
-        i = j;
+    }
+    /* the run the text ends in */
+    if (in_word) {
+        if (len - edge > longest)
+            longest = len - edge;
+        if (may_note(wr, t + edge, len - edge) && (rc = note_word(wr, t, edge, len - edge)))
+            return rc;
+    } else if (len - edge > gap) {
+        gap = len - edge;
     }
     /* by set, each in text order (a stable counting sort) */
     if (wr->n_occ && dl_grow((void **)&wr->pos, &wr->cap_pos, wr->n_occ - 1, sizeof(*wr->pos)))

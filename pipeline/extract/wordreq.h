@@ -24,6 +24,7 @@ typedef struct dl_wordreq {
     char (*word)[DL_REQ_WORD];
     uint8_t *wlen;
     uint16_t head[DL_WORDREQ_BUCKETS]; /* word index + 1, 0: none */
+    uint64_t key[DL_WORDREQ_BUCKETS / 64]; /* head[] not empty */
     uint16_t *next;
     size_t *wset_start, *wsets;
     uint32_t (*rule_set)[DL_REQ_SETS];
