@@ -35,8 +35,7 @@ typedef struct info {
     exact ex;
     int n_req;
     dl_req_set req[DL_REQ_SETS];
-    int inf; /* no bound of the length */
-    size_t fixed, gaps, words;
+    dl_reach len; /* its length */
     int nonalnum;  /* reads no [A-Za-z0-9] byte */
     int alnumonly; /* reads [A-Za-z0-9] bytes only */
     int ws_after; /* the position after the part is a word start */
@@ -142,6 +141,24 @@ static void ex_concat(exact *a, const exact *b)
     ex_copy(a, &r);
 }
 
+/* ---- length bounds -------------------------------------------------------- */
+
+static void reach_add(dl_reach *a, const dl_reach *b)
+{
+    a->inf |= b->inf;
+    a->fixed += b->fixed;
+    a->gaps += b->gaps;
+    a->words += b->words;
+}
+
+static void reach_max(dl_reach *a, const dl_reach *b)
+{
+    a->inf |= b->inf;
+    a->fixed = b->fixed > a->fixed ? b->fixed : a->fixed;
+    a->gaps = b->gaps > a->gaps ? b->gaps : a->gaps;
+    a->words = b->words > a->words ? b->words : a->words;
+}
+
 /* ---- required sets ------------------------------------------------------- */
 
 static int word_len_min(const dl_req_set *s)
@@ -206,9 +223,15 @@ static int same_set(const dl_req_set *a, const dl_req_set *b)
     return 1;
 }
 
-static void add_req(info *in, const dl_req_set *s)
+/* Adds set @p s, its words beginning @p off after the part's start and
+ * at most s->at after that. */
+static void add_req(info *in, const dl_req_set *s, const dl_reach *off)
 {
     int worst = 0;
+    dl_req_set moved = *s;
+
+    reach_add(&moved.at, off);
+    s = &moved;
 
     for (int k = 0; k < in->n_req; k++)
         if (same_set(&in->req[k], s))
@@ -225,12 +248,15 @@ static void add_req(info *in, const dl_req_set *s)
         in->req[worst] = *s;
 }
 
-/* The set a run of exact parts that starts at a word start gives: each
- * string's leading letters and digits, when every one has three or more. */
-static void req_from_exact(info *in, const exact *e)
+/* The set a run of exact parts that starts at a word start, @p off after
+ * the part's start, gives: each string's leading letters and digits, when
+ * every one has three or more. */
+static void req_from_exact(info *in, const exact *e, const dl_reach *off)
 {
-    dl_req_set s = {0};
+    static const dl_reach here;
+    dl_req_set s;
 
+    s.n = 0;
     if (!e->ok || !e->n)
         return;
     for (int k = 0; k < e->n; k++) {
@@ -240,7 +266,8 @@ static void req_from_exact(info *in, const exact *e)
         if (n < 3 || !set_add(&s, e->s[k], n))
             return;
     }
-    add_req(in, &s);
+    s.at = here;
+    add_req(in, &s, off);
 }
 
 static const dl_req_set *best_req(const info *in)
@@ -258,9 +285,11 @@ static const dl_req_set *best_req(const info *in)
 /* Clears @p in (not its strings and sets). */
 static void clear(info *in)
 {
+    static const dl_reach none;
+
     in->ex.ok = in->ex.n = 0;
-    in->n_req = in->inf = 0;
-    in->fixed = in->gaps = in->words = 0;
+    in->n_req = 0;
+    in->len = none;
 }
 
 static void zero_width(info *in, int ws_before)
@@ -281,7 +310,7 @@ static void one_byte(info *in, int c, int nonalnum, int alnumonly)
         char b = (char)c;
         ex_one(&in->ex, &b, 1);
     }
-    in->fixed = 1;
+    in->len.fixed = 1;
     in->nonalnum = nonalnum;
     in->alnumonly = alnumonly;
     in->ws_after = nonalnum;
@@ -370,8 +399,13 @@ static void class_part(reader *rd, size_t b, size_t e, info *in)
 
 static void alternation(reader *rd, int ws_before, info *out);
 
-/* A group from just after its opener to its ')'; @p look: a lookaround
- * (its match reads nothing). */
+enum { GROUP, LOOK_AHEAD, LOOK_OTHER };
+
+/* A group from just after its opener to its ')'; @p look: a lookaround.
+ * A lookaround matches nothing; a positive lookahead still needs its words,
+ * and reads on from where it stands: its words and its length count (the
+ * length bounds how far from the match's start its words may begin). A
+ * lookbehind reads before it, a negative one needs nothing. */
 static void group(reader *rd, int ws_before, int look, info *in)
 {
     alternation(rd, ws_before, in);
@@ -380,8 +414,17 @@ static void group(reader *rd, int ws_before, int look, info *in)
         return;
     }
     rd->i++;
-    if (look)
+    if (look == LOOK_OTHER) {
         zero_width(in, ws_before);
+    } else if (look == LOOK_AHEAD) {
+        /* its sets, where they were; otherwise it matches nothing */
+        int n_req = in->n_req;
+        dl_req_set req[DL_REQ_SETS];
+        memcpy(req, in->req, (size_t)n_req * sizeof(*req));
+        zero_width(in, ws_before);
+        memcpy(in->req, req, (size_t)n_req * sizeof(*req));
+        in->n_req = n_req;
+    }
 }
 
 /* An escape outside a class, at rd->i ('\\'). */
@@ -400,7 +443,7 @@ static void escape(reader *rd, int ws_before, info *in)
         zero_width(in, ws_before);
     } else if (x == 'R') {
         one_byte(in, -1, 1, 0);
-        in->fixed = 2; /* \r\n */
+        in->len.fixed = 2; /* \r\n */
     } else if (strchr("nrtfe", x) && x) {
         one_byte(in, x == 'n' ? '\n' : x == 'r' ? '\r' : x == 't' ? '\t' : x == 'f' ? '\f' : 27, 1,
                  0);
@@ -441,16 +484,16 @@ static void atom(reader *rd, int ws_before, info *in)
             rd->bad = 1;
         } else if (k != '?') {
             rd->i = i + 1;
-            group(rd, ws_before, 0, in);
+            group(rd, ws_before, GROUP, in);
         } else if (k2 == ':' || k2 == '|' || k2 == '>') {
             rd->i = i + 3;
-            group(rd, ws_before, 0, in);
+            group(rd, ws_before, GROUP, in);
         } else if (k2 == '=' || k2 == '!') {
             rd->i = i + 3;
-            group(rd, ws_before, 1, in);
+            group(rd, ws_before, k2 == '=' ? LOOK_AHEAD : LOOK_OTHER, in);
         } else if (k2 == '<' && (k3 == '=' || k3 == '!')) {
             rd->i = i + 4;
-            group(rd, ws_before, 1, in);
+            group(rd, ws_before, LOOK_OTHER, in);
         } else if (k2 == '<' || k2 == '\'' || (k2 == 'P' && k3 == '<')) {
             const char *e = memchr(p + i + 3, k2 == '\'' ? '\'' : '>', rd->len - i - 3);
             if (!e) {
@@ -458,7 +501,7 @@ static void atom(reader *rd, int ws_before, info *in)
                 return;
             }
             rd->i = (size_t)(e - p) + 1;
-            group(rd, ws_before, 0, in);
+            group(rd, ws_before, GROUP, in);
         } else if (k2 == '#') {
             const char *e = memchr(p + i, ')', rd->len - i);
             if (!e) {
@@ -480,7 +523,7 @@ static void atom(reader *rd, int ws_before, info *in)
             if (p[j] == ')')
                 zero_width(in, ws_before);
             else
-                group(rd, ws_before, 0, in);
+                group(rd, ws_before, GROUP, in);
         }
     } else if (c == '*' || c == '+' || c == '?' || c == '|' || c == ')') {
         rd->bad = 1;
@@ -561,19 +604,19 @@ static void repeat(info *in, long min, long max, int ws_before)
         /* Every repeat of a part that reads no letter or digit lies in one
          * run of such bytes, at most G long; of one that reads letters and
          * digits only, in one word of the text. */
-        if ((in->nonalnum || in->alnumonly) && !in->inf) {
-            in->fixed = in->gaps = in->words = 0;
+        if ((in->nonalnum || in->alnumonly) && !in->len.inf) {
+            in->len.fixed = in->len.gaps = in->len.words = 0;
             if (in->nonalnum)
-                in->gaps = 1;
+                in->len.gaps = 1;
             else
-                in->words = 1;
+                in->len.words = 1;
         } else {
-            in->inf = 1;
+            in->len.inf = 1;
         }
     } else {
-        in->fixed *= (size_t)max;
-        in->gaps *= (size_t)max;
-        in->words *= (size_t)max;
+        in->len.fixed *= (size_t)max;
+        in->len.gaps *= (size_t)max;
+        in->len.words *= (size_t)max;
     }
     in->ws_after = (min == 0 ? ws_before : 1) && in->ws_after;
 }
@@ -591,11 +634,12 @@ static int run_done(const exact *e)
     return 1;
 }
 
-/* Closes a run of exact parts that began at a word start. */
-static void run_close(info *seq, exact *run, int *open)
+/* Closes a run of exact parts that began at a word start, @p off after
+ * the sequence's start. */
+static void run_close(info *seq, exact *run, const dl_reach *off, int *open)
 {
     if (*open)
-        req_from_exact(seq, run);
+        req_from_exact(seq, run, off);
     *open = 0;
 }
 
@@ -604,6 +648,7 @@ static void sequence(reader *rd, int ws_before, info *out)
 {
     info part;
     exact run;
+    dl_reach run_off = {0};
     int ws = ws_before, open = 0;
 
     zero_width(out, ws_before);
@@ -618,31 +663,29 @@ static void sequence(reader *rd, int ws_before, info *out)
         /* a run of exact parts from a word start (closed once each of its
          * strings has left its first word: the rest adds nothing to it) */
         if (open && run_done(&run))
-            run_close(out, &run, &open);
+            run_close(out, &run, &run_off, &open);
         if (open && part.ex.ok) {
             if (ex_fits(&run, &part.ex))
                 ex_concat(&run, &part.ex);
             else
-                run_close(out, &run, &open);
+                run_close(out, &run, &run_off, &open);
         } else if (open) {
-            run_close(out, &run, &open);
+            run_close(out, &run, &run_off, &open);
         }
         if (!open && part_ws && part.ex.ok) {
             ex_copy(&run, &part.ex);
+            run_off = out->len;
             open = 1;
         }
         for (int k = 0; k < part.n_req; k++)
-            add_req(out, &part.req[k]);
+            add_req(out, &part.req[k], &out->len);
         ex_concat(&out->ex, &part.ex);
-        out->inf |= part.inf;
-        out->fixed += part.fixed;
-        out->gaps += part.gaps;
-        out->words += part.words;
+        reach_add(&out->len, &part.len);
         out->nonalnum &= part.nonalnum;
         out->alnumonly &= part.alnumonly;
         ws = part.ws_after;
     }
-    run_close(out, &run, &open);
+    run_close(out, &run, &run_off, &open);
     out->ws_after = ws;
 }
 
@@ -651,6 +694,7 @@ static void alternation(reader *rd, int ws_before, info *out)
     info br;
     dl_req_set any = {0};
     int all_req = 1;
+    static const dl_reach here;
 
     if (++rd->depth > MAX_DEPTH) {
         rd->bad = 1;
@@ -670,23 +714,18 @@ static void alternation(reader *rd, int ws_before, info *out)
             const dl_req_set *b = best_req(&br);
             for (int k = 0; k < b->n && all_req; k++)
                 all_req = set_add(&any, b->w[k], strlen(b->w[k]));
+            reach_max(&any.at, &b->at);
         } else {
             all_req = 0;
         }
         out->n_req = 0;
         ex_union(&out->ex, &br.ex);
-        out->inf |= br.inf;
-        if (br.fixed > out->fixed)
-            out->fixed = br.fixed;
-        if (br.gaps > out->gaps)
-            out->gaps = br.gaps;
-        if (br.words > out->words)
-            out->words = br.words;
+        reach_max(&out->len, &br.len);
         out->nonalnum &= br.nonalnum;
         out->alnumonly &= br.alnumonly;
         out->ws_after &= br.ws_after;
         if (all_req)
-            out->req[out->n_req++] = any;
+            add_req(out, &any, &here);
     }
     rd->depth--;
 }
@@ -702,8 +741,4 @@ void dl_required_analyse(const char *pat, size_t len, dl_required *out)
         return;
     out->n_sets = in.n_req;
     memcpy(out->sets, in.req, (size_t)in.n_req * sizeof(*in.req));
-    out->bounded = !in.inf;
-    out->fixed = in.fixed;
-    out->gaps = in.gaps;
-    out->words = in.words;
 }

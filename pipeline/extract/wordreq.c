@@ -187,13 +187,20 @@ static size_t set_count(const dl_wordreq *wr, size_t s)
     return wr->set_start[s + 1] - wr->set_start[s];
 }
 
+/* @p r in bytes, for an article of longest gap @p gap and word @p longest. */
+static size_t reach_bytes(const dl_reach *r, size_t gap, size_t longest)
+{
+    return r->inf ? SIZE_MAX : r->fixed + r->gaps * gap + r->words * longest;
+}
+
 /*
  * Per rule, for the article of @p len bytes (@p gap its longest run of
  * non-word bytes, @p longest its longest word): dropped when a set has no
  * word in it; else checked at each word start against the sets whose
- * words are rare enough, on average more than DL_WORDREQ_SPARSE reaches
- * of a match apart (a set of common words, "the", passes nearly always,
- * and looking costs more than it saves), rarest first.
+ * words are rare enough, on average more than DL_WORDREQ_SPARSE times
+ * their reach apart (a set of common words, "the", passes nearly always,
+ * and looking costs more than it saves), rarest first. A set whose words
+ * begin where the match does says nothing the word's probes did not.
  */
 #define DL_WORDREQ_SPARSE 2
 static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
@@ -206,19 +213,22 @@ static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
         uint64_t bit = 1ull << (r % 64);
         if (!(wr->has[r / 64] & bit))
             continue;
-        ru->span = rq->bounded ? rq->fixed + rq->gaps * gap + rq->words * longest : SIZE_MAX;
         ru->n_act = 0;
         for (unsigned k = 0; k < wr->rule_nsets[r]; k++) {
             size_t s = wr->rule_set[r][k], n = set_count(wr, s), j;
+            size_t at = reach_bytes(&rq->sets[k].at, gap, longest); /* (its k-th set) */
             if (!n) {
                 wr->drop[r / 64] |= bit;
                 break;
             }
-            if (ru->span == SIZE_MAX || len / n <= DL_WORDREQ_SPARSE * ru->span)
+            if (!at || at == SIZE_MAX || len / n <= DL_WORDREQ_SPARSE * at)
                 continue;
-            for (j = ru->n_act++; j > 0 && set_count(wr, ru->act[j - 1]) > n; j--)
+            for (j = ru->n_act++; j > 0 && set_count(wr, ru->act[j - 1]) > n; j--) {
                 ru->act[j] = ru->act[j - 1];
+                ru->at[j] = ru->at[j - 1];
+            }
             ru->act[j] = (uint32_t)s;
+            ru->at[j] = at;
         }
         if (!(wr->drop[r / 64] & bit) && ru->n_act)
             wr->check[r / 64] |= bit;

@@ -35,17 +35,17 @@ typedef struct dl_wordreq {
     /* per article: where each set's words begin (pos[set_start[s] ..
      * set_start[s + 1])), each set's cursor; the rules a word of the
      * article cannot satisfy (drop), and those whose rarer sets (act) are
-     * worth a look at each word start (check), with how far their matches
-     * reach */
+     * worth a look at each word start (check), with how far from the
+     * match's start their words may begin (at) */
     dl_occ *occ;
     size_t n_occ, cap_occ;
     size_t *pos, cap_pos;
     size_t *set_start, *cur;
     uint64_t *drop, *check;
     struct dl_wordreq_rule {
-        size_t span;
         unsigned n_act;
         uint32_t act[DL_REQ_SETS];
+        size_t at[DL_REQ_SETS];
     } *rule;
 } dl_wordreq;
 
@@ -60,9 +60,8 @@ int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len);
 void dl_wordreq_shed(dl_wordreq *wr, size_t keep);
 
 /* Whether rule @p r (one to check) may match at @p p: each of its sets to
- * check has a word beginning in [p, p + span). Positions must not
- * decrease from one call to the next within an article (cursors only
- * move on). */
+ * check has a word beginning in [p, p + at]. Positions must not decrease
+ * from one call to the next within an article (cursors only move on). */
 static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
 {
     const struct dl_wordreq_rule *ru = &wr->rule[r];
@@ -72,7 +71,7 @@ static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
         while (c < e && wr->pos[c] < p)
             c++;
         wr->cur[s] = c;
-        if (c == e || wr->pos[c] - p >= ru->span)
+        if (c == e || wr->pos[c] - p > ru->at[k])
             return 0;
     }
     return 1;

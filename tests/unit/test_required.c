@@ -45,6 +45,25 @@ static int find_set(const dl_required *r, const char *const *words)
             fail_msg("no set {%s, ...} (%d sets)", w_[0], (r).n_sets);                             \
     } while (0)
 
+/* The set of @p r with @p word begins at most fixed + gaps x G + words x W
+ * bytes after the match's start (inf: no bound). */
+static void expect_at(const dl_required *r, const char *word, int inf, size_t fixed, size_t gaps,
+                      size_t words)
+{
+    for (int k = 0; k < r->n_sets; k++)
+        for (int j = 0; j < r->sets[k].n; j++) {
+            const dl_reach *at = &r->sets[k].at;
+            if (strcmp(r->sets[k].w[j], word))
+                continue;
+            if (at->inf != inf || (!inf && (at->fixed != fixed || at->gaps != gaps ||
+                                            at->words != words)))
+                fail_msg("'%s': at inf %d %zu + %zu G + %zu W, want inf %d %zu + %zu G + %zu W",
+                         word, at->inf, at->fixed, at->gaps, at->words, inf, fixed, gaps, words);
+            return;
+        }
+    fail_msg("no set with '%s'", word);
+}
+
 static void test_words_in_sequence(void **state)
 {
     (void)state;
@@ -54,10 +73,8 @@ static void test_words_in_sequence(void **state)
     HAS_SET(r, "days", "weeks");
     HAS_SET(r, "ago", "from"); /* "from now": the word it begins with */
     /* \d+ stays in one word, \s+ in one run of blanks */
-    assert_true(r.bounded);
-    assert_int_equal(r.fixed, 5 + 8); /* "weeks", "from now" */
-    assert_int_equal(r.gaps, 2);
-    assert_int_equal(r.words, 1);
+    expect_at(&r, "days", 0, 0, 1, 1);
+    expect_at(&r, "ago", 0, 5, 2, 1); /* after "weeks" at most */
 }
 
 static void test_optional_parts_need_nothing(void **state)
@@ -73,7 +90,7 @@ static void test_optional_parts_need_nothing(void **state)
     r = analyse("(?:the\\s+)*century");
     assert_int_equal(r.n_sets, 1);
     HAS_SET(r, "century");
-    assert_false(r.bounded); /* a repeat of letters and blanks */
+    expect_at(&r, "century", 1, 0, 0, 0); /* after a repeat of letters and blanks */
 }
 
 static void test_alternation_takes_one_word_of_each_branch(void **state)
@@ -109,15 +126,22 @@ static void test_only_words_that_begin_a_word(void **state)
     HAS_SET(r, "xago", "ago");
 }
 
-static void test_lookarounds_add_no_words(void **state)
+static void test_lookarounds(void **state)
 {
     (void)state;
-    dl_required r = analyse("(?<=\\bin )(?=\\s*century)year(?!\\s+ago)");
-
+    /* lookbehinds and negative lookarounds need nothing */
+    dl_required r = analyse("(?<=\\bin )(?<!\\bspring )year(?!\\s+ago)");
     assert_int_equal(r.n_sets, 1);
     HAS_SET(r, "year");
-    assert_true(r.bounded);
-    assert_int_equal(r.fixed, 4);
+    expect_at(&r, "year", 0, 0, 0, 0);
+    /* a positive lookahead needs its words, where it stands */
+    r = analyse("year(?=\\s+(?:old|long)\\b)");
+    assert_int_equal(r.n_sets, 2);
+    HAS_SET(r, "old", "long");
+    expect_at(&r, "long", 0, 4, 1, 0);
+    /* it matches nothing: the word after it begins where it stands */
+    r = analyse("(?=\\d)(?:\\d+)?year");
+    assert_int_equal(r.n_sets, 0);
 }
 
 static void test_sets_are_reduced(void **state)
@@ -135,18 +159,19 @@ static void test_sets_are_reduced(void **state)
     HAS_SET(r, "time");
 }
 
-static void test_length_bounds(void **state)
+static void test_reach(void **state)
 {
     (void)state;
-    dl_required r = analyse("a{2,5}[\\s,-]+b?");
+    dl_required r = analyse("a{2,5}[\\s,-]+(?:one|three)\\s+(?:four|five)");
 
-    assert_true(r.bounded);
-    assert_int_equal(r.fixed, 6);
-    assert_int_equal(r.gaps, 1);
-    assert_int_equal(r.words, 0);
-    r = analyse("week\\w+");
-    assert_false(r.bounded); /* \w reads '_' too: not within one word */
-    HAS_SET(r, "week");
+    expect_at(&r, "one", 0, 5, 1, 0);
+    expect_at(&r, "four", 0, 5 + 5, 2, 0);
+    /* \w reads '_' too: a repeat of it is not within one word */
+    r = analyse("\\w+\\s+ago");
+    expect_at(&r, "ago", 1, 0, 0, 0);
+    /* of the branches, the farthest */
+    r = analyse("(?:in|at\\s+the)\\s+(?:end|start)");
+    expect_at(&r, "end", 0, 5, 2, 0); /* "at" + G + "the" + G */
 }
 
 static void test_unfollowed_constructs_give_nothing(void **state)
@@ -157,8 +182,8 @@ static void test_unfollowed_constructs_give_nothing(void **state)
 
     for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
         dl_required r = analyse(pats[i]);
-        if (r.n_sets || r.bounded)
-            fail_msg("'%s': %d sets, bounded %d", pats[i], r.n_sets, r.bounded);
+        if (r.n_sets)
+            fail_msg("'%s': %d sets", pats[i], r.n_sets);
     }
 }
 
@@ -169,9 +194,9 @@ int main(void)
         cmocka_unit_test(test_optional_parts_need_nothing),
         cmocka_unit_test(test_alternation_takes_one_word_of_each_branch),
         cmocka_unit_test(test_only_words_that_begin_a_word),
-        cmocka_unit_test(test_lookarounds_add_no_words),
+        cmocka_unit_test(test_lookarounds),
         cmocka_unit_test(test_sets_are_reduced),
-        cmocka_unit_test(test_length_bounds),
+        cmocka_unit_test(test_reach),
         cmocka_unit_test(test_unfollowed_constructs_give_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
