@@ -113,7 +113,8 @@ int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
     if (!(count = calloc(wr->n_words + 1, sizeof(*count))) ||
         !(wr->wset_start = calloc(wr->n_words + 1, sizeof(*wr->wset_start))) ||
         !(wr->set_start = calloc(wr->n_sets + 1, sizeof(*wr->set_start))) ||
-        !(wr->cur = calloc(wr->n_sets + 1, sizeof(*wr->cur))))
+        !(wr->cur = calloc(wr->n_sets + 1, sizeof(*wr->cur))) ||
+        !(wr->nxt = calloc(wr->n_sets + 1, sizeof(*wr->nxt))))
         goto out;
     for (size_t s = 0; s < wr->n_sets; s++)
         for (size_t j = 0; j < set_n[s]; j++)
@@ -154,6 +155,7 @@ void dl_wordreq_fini(dl_wordreq *wr)
     free(wr->pos);
     free(wr->set_start);
     free(wr->cur);
+    free(wr->nxt);
 }
 
 void dl_wordreq_shed(dl_wordreq *wr, size_t keep)
@@ -338,6 +340,8 @@ int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
     for (size_t k = 0; k < wr->n_occ; k++)
         wr->pos[wr->cur[wr->occ[k].set]++] = wr->occ[k].pos;
     memcpy(wr->cur, wr->set_start, wr->n_sets * sizeof(*wr->cur));
+    for (size_t st = 0; st < wr->n_sets; st++)
+        wr->nxt[st] = wr->set_start[st] < wr->set_start[st + 1] ? wr->pos[wr->set_start[st]] : SIZE_MAX;
     plan_rules(wr, len, gap, longest);
     return 0;
 }

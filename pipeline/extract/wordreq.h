@@ -41,6 +41,7 @@ typedef struct dl_wordreq {
     size_t n_occ, cap_occ;
     size_t *pos, cap_pos;
     size_t *set_start, *cur;
+    size_t *nxt; /* per set: pos[cur], the next word at or after the scan (SIZE_MAX: none) */
     uint64_t *drop, *check;
     struct dl_wordreq_rule {
         unsigned n_act;
@@ -67,11 +68,15 @@ static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
     const struct dl_wordreq_rule *ru = &wr->rule[r];
 
     for (unsigned k = 0; k < ru->n_act; k++) {
-        size_t s = ru->act[k], c = wr->cur[s], e = wr->set_start[s + 1];
-        while (c < e && wr->pos[c] < p)
-            c++;
-        wr->cur[s] = c;
-        if (c == e || wr->pos[c] - p > ru->at[k])
+        size_t s = ru->act[k];
+        if (wr->nxt[s] < p) {
+            size_t c = wr->cur[s], e = wr->set_start[s + 1];
+            while (c < e && wr->pos[c] < p)
+                c++;
+            wr->cur[s] = c;
+            wr->nxt[s] = c < e ? wr->pos[c] : SIZE_MAX;
+        }
+        if (wr->nxt[s] - p > ru->at[k]) /* (none: SIZE_MAX - p is more) */
             return 0;
     }
     return 1;
