@@ -18,10 +18,11 @@
 #include "extract_int.h"
 #include "wordreq.h"
 
+/* The bucket of a word by its first three bytes, letters or digits: | 0x20
+ * lowers a letter and leaves a digit as it is. */
 static inline uint32_t key_hash(const unsigned char *w)
 {
-    uint32_t k = (uint32_t)dl_lower(w[0]) | (uint32_t)dl_lower(w[1]) << 8 |
-                 (uint32_t)dl_lower(w[2]) << 16;
+    uint32_t k = ((uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16) | 0x202020u;
 
     return (k * 2654435761u) >> 20; /* 12 bits: DL_WORDREQ_BUCKETS */
 }
