@@ -681,8 +681,9 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             for (size_t k = 0; k < w; k++)
                 mask[k] = first[k];
         }
-        /* The rules none of whose required words the article has. */
-        dl_wordreq_drop(&ex->wreq, w, mask);
+        /* The rules whose required words the article or the block of it
+         * the word is in lacks. */
+        dl_wordreq_drop(&ex->wreq, w, p, mask);
         if (!mask_any(mask, w))
             continue;
         subj[0] = under ? '_' : ' ';

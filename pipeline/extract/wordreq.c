@@ -73,6 +73,7 @@ int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
         !(wr->has = calloc(words ? words : 1, sizeof(*wr->has))) ||
         !(wr->drop = calloc(words ? words : 1, sizeof(*wr->drop))) ||
         !(wr->check = calloc(words ? words : 1, sizeof(*wr->check))) ||
+        !(wr->block = calloc(words ? words : 1, sizeof(*wr->block))) ||
         !(sets = calloc(max_sets + 1, sizeof(*sets))) ||
         !(set_n = calloc(max_sets + 1, sizeof(*set_n))))
         goto out;
@@ -152,6 +153,7 @@ void dl_wordreq_fini(dl_wordreq *wr)
     free(wr->has);
     free(wr->drop);
     free(wr->check);
+    free(wr->block);
     free(wr->occ);
     free(wr->pos);
     free(wr->set_start);
@@ -236,6 +238,22 @@ static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
         if (!(wr->drop[r / 64] & bit) && ru->n_act)
             wr->check[r / 64] |= bit;
     }
+}
+
+/* Blocks of text the scan drops rules for at once (dl_wordreq_drop()). */
+#define DL_WORDREQ_BLOCK 256
+
+void dl_wordreq_block(dl_wordreq *wr, size_t p)
+{
+    size_t last = (p | (DL_WORDREQ_BLOCK - 1)); /* the block's last byte */
+
+    for (size_t k = 0; k < wr->words; k++) {
+        wr->block[k] = 0;
+        for (uint64_t m = wr->check[k]; m; m &= m - 1)
+            if (!dl_wordreq_ok(wr, k * 64 + (size_t)__builtin_ctzll(m), p, last - p))
+                wr->block[k] |= m & -m;
+    }
+    wr->block_end = last + 1;
 }
 
 /* Bit k set where byte k of the 16 at @p p is [A-Za-z0-9]. */
@@ -344,5 +362,6 @@ int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
     for (size_t st = 0; st < wr->n_sets; st++)
         wr->nxt[st] = wr->set_start[st] < wr->set_start[st + 1] ? wr->pos[wr->set_start[st]] : SIZE_MAX;
     plan_rules(wr, len, gap, longest);
+    wr->block_end = 0; /* the first word start works out its block */
     return 0;
 }

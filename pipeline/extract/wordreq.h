@@ -43,6 +43,8 @@ typedef struct dl_wordreq {
     size_t *set_start, *cur;
     size_t *nxt; /* per set: pos[cur], the next word at or after the scan (SIZE_MAX: none) */
     uint64_t *drop, *check;
+    uint64_t *block;  /* rules to check out of reach of the current block */
+    size_t block_end; /* where the current block ends */
     struct dl_wordreq_rule {
         unsigned n_act;
         uint32_t act[DL_REQ_SETS];
@@ -60,10 +62,11 @@ int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len);
 /** Frees the per-article arrays past @p keep bytes. */
 void dl_wordreq_shed(dl_wordreq *wr, size_t keep);
 
-/* Whether rule @p r (one to check) may match at @p p: each of its sets to
- * check has a word beginning in [p, p + at]. Positions must not decrease
- * from one call to the next within an article (cursors only move on). */
-static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
+/* Whether rule @p r (one to check) may match at @p p, or @p slack bytes
+ * after it: each of its sets to check has a word beginning in [p, p + at
+ * + slack]. Positions must not decrease from one call to the next within
+ * an article (cursors only move on). */
+static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p, size_t slack)
 {
     const struct dl_wordreq_rule *ru = &wr->rule[r];
 
@@ -76,18 +79,26 @@ static inline int dl_wordreq_ok(dl_wordreq *wr, size_t r, size_t p)
             wr->cur[s] = c;
             wr->nxt[s] = c < e ? wr->pos[c] : SIZE_MAX;
         }
-        if (wr->nxt[s] - p > ru->at[k]) /* (none: SIZE_MAX - p is more) */
+        if (wr->nxt[s] - p > ru->at[k] + slack) /* (none: SIZE_MAX - p is more) */
             return 0;
     }
     return 1;
 }
 
-/* Drops from rule set @p mask (@p w words) the rules the article's words
- * cannot satisfy anywhere. */
-static inline void dl_wordreq_drop(const dl_wordreq *wr, size_t w, uint64_t *mask)
+/** Works out `block` for the block of word start @p p (wordreq.c). */
+void dl_wordreq_block(dl_wordreq *wr, size_t p);
+
+/* Drops from rule set @p mask (@p w words) at word start @p p the rules
+ * the article's words cannot satisfy anywhere, and those to check whose
+ * words are out of reach of the whole block of text @p p is in: a test
+ * per block, where dl_wordreq_filter() makes one per rule and word. Word
+ * starts must not decrease from one call to the next within an article. */
+static inline void dl_wordreq_drop(dl_wordreq *wr, size_t w, size_t p, uint64_t *mask)
 {
+    if (p >= wr->block_end)
+        dl_wordreq_block(wr, p);
     for (size_t k = 0; k < w; k++)
-        mask[k] &= ~wr->drop[k];
+        mask[k] &= ~(wr->drop[k] | wr->block[k]);
 }
 
 /* Narrows rule set @p mask (@p w words) at word start @p p to the rules
@@ -96,7 +107,7 @@ static inline void dl_wordreq_filter(dl_wordreq *wr, size_t w, size_t p, uint64_
 {
     for (size_t k = 0; k < w; k++)
         for (uint64_t m = mask[k] & wr->check[k]; m; m &= m - 1)
-            if (!dl_wordreq_ok(wr, k * 64 + (size_t)__builtin_ctzll(m), p))
+            if (!dl_wordreq_ok(wr, k * 64 + (size_t)__builtin_ctzll(m), p, 0))
                 mask[k] &= ~(m & -m);
 }
 
