@@ -28,8 +28,7 @@ static inline uint32_t key_hash(const unsigned char *w)
 }
 _Static_assert(DL_WORDREQ_BUCKETS == 4096, "key_hash() gives 12 bits");
 
-
-
+/* The index of word @p w among those of the sets so far, or SIZE_MAX. */
 static size_t word_id(dl_wordreq *wr, const char *w)
 {
     for (size_t i = 0; i < wr->n_words; i++)
@@ -103,6 +102,12 @@ int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
             wr->rule_set[i][wr->rule_nsets[i]++] = (uint32_t)s;
         }
         wr->has[i / 64] |= 1ull << (i % 64);
+    }
+    /* (room was made for every word of every set; most repeat) */
+    {
+        char(*nw)[DL_REQ_WORD] = realloc(wr->word, (wr->n_words + 1) * sizeof(*wr->word));
+        if (nw)
+            wr->word = nw;
     }
     /* chains of words by their first three bytes (each has three or more) */
     for (size_t i = wr->n_words; i-- > 0;) {
