@@ -332,9 +332,14 @@ static void class_part(reader *rd, size_t b, size_t e, info *in)
     while (i < end) {
         int c;
         if (p[i] == '[' && i + 1 < end && p[i + 1] == ':') {
+            const char *close = memchr(p + i + 2, ']', end - i - 2);
             alnum = other = 1; /* [:alpha:] and the like: not worth telling apart */
             literal_only = 0;
-            i = (size_t)((const char *)memchr(p + i + 2, ']', end - i - 2) - p) + 1;
+            if (!close) {
+                rd->bad = 1;
+                return;
+            }
+            i = (size_t)(close - p) + 1;
             continue;
         }
         if (p[i] == '\\' && i + 1 < end) {
@@ -503,13 +508,9 @@ static void atom(reader *rd, int ws_before, info *in)
             rd->i = (size_t)(e - p) + 1;
             group(rd, ws_before, GROUP, in);
         } else if (k2 == '#') {
-            const char *e = memchr(p + i, ')', rd->len - i);
-            if (!e) {
-                rd->bad = 1;
-                return;
-            }
-            rd->i = (size_t)(e - p) + 1;
-            zero_width(in, ws_before);
+            /* A comment: a quantifier after it would apply to the part
+             * before it, which this reader does not follow. */
+            rd->bad = 1;
         } else {
             /* options: (?i) (?-i) set them, (?i:...) opens a group */
             size_t j = i + 2;
