@@ -520,7 +520,7 @@ def run(c, args, rnd, stages, mock):
         stages.append(s)
         return s
 
-    chunks, pause = (20, 0.5) if args.scenario != "bad" else (1, 0)
+    chunks, pause = {"bad": (1, 0), "requests": (32, 0.5)}.get(args.scenario, (20, 0.5))
     prod = Producer(brokers, topics["input"], items, args.work_dir, chunks, pause)
     t0 = time.time()
 
@@ -584,9 +584,13 @@ def run(c, args, rnd, stages, mock):
             c.check(rc == 0, "%s exits 0 on SIGTERM" % s.name, "rc %s: %s" % (rc, s.tail()))
     elif args.scenario == "requests":
         s = start("stage", "a")
-        prod.start()
-        # The faults start once the stage is in the group and fetching.
+        # The faults start once the stage is in the group and fetching, and
+        # the input flows from then on, longer than the faults take (at
+        # most 9 s, then broker 2 down for 3 s): with the input started
+        # before the join, a quick stage had read it all before broker 2
+        # went down, and never talked to it while it was down.
         c.check(wait_log(s, "partitions assigned", 60), "the stage joins the group", s.tail())
+        prod.start()
         mock_faults(mock, topics, rnd)
         prod.join()
         wait_output(brokers, out_topic, good, 240, eos, args.work_dir, [s], prod)
