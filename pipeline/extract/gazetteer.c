@@ -162,3 +162,88 @@ void dl_gaz_fini(dl_gazetteer *g)
     free(g->pool);
     memset(g, 0, sizeof(*g));
 }
+
+/* ---- iso-codes ------------------------------------------------------------ */
+
+/* Whether the entry @p e (@p n bytes of JSON) must be parsed: it has a
+ * string beginning with one of the @p n_cc country codes and '-' ("US-CA"),
+ * or an escape (a code could be spelt with \u: parsed to be sure). */
+static int iso_entry_wanted(const char *e, size_t n, const char *const *cc, size_t n_cc)
+{
+    if (memchr(e, '\\', n))
+        return 1;
+    for (const char *q = e; (q = memchr(q, '"', n - (size_t)(q - e))) != NULL; q++)
+        for (size_t k = 0; k < n_cc; k++) {
+            size_t l = strlen(cc[k]);
+            if ((size_t)(e + n - q) > l + 1 && !memcmp(q + 1, cc[k], l) && q[1 + l] == '-')
+                return 1;
+        }
+    return 0;
+}
+
+int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_cc, char **out,
+                  size_t *out_len)
+{
+    char open[3], *o; /* the containers open, outermost first */
+    size_t depth = 0, list_end = 0, entry = 0, n = 0, n_lists = 0;
+    int in_str = 0;
+
+    *out = NULL;
+    *out_len = 0;
+    if (!(o = malloc(len + 1)))
+        return DL_ENOMEM;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        /* In the list, between its entries: blanks, commas, an entry's
+         * start or the list's end. */
+        if (depth == 2 && open[1] == '[' && (!c || !strchr(" \t\r\n,{]", c)))
+            goto whole;
+        if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            /* deeper than an entry's fields, or a list not in the top
+             * object, or a second one: not the iso-codes shape */
+            if (depth == 3 || (depth == 1 && c == '[' && (open[0] != '{' || n_lists++)) ||
+                (depth == 2 && open[1] == '[' && c != '{'))
+                goto whole;
+            if (depth == 1 && c == '[') {
+                memcpy(o, buf, i + 1);
+                n = i + 1;
+            }
+            if (depth == 2)
+                entry = i;
+            open[depth++] = c;
+        } else if (c == '}' || c == ']') {
+            if (!depth || open[depth - 1] != (c == '}' ? '{' : '['))
+                goto whole;
+            depth--;
+            if (depth == 2 && open[1] == '[' &&
+                iso_entry_wanted(buf + entry, i + 1 - entry, cc, n_cc)) {
+                if (o[n - 1] != '[')
+                    o[n++] = ',';
+                memcpy(o + n, buf + entry, i + 1 - entry);
+                n += i + 1 - entry;
+            } else if (depth == 1 && c == ']') {
+                list_end = i;
+            }
+        }
+    }
+    if (n_lists != 1 || depth || in_str)
+        goto whole;
+    memcpy(o + n, buf + list_end, len - list_end);
+    n += len - list_end;
+    o[n] = '\0';
+    *out = o;
+    *out_len = n;
+    return 0;
+whole:
+    free(o);
+    return 0;
+}

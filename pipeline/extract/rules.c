@@ -805,11 +805,34 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
                     yaml_node_t *countries, int kind)
 {
     json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr), *arr;
-    size_t i;
+    json_t *root, *arr;
+    size_t i, len, n_cc = 0, kept_len = 0;
     json_t *item;
+    dl_err ferr = {0};
+    char *buf, *kept = NULL;
+    const char **cc = NULL;
     int rc = 0;
 
+    if (dl_read_file(path, &buf, &len, &ferr))
+        return node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)",
+                        path, ferr.msg);
+    /* With a list of countries, Jansson gets only their entries. */
+    if (countries) {
+        yaml_node_item_t *it = countries->data.sequence.items.start;
+        if ((cc = malloc((size_t)(countries->data.sequence.items.top - it + 1) * sizeof(*cc))))
+            for (; it < countries->data.sequence.items.top; it++)
+                if (scalar(node(f, *it)))
+                    cc[n_cc++] = scalar(node(f, *it));
+        if (!cc || dl_iso_filter(buf, len, cc, n_cc, &kept, &kept_len)) {
+            free(cc);
+            free(buf);
+            return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+        }
+        free(cc);
+    }
+    root = kept ? json_loadb(kept, kept_len, 0, &jerr) : json_loadb(buf, len, 0, &jerr);
+    free(kept);
+    free(buf);
     if (!root)
         return node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)",
                         path, jerr.text);
