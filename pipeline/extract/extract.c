@@ -100,7 +100,7 @@ static int build_plan(dl_extractor *ex)
         probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS1A, w) ||
         probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
         probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
-        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w) || dl_wordreq_init(&ex->wreq, r, w))
+        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w) || dl_wordreq_init(&ex->wreq, r->wordtab))
         return DL_ENOMEM;
     w = ex->words;
     ex->probe_jit = 1;

@@ -182,7 +182,8 @@ struct dl_extractor {
     uint64_t *first, *noprobe;
     /* The tries the scan found worth making, in text order, and sorted
      * by rule (then still in text order) to be made (scan_rules);
-     * rule_start[i] counts the tries of the rules before rule i. */
+     * rule_start[] is make_tries()' scratch for the counting sort (where
+     * each rule's tries go). */
     dl_try *tries, *by_rule;
     size_t n_tries, cap_tries, cap_by_rule;
     size_t *rule_start;

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "required.h"
 #include "rules_int.h"
+#include "wordreq.h"
 
 /* One parsed rule file, kept until every pattern is compiled. */
 typedef struct rule_file {
@@ -1174,6 +1175,10 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     }
     if ((rc = load_all(&ld)))
         goto out;
+    if (dl_wordtab_new(ld.r, &ld.r->wordtab)) {
+        rc = dl_err_set(err, DL_ENOMEM, "out of memory");
+        goto out;
+    }
     ld.r->number = lexicon_find(ld.r, "number", 6);
     bind_entity_lexicons(ld.r);
     snprintf(ld.r->hash, sizeof(ld.r->hash), "%016llx", (unsigned long long)hash);
@@ -1216,6 +1221,7 @@ void dl_rules_free(dl_rules *r)
     }
     free(r->rules);
     free(r->reqs);
+    dl_wordtab_free(r->wordtab);
     pcre2_code_free(r->future_cue);
     pcre2_code_free(r->past_cue);
     pcre2_code_free(r->scheduled_cue);

@@ -247,6 +247,9 @@ struct dl_rules {
     /* per rule: the words its matches need, how long they can be
      * (required.h; the rule scan's word filter, extract.c) */
     struct dl_required *reqs;
+    /* the same words as tables for the scan (wordreq.h), built once here
+     * and shared by every extractor */
+    struct dl_wordtab *wordtab;
     pcre2_code *future_cue, *past_cue; /* NULL when not configured */
     /* A present tense that tells a schedule ("meets Obama on Wednesday"):
      * a future cue, but not for an expression opening its sentence, where

@@ -29,10 +29,10 @@ static inline uint32_t key_hash(const unsigned char *w)
 _Static_assert(DL_WORDREQ_BUCKETS == 4096, "key_hash() gives 12 bits");
 
 /* The index of word @p w among those of the sets so far, or SIZE_MAX. */
-static size_t word_id(dl_wordreq *wr, const char *w)
+static size_t word_id(const dl_wordtab *tab, const char *w)
 {
-    for (size_t i = 0; i < wr->n_words; i++)
-        if (!strcmp(wr->word[i], w))
+    for (size_t i = 0; i < tab->n_words; i++)
+        if (!strcmp(tab->word[i], w))
             return i;
     return SIZE_MAX;
 }
@@ -53,26 +53,25 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
+int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
 {
     size_t max_sets = r->n_rules * DL_REQ_SETS, max_words = max_sets * DL_REQ_WORDS;
-    size_t **sets = NULL, *set_n = NULL, *count = NULL;
+    size_t **sets = NULL, *set_n = NULL, *count = NULL, words = (r->n_rules + 63) / 64;
+    dl_wordtab *tab = calloc(1, sizeof(*tab));
     int rc = DL_ENOMEM;
 
-    memset(wr, 0, sizeof(*wr));
-    wr->reqs = r->reqs;
-    wr->words = words;
-    wr->n_rules = r->n_rules;
-    if (!(wr->word = calloc(max_words + 1, sizeof(*wr->word))) ||
-        !(wr->wlen = calloc(max_words + 1, 1)) ||
-        !(wr->next = calloc(max_words + 1, sizeof(*wr->next))) ||
-        !(wr->rule_set = calloc(r->n_rules + 1, sizeof(*wr->rule_set))) ||
-        !(wr->rule_nsets = calloc(r->n_rules + 1, 1)) ||
-        !(wr->rule = calloc(r->n_rules + 1, sizeof(*wr->rule))) ||
-        !(wr->has = calloc(words ? words : 1, sizeof(*wr->has))) ||
-        !(wr->drop = calloc(words ? words : 1, sizeof(*wr->drop))) ||
-        !(wr->check = calloc(words ? words : 1, sizeof(*wr->check))) ||
-        !(wr->block = calloc(words ? words : 1, sizeof(*wr->block))) ||
+    *out = NULL;
+    if (!tab)
+        return DL_ENOMEM;
+    tab->reqs = r->reqs;
+    tab->words = words;
+    tab->n_rules = r->n_rules;
+    if (!(tab->word = calloc(max_words + 1, sizeof(*tab->word))) ||
+        !(tab->wlen = calloc(max_words + 1, 1)) ||
+        !(tab->next = calloc(max_words + 1, sizeof(*tab->next))) ||
+        !(tab->rule_set = calloc(r->n_rules + 1, sizeof(*tab->rule_set))) ||
+        !(tab->rule_nsets = calloc(r->n_rules + 1, 1)) ||
+        !(tab->has = calloc(words ? words : 1, sizeof(*tab->has))) ||
         !(sets = calloc(max_sets + 1, sizeof(*sets))) ||
         !(set_n = calloc(max_sets + 1, sizeof(*set_n))))
         goto out;
@@ -80,82 +79,106 @@ int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words)
         const dl_required *rq = &r->reqs[i];
         /* (word indexes are 16 bits: past that, rules go unfiltered) */
         if (!r->rules[i].re_at || !rq->n_sets ||
-            wr->n_words + DL_REQ_SETS * DL_REQ_WORDS >= UINT16_MAX)
+            tab->n_words + DL_REQ_SETS * DL_REQ_WORDS >= UINT16_MAX)
             continue;
         for (int k = 0; k < rq->n_sets; k++) {
             size_t ids[DL_REQ_WORDS], n = (size_t)rq->sets[k].n, s;
             for (size_t j = 0; j < n; j++) {
                 const char *w = rq->sets[k].w[j];
-                if ((ids[j] = word_id(wr, w)) == SIZE_MAX) {
-                    ids[j] = wr->n_words;
-                    strcpy(wr->word[wr->n_words], w);
-                    wr->wlen[wr->n_words++] = (uint8_t)strlen(w);
+                if ((ids[j] = word_id(tab, w)) == SIZE_MAX) {
+                    ids[j] = tab->n_words;
+                    strcpy(tab->word[tab->n_words], w);
+                    tab->wlen[tab->n_words++] = (uint8_t)strlen(w);
                 }
             }
             qsort(ids, n, sizeof(*ids), cmp_size);
-            if ((s = set_id(ids, n, sets, set_n, wr->n_sets)) == SIZE_MAX) {
-                if (!(sets[wr->n_sets] = malloc(n * sizeof(*ids))))
+            if ((s = set_id(ids, n, sets, set_n, tab->n_sets)) == SIZE_MAX) {
+                if (!(sets[tab->n_sets] = malloc(n * sizeof(*ids))))
                     goto out;
-                memcpy(sets[wr->n_sets], ids, n * sizeof(*ids));
-                set_n[s = wr->n_sets++] = n;
+                memcpy(sets[tab->n_sets], ids, n * sizeof(*ids));
+                set_n[s = tab->n_sets++] = n;
             }
-            wr->rule_set[i][wr->rule_nsets[i]++] = (uint32_t)s;
+            tab->rule_set[i][tab->rule_nsets[i]++] = (uint32_t)s;
         }
-        wr->has[i / 64] |= 1ull << (i % 64);
+        tab->has[i / 64] |= 1ull << (i % 64);
     }
     /* (room was made for every word of every set; most repeat) */
     {
-        char(*nw)[DL_REQ_WORD] = realloc(wr->word, (wr->n_words + 1) * sizeof(*wr->word));
+        char(*nw)[DL_REQ_WORD] = realloc(tab->word, (tab->n_words + 1) * sizeof(*tab->word));
         if (nw)
-            wr->word = nw;
+            tab->word = nw;
     }
     /* chains of words by their first three bytes (each has three or more) */
-    for (size_t i = wr->n_words; i-- > 0;) {
-        uint32_t h = key_hash((const unsigned char *)wr->word[i]);
-        wr->next[i] = wr->head[h];
-        wr->head[h] = (uint16_t)(i + 1);
-        wr->key[h / 64] |= 1ull << (h % 64);
+    for (size_t i = tab->n_words; i-- > 0;) {
+        uint32_t h = key_hash((const unsigned char *)tab->word[i]);
+        tab->next[i] = tab->head[h];
+        tab->head[h] = (uint16_t)(i + 1);
+        tab->key[h / 64] |= 1ull << (h % 64);
     }
     /* the sets of each word */
-    if (!(count = calloc(wr->n_words + 1, sizeof(*count))) ||
-        !(wr->wset_start = calloc(wr->n_words + 1, sizeof(*wr->wset_start))) ||
-        !(wr->set_start = calloc(wr->n_sets + 1, sizeof(*wr->set_start))) ||
-        !(wr->cur = calloc(wr->n_sets + 1, sizeof(*wr->cur))) ||
-        !(wr->nxt = calloc(wr->n_sets + 1, sizeof(*wr->nxt))))
+    if (!(count = calloc(tab->n_words + 1, sizeof(*count))) ||
+        !(tab->wset_start = calloc(tab->n_words + 1, sizeof(*tab->wset_start))))
         goto out;
-    for (size_t s = 0; s < wr->n_sets; s++)
+    for (size_t s = 0; s < tab->n_sets; s++)
         for (size_t j = 0; j < set_n[s]; j++)
-            wr->wset_start[sets[s][j] + 1]++;
-    for (size_t i = 1; i <= wr->n_words; i++)
-        wr->wset_start[i] += wr->wset_start[i - 1];
-    if (!(wr->wsets = calloc(wr->wset_start[wr->n_words] + 1, sizeof(*wr->wsets))))
+            tab->wset_start[sets[s][j] + 1]++;
+    for (size_t i = 1; i <= tab->n_words; i++)
+        tab->wset_start[i] += tab->wset_start[i - 1];
+    if (!(tab->wsets = calloc(tab->wset_start[tab->n_words] + 1, sizeof(*tab->wsets))))
         goto out;
-    for (size_t s = 0; s < wr->n_sets; s++)
+    for (size_t s = 0; s < tab->n_sets; s++)
         for (size_t j = 0; j < set_n[s]; j++) {
             size_t wd = sets[s][j];
-            wr->wsets[wr->wset_start[wd] + count[wd]++] = s;
+            tab->wsets[tab->wset_start[wd] + count[wd]++] = s;
         }
+    *out = tab;
+    tab = NULL;
     rc = 0;
 out:
-    for (size_t s = 0; sets && s < wr->n_sets; s++)
+    for (size_t s = 0; sets && s < max_sets && sets[s]; s++)
         free(sets[s]);
     free(sets);
     free(set_n);
     free(count);
+    dl_wordtab_free(tab);
     return rc;
+}
+
+void dl_wordtab_free(dl_wordtab *tab)
+{
+    if (!tab)
+        return;
+    free(tab->word);
+    free(tab->wlen);
+    free(tab->next);
+    free(tab->wset_start);
+    free(tab->wsets);
+    free(tab->rule_set);
+    free(tab->rule_nsets);
+    free(tab->has);
+    free(tab);
+}
+
+int dl_wordreq_init(dl_wordreq *wr, const dl_wordtab *tab)
+{
+    size_t words = tab->words ? tab->words : 1;
+
+    memset(wr, 0, sizeof(*wr));
+    wr->tab = tab;
+    if (!(wr->rule = calloc(tab->n_rules + 1, sizeof(*wr->rule))) ||
+        !(wr->drop = calloc(words, sizeof(*wr->drop))) ||
+        !(wr->check = calloc(words, sizeof(*wr->check))) ||
+        !(wr->block = calloc(words, sizeof(*wr->block))) ||
+        !(wr->set_start = calloc(tab->n_sets + 1, sizeof(*wr->set_start))) ||
+        !(wr->cur = calloc(tab->n_sets + 1, sizeof(*wr->cur))) ||
+        !(wr->nxt = calloc(tab->n_sets + 1, sizeof(*wr->nxt))))
+        return DL_ENOMEM;
+    return 0;
 }
 
 void dl_wordreq_fini(dl_wordreq *wr)
 {
-    free(wr->word);
-    free(wr->wlen);
-    free(wr->next);
-    free(wr->wset_start);
-    free(wr->wsets);
-    free(wr->rule_set);
-    free(wr->rule_nsets);
     free(wr->rule);
-    free(wr->has);
     free(wr->drop);
     free(wr->check);
     free(wr->block);
@@ -181,12 +204,12 @@ void dl_wordreq_shed(dl_wordreq *wr, size_t keep)
 }
 
 /* Whether the word of @p n bytes at @p t begins with word @p i. */
-static int begins_with(const dl_wordreq *wr, size_t i, const unsigned char *t, size_t n)
+static int begins_with(const dl_wordtab *tab, size_t i, const unsigned char *t, size_t n)
 {
-    if (wr->wlen[i] > n)
+    if (tab->wlen[i] > n)
         return 0;
-    for (size_t k = 0; k < wr->wlen[i]; k++)
-        if (dl_lower(t[k]) != (unsigned char)wr->word[i][k])
+    for (size_t k = 0; k < tab->wlen[i]; k++)
+        if (dl_lower(t[k]) != (unsigned char)tab->word[i][k])
             return 0;
     return 1;
 }
@@ -215,17 +238,19 @@ static size_t reach_bytes(const dl_reach *r, size_t gap, size_t longest)
 #define DL_WORDREQ_SPARSE 2
 static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
 {
-    memset(wr->drop, 0, wr->words * sizeof(*wr->drop));
-    memset(wr->check, 0, wr->words * sizeof(*wr->check));
-    for (size_t r = 0; r < wr->n_rules; r++) {
-        const dl_required *rq = &wr->reqs[r];
+    const dl_wordtab *tab = wr->tab;
+
+    memset(wr->drop, 0, tab->words * sizeof(*wr->drop));
+    memset(wr->check, 0, tab->words * sizeof(*wr->check));
+    for (size_t r = 0; r < tab->n_rules; r++) {
+        const dl_required *rq = &tab->reqs[r];
         struct dl_wordreq_rule *ru = &wr->rule[r];
         uint64_t bit = 1ull << (r % 64);
-        if (!(wr->has[r / 64] & bit))
+        if (!(tab->has[r / 64] & bit))
             continue;
         ru->n_act = 0;
-        for (unsigned k = 0; k < wr->rule_nsets[r]; k++) {
-            size_t s = wr->rule_set[r][k], n = set_count(wr, s), j;
+        for (unsigned k = 0; k < tab->rule_nsets[r]; k++) {
+            size_t s = tab->rule_set[r][k], n = set_count(wr, s), j;
             size_t at = reach_bytes(&rq->sets[k].at, gap, longest); /* (its k-th set) */
             if (!n) {
                 wr->drop[r / 64] |= bit;
@@ -252,7 +277,7 @@ void dl_wordreq_block(dl_wordreq *wr, size_t p)
 {
     size_t last = (p | (DL_WORDREQ_BLOCK - 1)); /* the block's last byte */
 
-    for (size_t k = 0; k < wr->words; k++) {
+    for (size_t k = 0; k < wr->tab->words; k++) {
         wr->block[k] = 0;
         for (uint64_t m = wr->check[k]; m; m &= m - 1)
             if (!dl_wordreq_ok(wr, k * 64 + (size_t)__builtin_ctzll(m), p, last - p))
@@ -279,7 +304,7 @@ static inline unsigned alnum_mask16(const unsigned char *p)
  * pass; head[] is 16 times larger). */
 static inline int may_note(const dl_wordreq *wr, const unsigned char *w, size_t n)
 {
-    return n >= 3 && (wr->key[key_hash(w) / 64] >> (key_hash(w) % 64) & 1);
+    return n >= 3 && (wr->tab->key[key_hash(w) / 64] >> (key_hash(w) % 64) & 1);
 }
 
 /* Notes the sets of the required words the word of @p n bytes at @p s
@@ -287,14 +312,16 @@ static inline int may_note(const dl_wordreq *wr, const unsigned char *w, size_t 
 static __attribute__((noinline)) int note_word(dl_wordreq *wr, const unsigned char *t, size_t s,
                                                size_t n)
 {
-    for (size_t w = wr->head[key_hash(t + s)]; w; w = wr->next[w - 1]) {
-        if (!begins_with(wr, w - 1, t + s, n))
+    const dl_wordtab *tab = wr->tab;
+
+    for (size_t w = tab->head[key_hash(t + s)]; w; w = tab->next[w - 1]) {
+        if (!begins_with(tab, w - 1, t + s, n))
             continue;
-        for (size_t k = wr->wset_start[w - 1]; k < wr->wset_start[w]; k++) {
+        for (size_t k = tab->wset_start[w - 1]; k < tab->wset_start[w]; k++) {
             if (wr->n_occ == wr->cap_occ &&
                 dl_grow((void **)&wr->occ, &wr->cap_occ, wr->n_occ, sizeof(*wr->occ)))
                 return DL_ENOMEM;
-            wr->occ[wr->n_occ++] = (dl_occ){wr->wsets[k], s};
+            wr->occ[wr->n_occ++] = (dl_occ){tab->wsets[k], s};
         }
     }
     return 0;
@@ -309,12 +336,13 @@ static __attribute__((noinline)) int note_word(dl_wordreq *wr, const unsigned ch
  */
 int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
 {
+    size_t n_sets = wr->tab->n_sets;
     size_t gap = 0, longest = 0, edge = 0; /* where the current run began */
     unsigned carry = 0;                    /* the byte before the chunk is a word's */
     int in_word = 0, rc;
 
     wr->n_occ = 0;
-    if (!wr->n_sets)
+    if (!n_sets)
         return 0; /* (drop and check stay empty) */
     for (size_t q = 0; q < len; q += 16) {
         const unsigned char *c = t + q;
@@ -355,16 +383,16 @@ int dl_wordreq_index(dl_wordreq *wr, const unsigned char *t, size_t len)
     /* by set, each in text order (a stable counting sort) */
     if (wr->n_occ && dl_grow((void **)&wr->pos, &wr->cap_pos, wr->n_occ - 1, sizeof(*wr->pos)))
         return DL_ENOMEM;
-    memset(wr->set_start, 0, (wr->n_sets + 1) * sizeof(*wr->set_start));
+    memset(wr->set_start, 0, (n_sets + 1) * sizeof(*wr->set_start));
     for (size_t k = 0; k < wr->n_occ; k++)
         wr->set_start[wr->occ[k].set + 1]++;
-    for (size_t s = 1; s <= wr->n_sets; s++)
+    for (size_t s = 1; s <= n_sets; s++)
         wr->set_start[s] += wr->set_start[s - 1];
-    memcpy(wr->cur, wr->set_start, wr->n_sets * sizeof(*wr->cur));
+    memcpy(wr->cur, wr->set_start, n_sets * sizeof(*wr->cur));
     for (size_t k = 0; k < wr->n_occ; k++)
         wr->pos[wr->cur[wr->occ[k].set]++] = wr->occ[k].pos;
-    memcpy(wr->cur, wr->set_start, wr->n_sets * sizeof(*wr->cur));
-    for (size_t st = 0; st < wr->n_sets; st++)
+    memcpy(wr->cur, wr->set_start, n_sets * sizeof(*wr->cur));
+    for (size_t st = 0; st < n_sets; st++)
         wr->nxt[st] = wr->set_start[st] < wr->set_start[st + 1] ? wr->pos[wr->set_start[st]] : SIZE_MAX;
     plan_rules(wr, len, gap, longest);
     wr->block_end = 0; /* the first word start works out its block */

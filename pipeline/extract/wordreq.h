@@ -17,13 +17,15 @@ typedef struct dl_occ {
     size_t set, pos;
 } dl_occ;
 
-typedef struct dl_wordreq {
-    /* from the rules: the distinct words (chained by their first bytes),
-     * the distinct sets, the sets each word is in, each rule's sets */
+/* The rules' words, built once with the rules (dl_rules.wordtab) and
+ * read-only after: the distinct words (chained by their first bytes), the
+ * distinct sets, the sets each word is in, each rule's sets. */
+typedef struct dl_wordtab {
     size_t n_words, n_sets, n_rules;
+    size_t words; /* 64-bit words of a rule bit set */
     char (*word)[DL_REQ_WORD];
     uint8_t *wlen;
-    uint16_t head[DL_WORDREQ_BUCKETS]; /* word index + 1, 0: none */
+    uint16_t head[DL_WORDREQ_BUCKETS];     /* word index + 1, 0: none */
     uint64_t key[DL_WORDREQ_BUCKETS / 64]; /* head[] not empty */
     uint16_t *next;
     size_t *wset_start, *wsets;
@@ -31,12 +33,19 @@ typedef struct dl_wordreq {
     uint8_t *rule_nsets;
     const dl_required *reqs;
     uint64_t *has; /* the rules with sets, a bit set */
-    size_t words;  /* 64-bit words of a rule bit set */
-    /* per article: where each set's words begin (pos[set_start[s] ..
-     * set_start[s + 1])), each set's cursor; the rules a word of the
-     * article cannot satisfy (drop), and those whose rarer sets (act) are
-     * worth a look at each word start (check), with how far from the
-     * match's start their words may begin (at) */
+} dl_wordtab;
+
+/** Builds the word table of @p r's rules into *@p out; 0 or DL_ENOMEM. */
+int dl_wordtab_new(const dl_rules *r, dl_wordtab **out);
+void dl_wordtab_free(dl_wordtab *tab);
+
+/* An extractor's: where each set's words begin in the article (pos[
+ * set_start[s] .. set_start[s + 1])), each set's cursor; the rules a word
+ * of the article cannot satisfy (drop), and those whose rarer sets (act)
+ * are worth a look at each word start (check), with how far from the
+ * match's start their words may begin (at). */
+typedef struct dl_wordreq {
+    const dl_wordtab *tab;
     dl_occ *occ;
     size_t n_occ, cap_occ;
     size_t *pos, cap_pos;
@@ -52,8 +61,8 @@ typedef struct dl_wordreq {
     } *rule;
 } dl_wordreq;
 
-/** Builds the word tables of @p r's rules (@p words 64-bit words of rule bits). */
-int dl_wordreq_init(dl_wordreq *wr, const dl_rules *r, size_t words);
+/** Allocates the per-article arrays for the rules of @p tab. */
+int dl_wordreq_init(dl_wordreq *wr, const dl_wordtab *tab);
 void dl_wordreq_fini(dl_wordreq *wr);
 
 /** Indexes the text of an article; the cursors start at its beginning. */
