@@ -839,7 +839,7 @@ static int lone_person_evidence(dl_extractor *ex, dl_slice text, size_t i)
         return 1;
     for (size_t k = 0; k < ex->rules->age_after.n; k++)
         if (dl_apattern_match(&ex->rules->age_after.v[k], text.p,
-                              tk[i].end + 40 < text.len ? tk[i].end + 40 : text.len, tk[i].end, 1,
+                              tk[i].end + 40 < text.len ? tk[i].end + 40 : text.len, tk[i].end,
                               ex->amd, ex->mctx) >= 0)
             return 1;
     return 0;
@@ -1572,13 +1572,13 @@ static void find_age(dl_extractor *ex, dl_slice text, const dl_mention *m)
         return;
     for (size_t k = 0; k < r->age_after.n && e->age < 0; k++) {
         size_t to = m->end + 40 < text.len ? m->end + 40 : text.len;
-        if (dl_apattern_match(&r->age_after.v[k], text.p, to, m->end, 1, ex->amd, ex->mctx) >=
+        if (dl_apattern_match(&r->age_after.v[k], text.p, to, m->end, ex->amd, ex->mctx) >=
             0)
             e->age = age_value(ex, text, r->age_after.v[k].g_age);
     }
     for (size_t k = 0; k < r->age_before.n && e->age < 0; k++) {
         size_t from = m->start > 40 ? m->start - 40 : 0;
-        if (dl_apattern_match(&r->age_before.v[k], text.p, m->start, from, 0, ex->amd,
+        if (dl_apattern_match(&r->age_before.v[k], text.p, m->start, from, ex->amd,
                               ex->mctx) >= 0)
             e->age = age_value(ex, text, r->age_before.v[k].g_age);
     }

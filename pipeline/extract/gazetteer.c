@@ -172,10 +172,12 @@ static int iso_entry_wanted(const char *e, size_t n, const char *const *cc, size
 {
     if (memchr(e, '\\', n))
         return 1;
-    for (const char *q = e; (q = memchr(q, '"', n - (size_t)(q - e))) != NULL; q++)
+    for (const char *q = e, *end = e + n; (q = memchr(q, '"', (size_t)(end - q))) != NULL; q++)
         for (size_t k = 0; k < n_cc; k++) {
-            size_t l = strlen(cc[k]);
-            if ((size_t)(e + n - q) > l + 1 && !memcmp(q + 1, cc[k], l) && q[1 + l] == '-')
+            const char *a = q + 1, *c = cc[k];
+            while (*c && a < end && *a == *c)
+                a++, c++;
+            if (!*c && a < end && *a == '-')
                 return 1;
         }
     return 0;
@@ -195,10 +197,15 @@ int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_c
     for (size_t i = 0; i < len; i++) {
         char c = buf[i];
         if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
+            /* to the closing quote: most of the text is strings */
+            const char *q = memchr(buf + i, '"', len - i);
+            size_t bs = 0;
+            if (!q)
+                goto whole;
+            i = (size_t)(q - buf);
+            while (bs < i && buf[i - 1 - bs] == '\\')
+                bs++;
+            in_str = bs % 2; /* (an odd run of backslashes escapes it) */
             continue;
         }
         /* In the list, between its entries: blanks, commas, an entry's

@@ -195,16 +195,17 @@ static const char *pronoun_gender(const dl_extractor *ex, const char *t, dl_span
     return l ? dl_lexicon_get(l, t + s.start, s.end - s.start) : NULL;
 }
 
-/* Runs the patterns @p aps on [from, to), anchored at @p from or searching;
- * on a match sets subject and cue spans. */
+/* Runs the patterns @p aps on [from, to), anchored at @p from or searching
+ * from there (as the list is compiled); on a match sets subject and cue
+ * spans. */
 static int cue_match(dl_extractor *ex, dl_slice text, const dl_apatterns *aps, size_t from,
-                     size_t to, int anchored, dl_span *subject, dl_span *cue, size_t *mend)
+                     size_t to, dl_span *subject, dl_span *cue, size_t *mend)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ex->amd);
 
     for (size_t k = 0; k < aps->n; k++) {
         const dl_apattern *ap = &aps->v[k];
-        int rc = dl_apattern_match(ap, text.p, to, from, anchored, ex->amd, ex->mctx);
+        int rc = dl_apattern_match(ap, text.p, to, from, ex->amd, ex->mctx);
         if (rc <= 0) /* 0: more groups than the match data holds */
             continue;
         *subject = (dl_span){0, 0};
@@ -230,10 +231,10 @@ static int source_match(dl_extractor *ex, dl_slice text, size_t si, size_t open_
     if (!ex->rules->cue_source.n)
         return 0;
     if (st->start < open_mark &&
-        cue_match(ex, text, &ex->rules->cue_source, st->start, open_mark, 0, subj, cue, &mend))
+        cue_match(ex, text, &ex->rules->cue_source, st->start, open_mark, subj, cue, &mend))
         return 1;
     return close_end < st->end &&
-           cue_match(ex, text, &ex->rules->cue_source, close_end, st->end, 0, subj, cue, &mend);
+           cue_match(ex, text, &ex->rules->cue_source, close_end, st->end, subj, cue, &mend);
 }
 
 /* 1 if the word after @p at goes on an attribution (lexicon cue_tail). */
@@ -353,7 +354,7 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
 
         to = w->close_end + DL_CUE_AFTER_MAX < text.len ? w->close_end + DL_CUE_AFTER_MAX
                                                          : text.len;
-        if (cue_match(ex, text, &ex->rules->cue_after, w->close_end, to, 1, &subj, &cue, &mend))
+        if (cue_match(ex, text, &ex->rules->cue_after, w->close_end, to, &subj, &cue, &mend))
             found = 1;
         /* “... ended.” Smith explained that ...: a new sentence, not a cue,
          * unless it only attributes (“...” Smith said.). */
@@ -370,7 +371,7 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
         for (size_t i = w->close_end; !found && i < to && i < ex->sentences[si].end; i++) {
             if (text.p[i] != ',')
                 continue;
-            if (cue_match(ex, text, &ex->rules->cue_after, i, to, 1, &subj, &cue, &mend) &&
+            if (cue_match(ex, text, &ex->rules->cue_after, i, to, &subj, &cue, &mend) &&
                 (mend >= text.len || strchr(".!?", text.p[mend]) ||
                  /* ", said David Wasserman, an analyst at ..." */
                  (subj.start > cue.start && text.p[mend] == ',') ||
@@ -386,7 +387,7 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
             if (dl_entities_cue_before(ex, text, si, w->open_mark, &subj, &cue))
                 found = 3;
             else if (from < w->open_mark &&
-                     cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, 0, &subj,
+                     cue_match(ex, text, &ex->rules->cue_before, from, w->open_mark, &subj,
                                &cue, &mend))
                 found = 2;
         }
@@ -436,7 +437,7 @@ int dl_quotes_attribute(dl_extractor *ex, dl_slice text)
                 if (sentence_of(ex, ex->qwork[q2].open_mark) != si)
                     break;
                 t2 = ce + DL_CUE_AFTER_MAX < text.len ? ce + DL_CUE_AFTER_MAX : text.len;
-                if (cue_match(ex, text, &ex->rules->cue_after, ce, t2, 1, &subj, &cue, &mend) &&
+                if (cue_match(ex, text, &ex->rules->cue_after, ce, t2, &subj, &cue, &mend) &&
                     subj.end > subj.start)
                     found = 8;
             }

@@ -748,7 +748,7 @@ int dl_re_has_jit(const pcre2_code *re)
 }
 
 static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char *what,
-                          dl_apatterns *out)
+                          int anchored, dl_apatterns *out)
 {
     if (def->type != YAML_SEQUENCE_NODE)
         return node_err(ld, f, def, "%s must be a list of patterns", what);
@@ -764,13 +764,11 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         out->v = na;
         ap = &out->v[out->n];
         memset(ap, 0, sizeof(*ap));
-        if ((rc = compile(ld, f, v, scalar(v), 0, 0, &ap->re)))
+        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, anchored ? PCRE2_ANCHORED : 0, 1,
+                               &ap->re, NULL, NULL)))
             return rc;
         out->n++;
-        if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, PCRE2_ANCHORED, 1, &ap->re_at, NULL,
-                               NULL)))
-            return rc;
-        ap->jit = dl_re_has_jit(ap->re) && dl_re_has_jit(ap->re_at);
+        ap->jit = dl_re_has_jit(ap->re);
         ap->g_age = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "age");
         ap->g_subject = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "subject");
         ap->g_cue = pcre2_substring_number_from_name(ap->re, (PCRE2_SPTR) "cue");
@@ -782,9 +780,9 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
 }
 
 int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
-                      int anchored, pcre2_match_data *md, pcre2_match_context *mctx)
+                      pcre2_match_data *md, pcre2_match_context *mctx)
 {
-    const pcre2_code *re = anchored ? ap->re_at : ap->re;
+    const pcre2_code *re = ap->re;
 
     /* pcre2_match() would run the same JIT code after its own checks. */
     return ap->jit ? pcre2_jit_match(re, (PCRE2_SPTR)text, to, from, 0, md, mctx)
@@ -943,19 +941,19 @@ static int load_entities(loader *ld, rule_file *f, yaml_node_t *def, int quotes)
                 if ((rc = load_gazetteer(ld, f, node(f, *it))))
                     return rc;
         } else if (!quotes && !strcmp(key, "age_after")) {
-            if ((rc = load_apatterns(ld, f, v, key, &ld->r->age_after)))
+            if ((rc = load_apatterns(ld, f, v, key, 1, &ld->r->age_after)))
                 return rc;
         } else if (!quotes && !strcmp(key, "age_before")) {
-            if ((rc = load_apatterns(ld, f, v, key, &ld->r->age_before)))
+            if ((rc = load_apatterns(ld, f, v, key, 0, &ld->r->age_before)))
                 return rc;
         } else if (quotes && !strcmp(key, "cue_after")) {
-            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_after)))
+            if ((rc = load_apatterns(ld, f, v, key, 1, &ld->r->cue_after)))
                 return rc;
         } else if (quotes && !strcmp(key, "cue_before")) {
-            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_before)))
+            if ((rc = load_apatterns(ld, f, v, key, 0, &ld->r->cue_before)))
                 return rc;
         } else if (quotes && !strcmp(key, "cue_source")) {
-            if ((rc = load_apatterns(ld, f, v, key, &ld->r->cue_source)))
+            if ((rc = load_apatterns(ld, f, v, key, 0, &ld->r->cue_source)))
                 return rc;
         } else {
             return node_err(ld, f, k,
@@ -1235,7 +1233,6 @@ void dl_rules_free(dl_rules *r)
     for (size_t k = 0; k < sizeof(aps) / sizeof(aps[0]); k++) {
         for (size_t i = 0; i < aps[k]->n; i++) {
             pcre2_code_free(aps[k]->v[i].re);
-            pcre2_code_free(aps[k]->v[i].re_at);
         }
         free(aps[k]->v);
     }

@@ -177,14 +177,16 @@ typedef struct dl_rule {
 /* A pattern matched at a fixed position (ages, quote cues), with the
  * numbers of its named groups (0: absent). */
 typedef struct dl_apattern {
+    /* With PCRE2_ANCHORED when its list is matched anchored: passing that
+     * flag at match time instead would make PCRE2 skip the JIT code. */
     pcre2_code *re;
-    /* The same pattern compiled with PCRE2_ANCHORED: passing that flag at
-     * match time instead would make PCRE2 skip the JIT code. */
-    pcre2_code *re_at;
-    int jit; /* both have JIT code: matched through pcre2_jit_match() */
+    int jit; /* has JIT code: matched through pcre2_jit_match() */
     int g_age, g_subject, g_cue;
 } dl_apattern;
 
+/* A list of patterns, all matched one way (rules.c, load_apatterns):
+ * anchored where the engine starts (after a mention, after a closing
+ * quote), or searched for. Only that form is compiled. */
 typedef struct dl_apatterns {
     dl_apattern *v;
     size_t n;
@@ -358,7 +360,7 @@ void dl_gaz_fini(dl_gazetteer *gaz);
  * @returns pcre2_match()'s result; the groups are in @p md.
  */
 int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t from,
-                      int anchored, pcre2_match_data *md, pcre2_match_context *mctx);
+                      pcre2_match_data *md, pcre2_match_context *mctx);
 
 /** 1 if @p re has JIT code for complete matches (pcre2_jit_match() may run it). */
 int dl_re_has_jit(const pcre2_code *re);
