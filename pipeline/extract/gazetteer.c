@@ -189,6 +189,10 @@ int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_c
     char open[3], *o; /* the containers open, outermost first */
     size_t depth = 0, list_end = 0, entry = 0, n = 0, n_lists = 0;
     int in_str = 0;
+    /* In the list: 0 after '[', 1 after an entry, 2 after a comma. The
+     * commas are checked, so that the cut text is never longer than the
+     * text (one comma before each kept entry but the first). */
+    int sep = 0;
 
     *out = NULL;
     *out_len = 0;
@@ -210,8 +214,13 @@ int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_c
         }
         /* In the list, between its entries: blanks, commas, an entry's
          * start or the list's end. */
-        if (depth == 2 && open[1] == '[' && (!c || !strchr(" \t\r\n,{]", c)))
-            goto whole;
+        if (depth == 2 && open[1] == '[') {
+            if (!c || !strchr(" \t\r\n,{]", c) || (c == '{' && sep == 1) ||
+                (c == ',' && sep != 1) || (c == ']' && sep == 2))
+                goto whole;
+            if (c == ',')
+                sep = 2;
+        }
         if (c == '"') {
             in_str = 1;
         } else if (c == '{' || c == '[') {
@@ -231,6 +240,8 @@ int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_c
             if (!depth || open[depth - 1] != (c == '}' ? '{' : '['))
                 goto whole;
             depth--;
+            if (depth == 2 && open[1] == '[')
+                sep = 1;
             if (depth == 2 && open[1] == '[' &&
                 iso_entry_wanted(buf + entry, i + 1 - entry, cc, n_cc)) {
                 if (o[n - 1] != '[')

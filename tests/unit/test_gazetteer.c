@@ -94,6 +94,12 @@ static void other_shapes_are_parsed_whole(void **state)
         "{\"l\": [{\"code\": \"DE-BY}]}",                     /* a string not closed */
         "{\"l\": [{\"code\": \"DE-BY\"}]}]",                  /* closed twice */
         "{\"l\": {\"code\": \"US-CA\"}}",                     /* no list */
+        /* entries without commas between them: the cut, with its commas,
+         * would be longer than the text (ASan found it) */
+        "{\"l\": [{\"code\": \"US-A\"}{\"code\": \"US-B\"}]}",
+        "{\"l\": [{\"code\": \"US-A\"},]}",                   /* a comma last */
+        "{\"l\": [,{\"code\": \"US-A\"}]}",                   /* a comma first */
+        "{\"l\": [{\"code\": \"US-A\"},,{\"code\": \"US-B\"}]}",
         "",
     };
 
