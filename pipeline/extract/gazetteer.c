@@ -165,6 +165,18 @@ void dl_gaz_fini(dl_gazetteer *g)
 
 /* ---- iso-codes ------------------------------------------------------------ */
 
+int dl_iso_code_in(const char *s, size_t n, const char *const *cc, size_t n_cc)
+{
+    for (size_t k = 0; k < n_cc; k++) {
+        const char *a = s, *c = cc[k];
+        while (*c && a < s + n && *a == *c)
+            a++, c++;
+        if (!*c && a < s + n && *a == '-')
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether the entry @p e (@p n bytes of JSON) must be parsed: it has a
  * string beginning with one of the @p n_cc country codes and '-' ("US-CA"),
  * or an escape (a code could be spelt with \u: parsed to be sure). */
@@ -173,13 +185,8 @@ static int iso_entry_wanted(const char *e, size_t n, const char *const *cc, size
     if (memchr(e, '\\', n))
         return 1;
     for (const char *q = e, *end = e + n; (q = memchr(q, '"', (size_t)(end - q))) != NULL; q++)
-        for (size_t k = 0; k < n_cc; k++) {
-            const char *a = q + 1, *c = cc[k];
-            while (*c && a < end && *a == *c)
-                a++, c++;
-            if (!*c && a < end && *a == '-')
-                return 1;
-        }
+        if (dl_iso_code_in(q + 1, (size_t)(end - q - 1), cc, n_cc))
+            return 1;
     return 0;
 }
 

@@ -827,15 +827,17 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
             free(buf);
             return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
         }
-        free(cc);
     }
     root = kept ? json_loadb(kept, kept_len, 0, &jerr) : json_loadb(buf, len, 0, &jerr);
     free(kept);
     free(buf);
-    if (!root)
+    if (!root) {
+        free(cc);
         return node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)",
                         path, jerr.text);
+    }
     if (!(arr = json_object_get(root, key)) || !json_is_array(arr)) {
+        free(cc);
         json_decref(root);
         return node_err(ld, f, at, "%s has no '%s' list", path, key);
     }
@@ -843,17 +845,9 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
     {
         static const char *const fields[] = {"name", "common_name"};
         const char *code = json_string_value(json_object_get(item, "code"));
-        if (countries) {
-            int keep = 0;
-            for (yaml_node_item_t *it = countries->data.sequence.items.start;
-                 code && it < countries->data.sequence.items.top; it++) {
-                const char *c = scalar(node(f, *it));
-                if (c && !strncmp(code, c, strlen(c)) && code[strlen(c)] == '-')
-                    keep = 1;
-            }
-            if (!keep)
-                continue;
-        }
+        /* (the cut keeps more than the countries' entries: the code decides) */
+        if (countries && !(code && dl_iso_code_in(code, strlen(code), cc, n_cc)))
+            continue;
         for (int k = 0; k < 2 && !rc; k++) {
             const char *name = json_string_value(json_object_get(item, fields[k]));
             if (name && !strchr(name, ',') && !strchr(name, '('))
@@ -862,6 +856,7 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
         if (rc)
             break;
     }
+    free(cc);
     json_decref(root);
     return rc ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
 }

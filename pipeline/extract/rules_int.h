@@ -352,6 +352,10 @@ int dl_gaz_get(const dl_gazetteer *gaz, const char *name, size_t len);
 int dl_iso_filter(const char *buf, size_t len, const char *const *cc, size_t n_cc, char **out,
                   size_t *out_len);
 
+/** 1 if the @p n bytes at @p s begin with one of the @p n_cc country codes
+ *  @p cc and '-' (an ISO 3166-2 code of one of those countries: "US-CA"). */
+int dl_iso_code_in(const char *s, size_t n, const char *const *cc, size_t n_cc);
+
 void dl_gaz_fini(dl_gazetteer *gaz);
 
 /**
