@@ -349,6 +349,15 @@ def wait_output(brokers, topic, want, timeout, committed, work_dir, stages, prod
 def assess(c, args, brokers, topics, good, bad, work_dir, ordered):
     """Reads the outputs and checks them; prints the per-test numbers."""
     eos = args.delivery == "exactly_once"
+    if eos:
+        # A commit returns before its markers are written: read once the
+        # stages' last transactions are complete on every partition (and
+        # none is left hanging after they exited).
+        for name in ("enriched", "dlq"):
+            r = subprocess.run([args.tool, "settled", brokers, topics[name], "60"],
+                               capture_output=True, text=True, timeout=120)
+            c.check(r.returncode == 0, "no transaction left open on the %s topic" % name,
+                    r.stderr.strip())
     enriched = consume_all(brokers, topics["enriched"], eos, work_dir)
     dlq = consume_all(brokers, topics["dlq"], eos, work_dir)
     c.check(not any("undecodable" in m for m in enriched + dlq), "outputs are decodable")
@@ -436,7 +445,8 @@ def main():
     ap.add_argument("--dateline", required=True)
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--kafka-run", help="scripts/kafka.sh state directory (real broker)")
-    ap.add_argument("--tool", help="dl_kafka_tool, for the requests scenario's mock cluster")
+    ap.add_argument("--tool", help="dl_kafka_tool: the requests scenario's mock cluster, and "
+                    "exactly_once's wait for the last transaction's markers")
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--messages", type=int, default=0)
     ap.add_argument("--seed", type=int, default=int(time.time()))
@@ -446,6 +456,8 @@ def main():
             ap.error("the requests scenario needs --tool and runs at_least_once only")
     elif not args.kafka_run:
         ap.error("--kafka-run is required")
+    if args.delivery == "exactly_once" and not args.tool:
+        ap.error("exactly_once needs --tool")
     args.source_dir = os.path.abspath(args.source_dir)
     args.dateline = os.path.abspath(args.dateline)
     args.config = os.path.join(args.source_dir, "tests", "fault", "fault.yaml")

@@ -25,6 +25,14 @@
  *       bench/e2e.py waits for a run's last commit this way, as a process
  *       and a connection per question cost the machine under test ~10 % of
  *       a vCPU at its 50 ms polling.
+ *   dl_kafka_tool settled BROKERS TOPIC [TIMEOUT_S]
+ *       waits until no transaction is open or completing on any partition of
+ *       TOPIC: each partition's last stable offset (the end a read_committed
+ *       reader sees) equals its high watermark. A committed transaction's
+ *       markers are written after the producer's commit returns, so a
+ *       read_committed reader started right after it can stop short of the
+ *       last transaction. Exits 0 when settled, 1 after TIMEOUT_S (default
+ *       60) naming the partitions still open.
  *   dl_kafka_tool mock BROKER_COUNT
  *       starts librdkafka's mock cluster on 127.0.0.1, for the faults a real
  *       broker cannot be made to show on cue; prints
@@ -281,6 +289,85 @@ static int cmd_committed(const char *brokers, const char *group, const char *top
     return rc;
 }
 
+/* A consumer (no group) whose offset queries see @p isolation's end. */
+static rd_kafka_t *isolation_client(const char *brokers, const char *isolation)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
+        rd_kafka_conf_set(conf, "isolation.level", isolation, errstr, sizeof(errstr))) {
+        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return client_new(RD_KAFKA_CONSUMER, conf);
+}
+
+/* ListOffsets takes the isolation level from the client's configuration:
+ * the read_committed client's "high" is the last stable offset. */
+static int cmd_settled(const char *brokers, const char *topic, int timeout_s)
+{
+    rd_kafka_t *stable = isolation_client(brokers, "read_committed");
+    rd_kafka_t *all = isolation_client(brokers, "read_uncommitted");
+    rd_kafka_topic_t *rkt = NULL;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err;
+    int64_t deadline = epoch_ms() + (int64_t)timeout_s * 1000;
+    int rc = 1, n = 0;
+
+    if (!stable || !all)
+        goto out;
+    rkt = rd_kafka_topic_new(all, topic, NULL);
+    if ((err = rd_kafka_metadata(all, 0, rkt, &md, 30000)) || md->topic_cnt != 1 ||
+        md->topics[0].err) {
+        fprintf(stderr, "dl_kafka_tool: settled: metadata of %s: %s\n", topic,
+                rd_kafka_err2str(err ? err : md->topic_cnt == 1 ? md->topics[0].err
+                                                                : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+        goto out;
+    }
+    n = md->topics[0].partition_cnt;
+    for (;;) {
+        int open = 0;
+
+        for (int32_t p = 0; p < n; p++) {
+            int64_t lo, lso, hw;
+
+            if ((err = rd_kafka_query_watermark_offsets(stable, topic, p, &lo, &lso, 10000)) ||
+                (err = rd_kafka_query_watermark_offsets(all, topic, p, &lo, &hw, 10000))) {
+                fprintf(stderr, "dl_kafka_tool: settled: %s[%" PRId32 "]: %s\n", topic, p,
+                        rd_kafka_err2str(err));
+                goto out;
+            }
+            if (lso < hw) {
+                open++;
+                if (epoch_ms() >= deadline)
+                    fprintf(stderr,
+                            "dl_kafka_tool: settled: %s[%" PRId32 "] last stable offset %" PRId64
+                            " < high watermark %" PRId64 " after %d s\n",
+                            topic, p, lso, hw, timeout_s);
+            }
+        }
+        if (!open) {
+            rc = 0;
+            break;
+        }
+        if (epoch_ms() >= deadline)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+out:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    if (stable)
+        rd_kafka_destroy(stable);
+    if (all)
+        rd_kafka_destroy(all);
+    return rc;
+}
+
 /* Sets @p kv (name, value, ..., NULL) on @p conf. @returns 0, or 1 (printed). */
 static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
 {
@@ -488,10 +575,21 @@ int main(int argc, char **argv)
         }
         return cmd_committed(argv[2], argv[3], argv[4], (int)n, (int64_t)until);
     }
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "settled")) {
+        char *end;
+        long t = argc == 5 ? strtol(argv[4], &end, 10) : 60;
+
+        if ((argc == 5 && *end) || t < 1 || t > 3600) {
+            fprintf(stderr, "dl_kafka_tool: bad timeout '%s'\n", argv[4]);
+            return 2;
+        }
+        return cmd_settled(argv[2], argv[3], (int)t);
+    }
     fprintf(stderr, "usage: dl_kafka_tool produce BROKERS TOPIC [LINGER_MS] < lines\n"
                     "       dl_kafka_tool pipe BROKERS GROUP IN_TOPIC OUT_TOPIC\n"
                     "       dl_kafka_tool commit BROKERS GROUP TOPIC P:O[,P:O...]\n"
                     "       dl_kafka_tool committed BROKERS GROUP TOPIC PARTITIONS [UNTIL]\n"
+                    "       dl_kafka_tool settled BROKERS TOPIC [TIMEOUT_S]\n"
                     "       dl_kafka_tool mock BROKER_COUNT < commands\n");
     return 2;
 }
