@@ -84,7 +84,7 @@ static void probe_cache_fini(dl_probe_cache *pc)
 static int build_plan(dl_extractor *ex)
 {
     const dl_rules *r = ex->rules;
-    size_t w = (r->n_rules + 63) / 64;
+    size_t w = dl_rules_words(r);
     uint8_t set[256];
 
     ex->words = w;

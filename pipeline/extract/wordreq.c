@@ -56,7 +56,7 @@ static int cmp_size(const void *a, const void *b)
 int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
 {
     size_t max_sets = r->n_rules * DL_REQ_SETS, max_words = max_sets * DL_REQ_WORDS;
-    size_t **sets = NULL, *set_n = NULL, *count = NULL, words = (r->n_rules + 63) / 64;
+    size_t **sets = NULL, *set_n = NULL, *count = NULL, words = dl_rules_words(r);
     dl_wordtab *tab = calloc(1, sizeof(*tab));
     int rc = DL_ENOMEM;
 
