@@ -32,9 +32,10 @@ Scenarios (each on fresh topics, input with 4 partitions):
           partition.
 
 Assertions: at_least_once: every good input id is in the output at least
-once. exactly_once: read with isolation.level=read_committed, every good id
-is in the output exactly once (and every bad one on the dead-letter topic
-exactly once). The last line is "N passed, N failed"; a summary line reports
+once. exactly_once: once no transaction is open on the outputs (dl_kafka_tool
+settled: none is left hanging by the stages), read with
+isolation.level=read_committed, every good id is in the output exactly once
+(and every bad one on the dead-letter topic exactly once). The last line is "N passed, N failed"; a summary line reports
 sent / received / duplicated / lost.
 """
 
