@@ -289,27 +289,40 @@ static int cmd_committed(const char *brokers, const char *group, const char *top
     return rc;
 }
 
-/* A consumer (no group) whose offset queries see @p isolation's end. */
-static rd_kafka_t *isolation_client(const char *brokers, const char *isolation)
+/* Sets @p kv (name, value, ..., NULL) on @p conf. @returns 0, or 1 (printed). */
+static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
 {
     char errstr[512];
+
+    for (; kv[0]; kv += 2)
+        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, sizeof(errstr))) {
+            fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+            return 1;
+        }
+    return 0;
+}
+
+static rd_kafka_t *kv_client(rd_kafka_type_t type, const char *const *kv)
+{
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
-        rd_kafka_conf_set(conf, "isolation.level", isolation, errstr, sizeof(errstr))) {
-        fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
+    if (conf_set_all(conf, kv)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    return client_new(RD_KAFKA_CONSUMER, conf);
+    return client_new(type, conf);
 }
 
 /* ListOffsets takes the isolation level from the client's configuration:
  * the read_committed client's "high" is the last stable offset. */
 static int cmd_settled(const char *brokers, const char *topic, int timeout_s)
 {
-    rd_kafka_t *stable = isolation_client(brokers, "read_committed");
-    rd_kafka_t *all = isolation_client(brokers, "read_uncommitted");
+    const char *const skv[] = {"bootstrap.servers", brokers, "isolation.level", "read_committed",
+                               NULL};
+    const char *const akv[] = {"bootstrap.servers", brokers, "isolation.level",
+                               "read_uncommitted", NULL};
+    rd_kafka_t *stable = kv_client(RD_KAFKA_CONSUMER, skv);
+    rd_kafka_t *all = kv_client(RD_KAFKA_CONSUMER, akv);
     rd_kafka_topic_t *rkt = NULL;
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err;
@@ -368,30 +381,6 @@ out:
     return rc;
 }
 
-/* Sets @p kv (name, value, ..., NULL) on @p conf. @returns 0, or 1 (printed). */
-static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
-{
-    char errstr[512];
-
-    for (; kv[0]; kv += 2)
-        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, sizeof(errstr))) {
-            fprintf(stderr, "dl_kafka_tool: %s\n", errstr);
-            return 1;
-        }
-    return 0;
-}
-
-static rd_kafka_t *pipe_client(rd_kafka_type_t type, const char *const *kv)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-
-    if (conf_set_all(conf, kv)) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    return client_new(type, conf);
-}
-
 static int cmd_pipe(const char *brokers, const char *group, const char *in, const char *out)
 {
     /* The settings `dateline run` uses (kafka_source.c, kafka_sink.c and
@@ -411,8 +400,8 @@ static int cmd_pipe(const char *brokers, const char *group, const char *in, cons
 
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    if (!(cons = pipe_client(RD_KAFKA_CONSUMER, ckv)) ||
-        !(prod = pipe_client(RD_KAFKA_PRODUCER, pkv)))
+    if (!(cons = kv_client(RD_KAFKA_CONSUMER, ckv)) ||
+        !(prod = kv_client(RD_KAFKA_PRODUCER, pkv)))
         goto out;
     rd_kafka_poll_set_consumer(cons);
     topics = rd_kafka_topic_partition_list_new(1);
