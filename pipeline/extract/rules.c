@@ -832,14 +832,13 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
     free(kept);
     free(buf);
     if (!root) {
-        free(cc);
-        return node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)",
-                        path, jerr.text);
+        rc = node_err(ld, f, at, "cannot read %s: %s (is the iso-codes package installed?)", path,
+                      jerr.text);
+        goto out;
     }
     if (!(arr = json_object_get(root, key)) || !json_is_array(arr)) {
-        free(cc);
-        json_decref(root);
-        return node_err(ld, f, at, "%s has no '%s' list", path, key);
+        rc = node_err(ld, f, at, "%s has no '%s' list", path, key);
+        goto out;
     }
     json_array_foreach(arr, i, item)
     {
@@ -848,17 +847,19 @@ static int load_iso(loader *ld, rule_file *f, yaml_node_t *at, const char *path,
         /* (the cut keeps more than the countries' entries: the code decides) */
         if (countries && !(code && dl_iso_code_in(code, strlen(code), cc, n_cc)))
             continue;
-        for (int k = 0; k < 2 && !rc; k++) {
+        for (int k = 0; k < 2; k++) {
             const char *name = json_string_value(json_object_get(item, fields[k]));
-            if (name && !strchr(name, ',') && !strchr(name, '('))
-                rc = dl_gaz_add(&ld->r->gaz, name, strlen(name), kind);
+            if (name && !strchr(name, ',') && !strchr(name, '(') &&
+                dl_gaz_add(&ld->r->gaz, name, strlen(name), kind)) {
+                rc = dl_err_set(ld->err, DL_ENOMEM, "out of memory");
+                goto out;
+            }
         }
-        if (rc)
-            break;
     }
+out:
     free(cc);
-    json_decref(root);
-    return rc ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
+    json_decref(root); /* (NULL-safe) */
+    return rc;
 }
 
 static int load_gazetteer(loader *ld, rule_file *f, yaml_node_t *def)

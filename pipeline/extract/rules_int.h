@@ -278,7 +278,6 @@ static inline size_t dl_rules_words(const dl_rules *r)
     return (r->n_rules + 63) / 64;
 }
 
-
 #define DL_LEX_MAX_WORD 64 /* longer words are in no lexicon */
 
 /* A word's bit in dl_lexicon.sig: from its length and its first and last
