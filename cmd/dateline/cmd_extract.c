@@ -110,8 +110,9 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
+    dl_workpool_opts opts = {.threads = nt, .depth = (size_t)nt * DL_RING_PER_THREAD};
 
-    if (!(wp = dl_workpool_new(ctx->pl, nt, (size_t)nt * DL_RING_PER_THREAD, &err))) {
+    if (!(wp = dl_workpool_new(ctx->pl, &opts, &err))) {
         char msg[600];
         dl_logf(DL_LOG_ERROR, "extract", "%s", dl_err_str(&err, msg, sizeof(msg)));
         return err.code ? err.code : DL_ENOMEM;

@@ -28,6 +28,12 @@ typedef enum { DL_FORMAT_AUTO = 0, DL_FORMAT_TEXT, DL_FORMAT_JSON } dl_format;
 
 typedef enum { DL_DELIVERY_AT_LEAST_ONCE = 0, DL_DELIVERY_EXACTLY_ONCE } dl_delivery;
 
+/** What the records of `run` keep the input's order of. */
+typedef enum {
+    DL_ORDER_PARTITION = 0, /* all of an input partition's */
+    DL_ORDER_KEY            /* those of one key in a partition (no key: the partition's) */
+} dl_order;
+
 typedef enum { DL_LOG_DEBUG = 0, DL_LOG_INFO, DL_LOG_WARN, DL_LOG_ERROR } dl_log_level;
 
 /** Field-name candidates of the JSON input format, tried in order. */
@@ -92,6 +98,9 @@ typedef struct dl_config {
         size_t max_inflight_bytes; /* and their bytes (consumed values) */
         int commit_interval_ms;    /* exactly_once: transaction length; manual commits */
         int workers;               /* `run`: extraction threads */
+        dl_order order;            /* `run`: which records keep input order */
+        size_t long_article_bytes; /* `run`: larger messages are long jobs; 0: none */
+        int long_workers;          /* `run`: threads for long jobs only */
     } runtime;
 
     struct {

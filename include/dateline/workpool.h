@@ -30,16 +30,29 @@ typedef struct dl_work_done {
     dl_result res;    /* the caller owns it now: dl_result_fini() it */
     uint64_t took_us; /* time in dl_pipeline_process() */
     uint64_t finished; /* jobs of the pool that finished before this one */
+    int worker;        /* the worker that ran it: 0 ... threads - 1 regular,
+                        * then the long-only ones */
 } dl_work_done;
 
+/** How a pool is made. */
+typedef struct dl_workpool_opts {
+    int threads;       /* regular workers (at least 1) */
+    int long_threads;  /* workers of long jobs only (0: none) */
+    size_t long_bytes; /* a message of at least this many bytes is a long
+                        * job (0: no job is) */
+    size_t depth;      /* jobs queued, running or not yet taken, at most */
+} dl_workpool_opts;
+
 /**
- * @brief Starts @p threads workers: the first uses @p pl, the others clones
- *        of it. At most @p depth jobs are queued or running at once.
+ * @brief Starts the workers: the first uses @p pl, the others clones of it.
+ *        Long jobs run on the long-only workers, and on regular ones only
+ *        when no regular job is queued, and never on every regular worker
+ *        at once: a run of long messages leaves a worker for the others.
  * @returns NULL with @p err set on failure.
  * @remark @p pl must outlive the pool and is not used by anyone else while
  *         the pool exists. All calls below come from one thread.
  */
-dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err *err);
+dl_workpool *dl_workpool_new(dl_pipeline *pl, const dl_workpool_opts *opts, dl_err *err);
 
 /** Called on a worker thread each time a job is done and can be taken. */
 typedef void dl_workpool_notify_fn(void *arg);

@@ -26,7 +26,7 @@ typedef enum {
     KEY_STRING,  /* char *; "" only with .allow_empty */
     KEY_TOPIC,   /* char *, a name Kafka accepts */
     KEY_PATH,    /* char *, non-empty; made relative to the config file after the walk */
-    KEY_INT,     /* int, 1 ... .max */
+    KEY_INT,     /* int, 1 ... .max (0 ... with .allow_zero) */
     KEY_COUNT,   /* size_t, 1 ... .max */
     KEY_BYTES,   /* size_t, 1 ... .max, with an optional B/KiB/MiB/GiB unit */
     KEY_BOOL,    /* int, 0 or 1 */
@@ -44,6 +44,7 @@ typedef struct cfg_key {
     const char *def;            /* the default as config text; KEY_NAMES: comma-separated */
     long long max;              /* numbers: the largest value accepted */
     int allow_empty;            /* KEY_STRING: "" is a valid value */
+    int allow_zero;             /* numbers: 0 is valid (the key's "none") */
     const char *const *names;   /* KEY_ENUM: NULL-terminated, index = enum value */
     const struct cfg_key *keys; /* KEY_SECTION: its keys, ended by {0} */
 } cfg_key;
@@ -56,6 +57,7 @@ _Static_assert(sizeof(dl_log_level) == sizeof(int), "enums are stored as int");
 
 static const char *const delivery_names[] = {"at_least_once", "exactly_once", NULL};
 static const char *const format_names[] = {"auto", "text", "json", NULL};
+static const char *const order_names[] = {"partition", "key", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 
 static const cfg_key kafka_keys[] = {
@@ -170,6 +172,22 @@ static const cfg_key runtime_keys[] = {
      .max = INT_MAX,
      .def = "1000"},
     {.name = "workers", .kind = KEY_INT, .off = CFG_OFF(runtime.workers), .max = 64, .def = "2"},
+    {.name = "order",
+     .kind = KEY_ENUM,
+     .off = CFG_OFF(runtime.order),
+     .names = order_names,
+     .def = "partition"},
+    {.name = "long_workers",
+     .kind = KEY_INT,
+     .off = CFG_OFF(runtime.long_workers),
+     .max = 64,
+     .allow_zero = 1,
+     .def = "0"},
+    {.name = "long_article_bytes",
+     .kind = KEY_BYTES,
+     .off = CFG_OFF(runtime.long_article_bytes),
+     .max = INT64_MAX,
+     .def = "65536"},
     {0},
 };
 
@@ -445,8 +463,8 @@ static int check_listen(const char *text, char *msg, size_t size)
  * Parses a decimal integer in 1 ... @p max. With @p bytes, a unit may follow:
  * B, KiB, MiB or GiB (binary multiples only: "MB" would be ambiguous).
  */
-static int parse_number(const char *text, int bytes, long long max, long long *out, char *msg,
-                        size_t size)
+static int parse_number(const char *text, int bytes, long long min, long long max,
+                        long long *out, char *msg, size_t size)
 {
     static const struct {
         const char *name;
@@ -486,9 +504,9 @@ static int parse_number(const char *text, int bytes, long long max, long long *o
     }
     if (*p)
         goto bad;
-    if (overflow || neg || v == 0 || v > (unsigned long long)max / mult) {
-        snprintf(msg, size, "must be between 1 and %lld%s, got '%.*s'", max, bytes ? " bytes" : "",
-                 CFG_QUOTE_MAX, text);
+    if (overflow || (neg && v) || v < (unsigned long long)min || v > (unsigned long long)max / mult) {
+        snprintf(msg, size, "must be between %lld and %lld%s, got '%.*s'", min, max,
+                 bytes ? " bytes" : "", CFG_QUOTE_MAX, text);
         return DL_ECONFIG;
     }
     *out = (long long)(v * mult);
@@ -498,7 +516,8 @@ bad:
         snprintf(msg, size, "expected a size in bytes such as 1048576 or 1MiB, got '%.*s'",
                  CFG_QUOTE_MAX, text);
     else
-        snprintf(msg, size, "expected a positive integer, got '%.*s'", CFG_QUOTE_MAX, text);
+        snprintf(msg, size, "expected %s, got '%.*s'", min ? "a positive integer" : "a whole number",
+                 CFG_QUOTE_MAX, text);
     return DL_ECONFIG;
 }
 
@@ -553,7 +572,8 @@ static int key_store(const cfg_key *key, dl_config *cfg, const char *text, char 
     case KEY_INT:
     case KEY_COUNT:
     case KEY_BYTES:
-        if ((rc = parse_number(text, key->kind == KEY_BYTES, key->max, &num, msg, size)))
+        if ((rc = parse_number(text, key->kind == KEY_BYTES, !key->allow_zero, key->max, &num, msg,
+                                size)))
             return rc;
         if (key->kind == KEY_INT)
             *(int *)field = (int)num;
@@ -715,7 +735,7 @@ static const char *node_what(const yaml_node_t *node)
     }
 }
 
-static const char *kind_what(key_kind kind)
+static const char *kind_what(key_kind kind, int allow_zero)
 {
     switch (kind) {
     case KEY_SECTION:
@@ -723,7 +743,7 @@ static const char *kind_what(key_kind kind)
         return "a mapping";
     case KEY_INT:
     case KEY_COUNT:
-        return "a positive integer";
+        return allow_zero ? "a whole number" : "a positive integer";
     case KEY_BYTES:
         return "a size in bytes";
     case KEY_BOOL:
@@ -736,12 +756,15 @@ static const char *kind_what(key_kind kind)
 }
 
 /*
- * Expands a scalar value node into a malloc'd string in *out. Returns 0; or
- * reports and returns cfg_fail()'s result with *out NULL.
+ * Expands a scalar value node of @p key (NULL: a string of no key) into a
+ * malloc'd string in *out. Returns 0; or reports and returns cfg_fail()'s
+ * result with *out NULL.
  */
-static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path, key_kind kind,
-                         char **out)
+static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path,
+                         const cfg_key *key, char **out)
 {
+    key_kind kind = key ? key->kind : KEY_STRING;
+    int allow_zero = key && key->allow_zero;
     const char *v;
     size_t len;
     dl_err e;
@@ -750,12 +773,12 @@ static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path,
     *out = NULL;
     if (node->type != YAML_SCALAR_NODE)
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: expected %s, got %s", path,
-                        kind_what(kind), node_what(node));
+                        kind_what(kind, allow_zero), node_what(node));
     v = (const char *)node->data.scalar.value;
     len = node->data.scalar.length;
     if (node_is_null(node))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: missing value (expected %s%s)", path,
-                        kind_what(kind),
+                        kind_what(kind, allow_zero),
                         kind == KEY_STRING ? "; write \"\" for an empty string" : "");
     if (memchr(v, '\0', len))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: value contains a NUL byte", path);
@@ -803,7 +826,7 @@ static int walk_scalar(cfg_walk *w, const yaml_node_t *node, const cfg_key *key,
     char *text;
     int rc;
 
-    if ((rc = scalar_expand(w, node, path, key->kind, &text)) || !text)
+    if ((rc = scalar_expand(w, node, path, key, &text)) || !text)
         return rc;
     rc = key_store(key, w->cfg, text, msg, sizeof(msg));
     free(text);
@@ -862,7 +885,7 @@ static int walk_props(cfg_walk *w, const yaml_node_t *node, const cfg_key *key, 
         if (skip)
             continue;
         key_path(prop_path, sizeof(prop_path), path, name, name_len);
-        if ((rc = scalar_expand(w, vnode, prop_path, KEY_STRING, &value)) || !value)
+        if ((rc = scalar_expand(w, vnode, prop_path, NULL, &value)) || !value)
             return rc;
         if (!(items = realloc(list->items, (list->n + 1) * sizeof(*items)))) {
             free(value);
@@ -892,7 +915,7 @@ static int walk_names(cfg_walk *w, const yaml_node_t *node, const cfg_key *key, 
 
     if (node->type == YAML_MAPPING_NODE || node_is_null(node))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: expected %s, got %s", path,
-                        kind_what(key->kind), node_what(node));
+                        kind_what(key->kind, key->allow_zero), node_what(node));
     if (node->type == YAML_SEQUENCE_NODE) {
         items = node->data.sequence.items.start;
         n_items = (size_t)(node->data.sequence.items.top - items);
@@ -905,7 +928,7 @@ static int walk_names(cfg_walk *w, const yaml_node_t *node, const cfg_key *key, 
     for (size_t i = 0; i < n_items; i++) {
         if (items)
             item = yaml_document_get_node(w->doc, items[i]);
-        if ((rc = scalar_expand(w, item, path, KEY_STRING, &text)))
+        if ((rc = scalar_expand(w, item, path, NULL, &text)))
             goto out;
         if (!text) {
             bad = 1;

@@ -801,12 +801,20 @@ static void stage_check_budget(const dl_stage *st, dl_result *res, uint64_t took
     memcpy(res->detail, detail, sizeof(detail));
 }
 
-/* A partition's lane in the pool: results of one lane are produced in
- * consumption order. The partitions of a topic get distinct lanes; a
- * collision across topics only orders two partitions together. */
-static uint64_t stage_lane(const char *topic, int32_t partition)
+/* A message's lane in the pool: results of one lane are produced in
+ * consumption order. With runtime.order "partition" a lane is a partition
+ * (the partitions of a topic get distinct lanes; a collision across topics
+ * only orders two partitions together); with "key" a key of a partition,
+ * so an article holds back only the later ones of its key (a message
+ * without a key those of the partition without one). A collision orders
+ * two keys together, nothing more. */
+static uint64_t stage_lane(const dl_stage *st, const rd_kafka_message_t *rkm, const char *topic)
 {
-    return dl_fnv1a64(DL_FNV64_SEED, topic, strlen(topic)) ^ (uint32_t)partition;
+    uint64_t lane = dl_fnv1a64(DL_FNV64_SEED, topic, strlen(topic)) ^ (uint32_t)rkm->partition;
+
+    if (st->cfg->runtime.order == DL_ORDER_KEY && rkm->key)
+        lane = dl_fnv1a64(lane, rkm->key, rkm->key_len);
+    return lane;
 }
 
 static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
@@ -867,7 +875,7 @@ static void stage_process(dl_stage *st, rd_kafka_message_t *rkm)
      * in consumption order within the partition (its lane). The processing
      * hold keeps inf (and rkm) alive. */
     dl_kafka_message_view(inf->rkm, st->cfg->input.date_header, &msg);
-    dl_workpool_submit_lane(st->wp, &msg, stage_lane(inflight_topic(inf), rkm->partition), inf);
+    dl_workpool_submit_lane(st->wp, &msg, stage_lane(st, rkm, inflight_topic(inf)), inf);
 }
 
 /* A message's extraction is done: produce its outputs (on the poll thread). */
@@ -1052,8 +1060,12 @@ static void stage_wake(void *arg)
 static int stage_pool_start(dl_stage *st, dl_err *err)
 {
     int n = st->cfg->runtime.workers > 0 ? st->cfg->runtime.workers : 1;
+    dl_workpool_opts opts = {.threads = n,
+                             .long_threads = st->cfg->runtime.long_workers,
+                             .long_bytes = st->cfg->runtime.long_article_bytes,
+                             .depth = (size_t)n * STAGE_JOBS_PER_WORKER};
 
-    st->wp = dl_workpool_new(st->pl, n, (size_t)n * STAGE_JOBS_PER_WORKER, err);
+    st->wp = dl_workpool_new(st->pl, &opts, err);
     if (!st->wp)
         return err->code ? err->code : DL_ENOMEM;
     /* st->src is set before the first job is submitted. */

@@ -10,10 +10,19 @@
  * results of its own lane (partition), not those of the others, and not
  * the other workers. Every scan is over `cap` slots (about a thousand in
  * `run`: a microsecond or two, per job of a few hundred).
+ *
+ * Long jobs (dl_workpool_opts.long_bytes) may have workers of their own,
+ * which take nothing else and run at a lower CPU priority: a burst of long
+ * articles then takes neither the regular workers nor, when the cores are
+ * short, their CPU time, and the short articles of other lanes keep
+ * flowing (a rough shortest-job-first by size, which the OS scheduler
+ * applies between the threads).
  */
 #define _GNU_SOURCE /* pthread_setname_np() */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +31,11 @@
 
 enum { WP_FREE = 0, WP_QUEUED, WP_RUNNING, WP_DONE };
 
+/* The nice value of long-only workers: below the regular ones, the stage's
+ * Kafka threads and (on a shared host) the broker, so that they get the
+ * cores those leave. Raising one's own nice value needs no privilege. */
+#define WP_LONG_NICE 10
+
 typedef struct wp_slot {
     dl_message msg;
     dl_work_done done;
@@ -29,6 +43,7 @@ typedef struct wp_slot {
     uint64_t lane; /* results of one lane come back in submission order */
     long prev;     /* the lane's previous slot not yet taken, or -1 */
     int state;     /* under mu */
+    int is_long;   /* at least long_bytes (set before it is queued) */
 } wp_slot;
 
 typedef struct wp_worker {
@@ -38,6 +53,7 @@ typedef struct wp_worker {
     int started;
     int running;          /* a job is running (under mu) */
     uint64_t lane;        /* ... in this lane */
+    int long_only;        /* takes long jobs, and nothing else does */
 } wp_worker;
 
 struct dl_workpool {
@@ -48,7 +64,10 @@ struct dl_workpool {
     size_t cap;
     size_t busy;   /* slots not free; changed by the submitting thread only */
     size_t queued; /* slots queued, not started (under mu) */
+    size_t queued_long; /* of them long ones (under mu) */
     uint64_t finished; /* jobs finished so far (under mu) */
+    size_t long_bytes; /* jobs of this many bytes are long; 0: none is */
+    int n_regular;     /* workers that are not long_only */
     uint64_t seq;  /* next submission number */
     int stop;
     dl_workpool_notify_fn *notify; /* set before the first submit */
@@ -66,21 +85,28 @@ static int wp_lane_running(const dl_workpool *wp, uint64_t lane)
     return 0;
 }
 
-/* The slot to start next (under mu; wp->queued > 0): the oldest queued one
- * whose lane has no job running, else the oldest queued one. A job queued
- * behind a running one of its lane cannot be taken before that one is,
- * so while a long article runs, the other workers serve the lanes whose
- * results can go out at once (in `run`: the other partitions) before the
- * jobs stuck behind it. Within a lane, jobs still start oldest first, and
- * no worker idles while anything is queued. */
-static wp_slot *wp_next_queued(dl_workpool *wp)
+/* The slot worker @p w starts next (under mu), or NULL: of those it may
+ * take, the oldest queued one whose lane has no job running, else the
+ * oldest queued one. A job queued behind a running one of its lane cannot
+ * be taken before that one is, so while a long article runs, the other
+ * workers serve the lanes whose results can go out at once (in `run`: the
+ * other partitions) before the jobs stuck behind it. Within a lane, jobs
+ * still start oldest first. */
+static wp_slot *wp_next_queued(dl_workpool *wp, const wp_worker *w)
 {
     wp_slot *best = NULL, *free_lane = NULL;
+    int may_long;
 
+    if (!wp->queued)
+        return NULL;
+    /* (without long-only workers no job is long) */
+    may_long = w->long_only;
+    if (may_long ? !wp->queued_long : wp->queued == wp->queued_long)
+        return NULL;
     for (size_t i = 0; i < wp->cap; i++) {
         wp_slot *sl = &wp->slots[i];
 
-        if (sl->state != WP_QUEUED)
+        if (sl->state != WP_QUEUED || sl->is_long != may_long)
             continue;
         if (!best || sl->seq < best->seq)
             best = sl;
@@ -95,19 +121,23 @@ static void *wp_worker_main(void *arg)
     wp_worker *w = arg;
     dl_workpool *wp = w->wp;
 
+    /* Linux applies PRIO_PROCESS with a thread id to that thread alone. A
+     * failure leaves it at the regular priority: only slower to yield. */
+    if (w->long_only)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), WP_LONG_NICE);
     for (;;) {
         wp_slot *sl;
         uint64_t t0;
         pthread_mutex_lock(&wp->mu);
-        while (!wp->queued && !wp->stop)
+        while (!wp->stop && !(sl = wp_next_queued(wp, w)))
             pthread_cond_wait(&wp->work, &wp->mu);
         if (wp->stop) {
             pthread_mutex_unlock(&wp->mu);
             return NULL;
         }
-        sl = wp_next_queued(wp);
         sl->state = WP_RUNNING;
         wp->queued--;
+        wp->queued_long -= (size_t)sl->is_long;
         w->running = 1;
         w->lane = sl->lane;
         pthread_mutex_unlock(&wp->mu);
@@ -117,6 +147,7 @@ static void *wp_worker_main(void *arg)
         pthread_mutex_lock(&wp->mu);
         sl->state = WP_DONE;
         sl->done.finished = wp->finished++;
+        sl->done.worker = (int)(w - wp->workers);
         w->running = 0;
         pthread_cond_signal(&wp->done);
         pthread_mutex_unlock(&wp->mu);
@@ -125,10 +156,13 @@ static void *wp_worker_main(void *arg)
     }
 }
 
-dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err *err)
+dl_workpool *dl_workpool_new(dl_pipeline *pl, const dl_workpool_opts *opts, dl_err *err)
 {
     dl_workpool *wp;
     pthread_condattr_t ca;
+    int threads = opts->threads < 1 ? 1 : opts->threads;
+    int n_long = opts->long_bytes && opts->long_threads > 0 ? opts->long_threads : 0;
+    size_t depth = opts->depth;
 
     if (!(wp = calloc(1, sizeof(*wp)))) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
@@ -141,7 +175,9 @@ dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err 
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&wp->done, &ca);
     pthread_condattr_destroy(&ca);
-    threads = threads < 1 ? 1 : threads;
+    wp->n_regular = threads;
+    wp->long_bytes = n_long ? opts->long_bytes : 0;
+    threads += n_long;
     wp->cap = depth < (size_t)threads ? (size_t)threads : depth;
     if (!(wp->slots = calloc(wp->cap, sizeof(*wp->slots))) ||
         !(wp->workers = calloc((size_t)threads, sizeof(*wp->workers)))) {
@@ -151,6 +187,7 @@ dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err 
     for (int i = 0; i < threads; i++) {
         wp_worker *w = &wp->workers[i];
         w->wp = wp;
+        w->long_only = i >= wp->n_regular;
         if (i == 0)
             w->pl = pl;
         else if (!(w->pl = dl_pipeline_clone(pl, err)))
@@ -160,9 +197,13 @@ dl_workpool *dl_workpool_new(dl_pipeline *pl, int threads, size_t depth, dl_err 
             dl_err_set(err, DL_ENOMEM, "cannot start an extraction thread");
             goto fail;
         }
-        /* Named for top -H and perf: "dl-extract-N" (15 bytes at most). */
+        /* Named for top -H and perf: "dl-extract-N", "dl-long-N" (15
+         * bytes at most). */
         char name[16];
-        snprintf(name, sizeof(name), "dl-extract-%d", i % 10000);
+        if (w->long_only)
+            snprintf(name, sizeof(name), "dl-long-%d", (i - wp->n_regular) % 10000);
+        else
+            snprintf(name, sizeof(name), "dl-extract-%d", i % 10000);
         pthread_setname_np(w->tid, name);
         w->started = 1;
     }
@@ -246,11 +287,18 @@ void dl_workpool_submit_lane(dl_workpool *wp, const dl_message *msg, uint64_t la
     sl->lane = lane;
     sl->prev = prev;
     sl->seq = ++wp->seq;
+    sl->is_long = wp->long_bytes && msg->value.len >= wp->long_bytes;
     wp->busy++;
     pthread_mutex_lock(&wp->mu);
     sl->state = WP_QUEUED;
     wp->queued++;
-    pthread_cond_signal(&wp->work);
+    wp->queued_long += (size_t)sl->is_long;
+    /* With long-only workers a signal could wake one that cannot take the
+     * job, and the wake would be lost: wake them all then (a few). */
+    if (wp->n_regular < wp->n_workers)
+        pthread_cond_broadcast(&wp->work);
+    else
+        pthread_cond_signal(&wp->work);
     pthread_mutex_unlock(&wp->mu);
 }
 

@@ -24,6 +24,12 @@ What it does, on fresh topics (a unique prefix per run):
    nothing (offsets were committed at shutdown) but does enrich a new message
    (a copy of an earlier T17 article, which must get the same key).
 
+With --order key (the kafka_run_key_order test) the stage runs with
+runtime.order key and a long-article worker (runtime.long_workers 1,
+long_article_bytes --long-bytes), the second half of the T17 articles is
+produced with four keys, and the order checked is that of each key of an
+input partition instead of the whole partition's.
+
 Uses kcat for producing and consuming, scripts/kafka.sh for creating topics.
 Exits non-zero, with a list of what failed, on any failure.
 """
@@ -150,13 +156,17 @@ def produce(brokers, topic, value, key=None, partition=None):
         os.unlink(path)
 
 
-def produce_lines(brokers, topic, lines, partition=None):
-    """Produces one keyless message per line (no newline)."""
+def produce_lines(brokers, topic, lines, partition=None, keys=None):
+    """Produces one message per line (no newline), keyless or with keys[i]
+    (T17 lines hold no tab: the key's delimiter)."""
     if not lines:
         return
     cmd = ["kcat", "-P", "-b", brokers, "-t", topic, "-X", "message.max.bytes=2000000"]
     if partition is not None:
         cmd += ["-p", str(partition)]
+    if keys is not None:
+        cmd += ["-K", "\t"]
+        lines = [k.encode() + b"\t" + l for k, l in zip(keys, lines)]
     r = subprocess.run(cmd, input=b"\n".join(lines) + b"\n", capture_output=True, timeout=120)
     if r.returncode != 0:
         raise Fatal("kcat produce to %s failed: %s" % (topic, r.stderr.decode(errors="replace")))
@@ -417,7 +427,10 @@ def check_enriched(c, validator, enriched, inputs, topics, seed_value, t17_value
     missing = [v for v in [seed_value] + t17_values if v not in key_of_value]
     c.check(not missing, "every good input message was enriched",
             "%d missing, e.g. %s" % (len(missing), short(missing[0]) if missing else ""))
-    # T17 keys: stable hashes, distinct for distinct values.
+    # Keys of keyless T17 messages: stable hashes, distinct for distinct
+    # values (with --order key the second half has keys of its own).
+    keyless = {m["value"] for m in inputs if m["key"] is None}
+    t17_values = [v for v in t17_values if v in keyless]
     t17_keys = [key_of_value[v] for v in t17_values if v in key_of_value]
     c.check(all(k for k in t17_keys), "keyless messages get a non-empty key")
     c.check(len(set(t17_keys)) == len(set(t17_values)),
@@ -461,6 +474,35 @@ def check_partition_order(c, enriched):
             mixed.add(m["partition"])
     c.check(not bad, "records of one input partition are produced in its order", "; ".join(bad[:5]))
     c.check(bool(mixed), "test set-up: an output partition holds records of several inputs")
+
+
+def check_key_order(c, enriched, inputs):
+    """runtime.order key: within an input partition, the records of one key
+    are produced in consumption order (in every output partition, those of
+    one input partition and key appear in increasing source offset). How
+    often a record overtook an earlier one of another key is logged: that
+    depends on timing, so it is not a check."""
+    key_at = {(m["partition"], m["offset"]): m["key"] for m in inputs}
+    last, bad, overtaken = {}, [], 0
+    for m in sorted(enriched, key=lambda m: (m["partition"], m["offset"])):
+        try:
+            src = json.loads(m["value"])["source"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        part, off = src.get("partition"), src.get("offset")
+        lane = (m["partition"], part, key_at.get((part, off)))
+        prev = last.get(lane)
+        if prev is not None and off <= prev:
+            bad.append("enriched[%d]@%d: input [%s]@%s after @%s (key %s)" % (
+                m["partition"], m["offset"], part, off, prev, lane[2]))
+        whole = (m["partition"], part, "*")
+        if last.get(whole, -1) > off:
+            overtaken += 1
+        last[whole] = max(last.get(whole, -1), off)
+        last[lane] = off
+    c.check(not bad, "records of one key of an input partition are produced in its order",
+            "; ".join(bad[:5]))
+    log("records produced before an earlier one of their input partition: %d" % overtaken)
 
 
 def check_dlq(c, dlq, inputs, topics):
@@ -529,6 +571,10 @@ def main():
     ap.add_argument("--work-dir", help="where logs go (default: a temp dir)")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("DL_IT_TIMEOUT", "240")),
                     help="seconds to wait for the stage's output")
+    ap.add_argument("--order", choices=("partition", "key"), default="partition",
+                    help="runtime.order of the stage; key also starts a long-article worker")
+    ap.add_argument("--long-bytes", type=int, default=20000,
+                    help="--order key: runtime.long_article_bytes")
     return run_test("test_run", run, ap.parse_args(), "dl-it-")
 
 
@@ -602,7 +648,9 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
     for i, (_, key, value, _) in enumerate(BAD_MESSAGES):
         produce(brokers, topics["input"], value, key=key, partition=i % INPUT_PARTITIONS)
     for p in range(INPUT_PARTITIONS):
-        produce_lines(brokers, topics["input"], second[p::INPUT_PARTITIONS], partition=p)
+        lines = second[p::INPUT_PARTITIONS]
+        keys = ["k%d" % (i % 4) for i in range(len(lines))] if args.order == "key" else None
+        produce_lines(brokers, topics["input"], lines, partition=p, keys=keys)
     n_good = 1 + len(t17)
     n_total = n_good + len(BAD_MESSAGES)
 
@@ -624,6 +672,12 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
     env = dict(os.environ)
     env.update({"DATELINE_BROKERS": brokers, "DL_TOPIC_PREFIX": prefix,
                 "DL_GROUP": prefix + "group", "DL_MAX_BYTES": str(MAX_BYTES)})
+    if args.order == "key":
+        env.update({"DL_ORDER": "key", "DL_LONG_WORKERS": "1",
+                    "DL_LONG_BYTES": str(args.long_bytes)})
+        n_long = sum(len(v) >= args.long_bytes for v in t17)
+        c.check(n_long > 0, "test set-up: articles of at least --long-bytes",
+                "none of %d" % len(t17))
 
     # ---- first run
     stage = Stage(dateline, config, env, work_dir, "run1")
@@ -660,7 +714,10 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
             "%d, want %d" % (len(dlq), len(BAD_MESSAGES)))
 
     key_of_value = check_enriched(c, validator, enriched, inputs, topics, seed_value, t17)
-    check_partition_order(c, enriched)
+    if args.order == "key":
+        check_key_order(c, enriched, inputs)
+    else:
+        check_partition_order(c, enriched)
     check_dlq(c, dlq, inputs, topics)
     check_logs(c, stage, "run1")
     for r in readers:

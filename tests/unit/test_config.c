@@ -101,6 +101,9 @@ static void assert_default_values(const dl_config *cfg)
     assert_int_equal(cfg->runtime.poll_timeout_ms, 100);
     assert_int_equal(cfg->runtime.shutdown_grace_ms, 10000);
     assert_int_equal(cfg->runtime.max_inflight, 10000);
+    assert_int_equal(cfg->runtime.order, DL_ORDER_PARTITION);
+    assert_int_equal(cfg->runtime.long_workers, 0);
+    assert_int_equal(cfg->runtime.long_article_bytes, 65536);
     assert_int_equal(cfg->log.level, DL_LOG_INFO);
     assert_string_equal(cfg->http.listen, "");
 }
@@ -262,6 +265,19 @@ static void test_value_spellings(void **state)
 
     assert_int_equal(load_yaml("input:\n  max_bytes: 1GiB\n", &cfg, &err, NULL), 0);
     assert_int_equal(cfg.input.max_bytes, 1024 * 1024 * 1024);
+    dl_config_free(&cfg);
+
+    /* long_workers takes 0 (none), the other numbers do not. */
+    assert_int_equal(load_yaml("runtime:\n  order: key\n  long_workers: 0\n"
+                               "  long_article_bytes: 32 KiB\n",
+                               &cfg, &err, NULL),
+                     0);
+    assert_int_equal(cfg.runtime.order, DL_ORDER_KEY);
+    assert_int_equal(cfg.runtime.long_workers, 0);
+    assert_int_equal(cfg.runtime.long_article_bytes, 32 * 1024);
+    dl_config_free(&cfg);
+    assert_int_equal(load_yaml("runtime:\n  long_workers: 3\n", &cfg, &err, NULL), 0);
+    assert_int_equal(cfg.runtime.long_workers, 3);
     dl_config_free(&cfg);
 }
 
@@ -490,6 +506,14 @@ static const bad_case bad_cases[] = {
     {"runtime:\n  poll_timeout_ms: -5\n", 2, 20,
      "runtime.poll_timeout_ms: must be between 1 and 2147483647, got '-5'"},
     {"runtime:\n  shutdown_grace_ms: 0\n", 2, 22, "must be between 1 and 2147483647, got '0'"},
+    {"runtime:\n  order: offset\n", 2, 10,
+     "runtime.order: bad value 'offset' (expected one of: partition, key)"},
+    {"runtime:\n  long_workers: -1\n", 2, 17, "must be between 0 and 64, got '-1'"},
+    {"runtime:\n  long_workers: some\n", 2, 17,
+     "runtime.long_workers: expected a whole number, got 'some'"},
+    {"runtime:\n  long_workers:\n", 2, 16,
+     "runtime.long_workers: missing value (expected a whole number)"},
+    {"runtime:\n  long_article_bytes: 0\n", 2, 23, "must be between 1 and"},
     {"runtime:\n  max_inflight: 2147483648\n", 2, 17, "must be between 1 and 2147483647"},
     {"runtime:\n  max_inflight: 99999999999999999999999\n", 2, 17, "must be between 1"},
     {"runtime:\n  max_inflight: 1.5\n", 2, 17, "expected a positive integer, got '1.5'"},

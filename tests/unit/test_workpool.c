@@ -3,7 +3,9 @@
  * a slow job holds back only its own lane, and jobs of other lanes start
  * before those stuck behind it; jobs left untaken are freed by
  * destroy (ASan checks); the on-done hook fires once per job, after it can
- * be taken. */
+ * be taken; long jobs run on the long-only workers alone, at a lower CPU
+ * priority. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -92,7 +94,7 @@ static void check_threads(fixture *f, int threads)
 
     for (int i = 0; i < N_MSGS; i++)
         want[i] = serial_record(f, i);
-    assert_non_null(wp = dl_workpool_new(f->pl, threads, 4, &err));
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = threads, .depth = 4}, &err));
     while (got < N_MSGS) {
         while (next < N_MSGS && !dl_workpool_full(wp)) {
             dl_message msg = message(f->text[next]);
@@ -136,7 +138,7 @@ static void test_destroy_drops_untaken(void **state)
     dl_err err = {0};
     dl_workpool *wp;
 
-    assert_non_null(wp = dl_workpool_new(f->pl, 2, 8, &err));
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = 8}, &err));
     for (int i = 0; i < 8; i++) {
         dl_message msg = message(f->text[i]);
         dl_workpool_submit(wp, &msg, NULL);
@@ -178,7 +180,7 @@ static void test_lanes(void **state)
     dl_workpool *wp;
     dl_work_done done;
 
-    assert_non_null(wp = dl_workpool_new(f->pl, 2, N + 1, &err));
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = N + 1}, &err));
     /* Job 0: the long one, in lane 0; then N short ones over the lanes. */
     {
         dl_message msg = message(big);
@@ -218,6 +220,125 @@ static void test_lanes(void **state)
     free(big);
 }
 
+/* The nice value of this process's thread named @p name (-100: none). */
+static int thread_nice(const char *name)
+{
+    char path[300], buf[512];
+    int nice = -100;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+
+    assert_non_null(d);
+    while (nice == -100 && (de = readdir(d))) {
+        FILE *fp;
+        char *p;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+        if (de->d_name[0] == '.' || !(fp = fopen(path, "r")))
+            continue;
+        p = fgets(buf, sizeof(buf), fp);
+        fclose(fp);
+        if (!p || strncmp(buf, name, strlen(name)) || buf[strlen(name)] != '\n')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+        assert_non_null(fp = fopen(path, "r"));
+        p = fgets(buf, sizeof(buf), fp);
+        fclose(fp);
+        assert_non_null(p);
+        /* Fields after the name's ")": state is field 3, nice field 19. */
+        assert_non_null(p = strrchr(buf, ')'));
+        p += 2;
+        for (int field = 3; field < 19 && p; field++)
+            if ((p = strchr(p, ' ')))
+                p++;
+        assert_non_null(p);
+        nice = (int)strtol(p, NULL, 10);
+    }
+    closedir(d);
+    return nice;
+}
+
+/* Long jobs: with a long-only worker, every message of long_bytes or more
+ * runs on it and nothing else does, at a lower CPU priority; results stay
+ * in order per lane, the long ones included. */
+static void test_long_workers(void **state)
+{
+    fixture *f = *state;
+    enum { LANES = 2, N = 24, BIG = 100000 };
+    char *big = long_article(BIG);
+    uint64_t lane_of[N];
+    int next_in_lane[LANES] = {0}, order_in_lane[N], is_big[N];
+    int taken = 0, on_long = 0;
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+
+    assert_non_null(wp = dl_workpool_new(
+                        f->pl,
+                        &(dl_workpool_opts){
+                            .threads = 2, .long_threads = 1, .long_bytes = 10000, .depth = N},
+                        &err));
+    /* (the thread lowers its own priority as it starts) */
+    for (int spins = 0; thread_nice("dl-long-0") != 10; spins++) {
+        struct timespec ms = {0, 1000000};
+        assert_true(spins < 5000); /* 5 s */
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(thread_nice("dl-extract-0"), 0);
+    /* Every sixth job is long; lanes alternate. */
+    for (int i = 0; i < N; i++) {
+        dl_message msg = message(i % 6 == 0 ? big : f->text[i % N_MSGS]);
+        is_big[i] = i % 6 == 0;
+        lane_of[i] = (uint64_t)(i % LANES);
+        order_in_lane[i] = next_in_lane[i % LANES]++;
+        dl_workpool_submit_lane(wp, &msg, lane_of[i], &lane_of[i]);
+    }
+    memset(next_in_lane, 0, sizeof(next_in_lane));
+    while (dl_workpool_take(wp, -1, &done)) {
+        int i = (int)((uint64_t *)done.opaque - lane_of);
+        int lane = (int)lane_of[i];
+
+        assert_int_equal(done.rc, 0);
+        assert_int_equal(order_in_lane[i], next_in_lane[lane]);
+        next_in_lane[lane]++;
+        /* workers 0 and 1 regular, 2 the long-only one */
+        if (is_big[i])
+            assert_int_equal(done.worker, 2);
+        else
+            assert_in_range(done.worker, 0, 1);
+        on_long += done.worker == 2;
+        dl_result_fini(&done.res);
+        taken++;
+    }
+    assert_int_equal(taken, N);
+    assert_int_equal(on_long, N / 6);
+    dl_workpool_destroy(wp);
+    free(big);
+}
+
+/* Without long-only workers long_bytes changes nothing: every job runs on
+ * the regular workers. */
+static void test_long_bytes_alone(void **state)
+{
+    fixture *f = *state;
+    char *big = long_article(20000);
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+    dl_message msg = message(big);
+
+    assert_non_null(wp = dl_workpool_new(
+                        f->pl, &(dl_workpool_opts){.threads = 1, .long_bytes = 100, .depth = 2},
+                        &err));
+    dl_workpool_submit(wp, &msg, NULL);
+    assert_int_equal(dl_workpool_take(wp, -1, &done), 1);
+    assert_int_equal(done.rc, 0);
+    assert_int_equal(done.worker, 0);
+    dl_result_fini(&done.res);
+    dl_workpool_destroy(wp);
+    free(big);
+}
+
 static void count_done(void *arg)
 {
     atomic_fetch_add((atomic_int *)arg, 1);
@@ -237,7 +358,7 @@ static int free_lanes_round(fixture *f, const char *big, int *lane0_last)
     dl_workpool *wp;
     dl_work_done done;
 
-    assert_non_null(wp = dl_workpool_new(f->pl, 2, 2 * K + 1, &err));
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = 2 * K + 1}, &err));
     {
         dl_message msg = message(big);
         lane_of[0] = 0;
@@ -294,7 +415,7 @@ static void test_on_done(void **state)
     dl_workpool *wp;
     dl_work_done done;
 
-    assert_non_null(wp = dl_workpool_new(f->pl, 2, N, &err));
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = N}, &err));
     dl_workpool_on_done(wp, count_done, &notified);
     for (int i = 0; i < N; i++) {
         dl_message msg = message(f->text[i]);
@@ -324,6 +445,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lanes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_lanes_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_on_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_bytes_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
