@@ -45,9 +45,9 @@ typedef struct dl_workpool_opts {
 
 /**
  * @brief Starts the workers: the first uses @p pl, the others clones of it.
- *        Long jobs run on the long-only workers, and on regular ones only
- *        when no regular job is queued, and never on every regular worker
- *        at once: a run of long messages leaves a worker for the others.
+ *        With long-only workers, long jobs run on them alone and the
+ *        regular workers take the others: a run of long messages cannot
+ *        take every worker.
  * @returns NULL with @p err set on failure.
  * @remark @p pl must outlive the pool and is not used by anyone else while
  *         the pool exists. All calls below come from one thread.

@@ -12,17 +12,15 @@
  * `run`: a microsecond or two, per job of a few hundred).
  *
  * Long jobs (dl_workpool_opts.long_bytes) may have workers of their own,
- * which take nothing else and run at a lower CPU priority: a burst of long
- * articles then takes neither the regular workers nor, when the cores are
- * short, their CPU time, and the short articles of other lanes keep
- * flowing (a rough shortest-job-first by size, which the OS scheduler
- * applies between the threads).
+ * which take nothing else: a burst of long articles then cannot take every
+ * worker, and the short articles of other lanes keep flowing while the OS
+ * shares the cores between the threads. (At a lower CPU priority the long
+ * workers fell behind under a full load: their jobs filled the pool, and
+ * throughput fell by a fifth; BENCHMARKS.md, sixteenth round.)
  */
 #define _GNU_SOURCE /* pthread_setname_np() */
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,10 +29,6 @@
 
 enum { WP_FREE = 0, WP_QUEUED, WP_RUNNING, WP_DONE };
 
-/* The nice value of long-only workers: below the regular ones, the stage's
- * Kafka threads and (on a shared host) the broker, so that they get the
- * cores those leave. Raising one's own nice value needs no privilege. */
-#define WP_LONG_NICE 10
 
 typedef struct wp_slot {
     dl_message msg;
@@ -121,10 +115,6 @@ static void *wp_worker_main(void *arg)
     wp_worker *w = arg;
     dl_workpool *wp = w->wp;
 
-    /* Linux applies PRIO_PROCESS with a thread id to that thread alone. A
-     * failure leaves it at the regular priority: only slower to yield. */
-    if (w->long_only)
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), WP_LONG_NICE);
     for (;;) {
         wp_slot *sl;
         uint64_t t0;

@@ -3,9 +3,7 @@
  * a slow job holds back only its own lane, and jobs of other lanes start
  * before those stuck behind it; jobs left untaken are freed by
  * destroy (ASan checks); the on-done hook fires once per job, after it can
- * be taken; long jobs run on the long-only workers alone, at a lower CPU
- * priority. */
-#include <dirent.h>
+ * be taken; long jobs run on the long-only workers alone. */
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -220,47 +218,9 @@ static void test_lanes(void **state)
     free(big);
 }
 
-/* The nice value of this process's thread named @p name (-100: none). */
-static int thread_nice(const char *name)
-{
-    char path[300], buf[512];
-    int nice = -100;
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *de;
-
-    assert_non_null(d);
-    while (nice == -100 && (de = readdir(d))) {
-        FILE *fp;
-        char *p;
-
-        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
-        if (de->d_name[0] == '.' || !(fp = fopen(path, "r")))
-            continue;
-        p = fgets(buf, sizeof(buf), fp);
-        fclose(fp);
-        if (!p || strncmp(buf, name, strlen(name)) || buf[strlen(name)] != '\n')
-            continue;
-        snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
-        assert_non_null(fp = fopen(path, "r"));
-        p = fgets(buf, sizeof(buf), fp);
-        fclose(fp);
-        assert_non_null(p);
-        /* Fields after the name's ")": state is field 3, nice field 19. */
-        assert_non_null(p = strrchr(buf, ')'));
-        p += 2;
-        for (int field = 3; field < 19 && p; field++)
-            if ((p = strchr(p, ' ')))
-                p++;
-        assert_non_null(p);
-        nice = (int)strtol(p, NULL, 10);
-    }
-    closedir(d);
-    return nice;
-}
-
 /* Long jobs: with a long-only worker, every message of long_bytes or more
- * runs on it and nothing else does, at a lower CPU priority; results stay
- * in order per lane, the long ones included. */
+ * runs on it and nothing else does; results stay in order per lane, the
+ * long ones included. */
 static void test_long_workers(void **state)
 {
     fixture *f = *state;
@@ -278,13 +238,6 @@ static void test_long_workers(void **state)
                         &(dl_workpool_opts){
                             .threads = 2, .long_threads = 1, .long_bytes = 10000, .depth = N},
                         &err));
-    /* (the thread lowers its own priority as it starts) */
-    for (int spins = 0; thread_nice("dl-long-0") != 10; spins++) {
-        struct timespec ms = {0, 1000000};
-        assert_true(spins < 5000); /* 5 s */
-        nanosleep(&ms, NULL);
-    }
-    assert_int_equal(thread_nice("dl-extract-0"), 0);
     /* Every sixth job is long; lanes alternate. */
     for (int i = 0; i < N; i++) {
         dl_message msg = message(i % 6 == 0 ? big : f->text[i % N_MSGS]);
