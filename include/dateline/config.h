@@ -99,8 +99,8 @@ typedef struct dl_config {
         int commit_interval_ms;    /* exactly_once: transaction length; manual commits */
         int workers;               /* `run`: extraction threads */
         dl_order order;            /* `run`: which records keep input order */
-        size_t long_article_bytes; /* `run`: larger messages are long jobs; 0: none */
-        int long_workers;          /* `run`: threads for long jobs only */
+        int long_workers;          /* `run`: threads for long jobs only (0: none) */
+        size_t long_article_bytes; /* `run`: messages this large are long jobs */
     } runtime;
 
     struct {

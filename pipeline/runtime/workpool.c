@@ -29,7 +29,6 @@
 
 enum { WP_FREE = 0, WP_QUEUED, WP_RUNNING, WP_DONE };
 
-
 typedef struct wp_slot {
     dl_message msg;
     dl_work_done done;
