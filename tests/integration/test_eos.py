@@ -35,7 +35,10 @@ def eos_config(repo, work_dir):
     text = re.sub(r"(?m)^delivery: .*$", "delivery: exactly_once", text)
     text = re.sub(r"(?m)^(  rules: )\S+.*$",
                   lambda m: m.group(1) + os.path.join(repo, "config", "rules", "en"), text)
-    text += "runtime:\n  commit_interval_ms: 600000\n"
+    # (run.yaml has a runtime section: the interval joins it)
+    text, n = re.subn(r"(?m)^runtime:\n", "runtime:\n  commit_interval_ms: 600000\n", text)
+    if n != 1:
+        text += "runtime:\n  commit_interval_ms: 600000\n"
     path = os.path.join(work_dir, "eos.yaml")
     with open(path, "w") as f:
         f.write(text)
