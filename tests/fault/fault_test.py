@@ -32,7 +32,7 @@ Scenarios (each on fresh topics, input with 4 partitions):
           partition.
 
 --order key --long-bytes N runs the stage with runtime.order key and one
-long-article worker for messages of N bytes or more (fault_kill_*_key:
+long-article worker for messages of N bytes or more (fault_kill_key_*:
 about half the articles, 118-127 bytes, are long at 122), so records of a
 partition are produced out of its order while offsets still move over its
 done prefix; the assertions are the same.

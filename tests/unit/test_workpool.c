@@ -164,6 +164,50 @@ static char *long_article(size_t size)
     return big;
 }
 
+/* Takes every job of @p wp, whose opaques are &@p lane_of[i] for job i,
+ * and checks that each lane's results come in its submission order
+ * (@p order_in_lane[i] is job i's place in its lane, of @p lanes). Calls
+ * @p seen(i, done, arg) for each, before freeing its result; returns how
+ * many were taken. */
+static int take_in_lane_order(dl_workpool *wp, const uint64_t *lane_of, const int *order_in_lane,
+                              int lanes, void (*seen)(int i, const dl_work_done *d, void *arg),
+                              void *arg)
+{
+    int next_in_lane[8] = {0}, taken = 0;
+    dl_work_done done;
+
+    assert_true(lanes <= 8);
+    while (dl_workpool_take(wp, -1, &done)) {
+        int i = (int)((const uint64_t *)done.opaque - lane_of);
+        int lane = (int)lane_of[i];
+
+        assert_int_equal(done.rc, 0);
+        assert_int_equal(order_in_lane[i], next_in_lane[lane]);
+        next_in_lane[lane]++;
+        seen(i, &done, arg);
+        dl_result_fini(&done.res);
+        taken++;
+    }
+    return taken;
+}
+
+/* test_lanes: counts the lane 1 jobs taken before the long one (job 0). */
+typedef struct lanes_seen {
+    int big_taken, lane1_before_big;
+    const uint64_t *lane_of;
+} lanes_seen;
+
+static void lanes_seen_fn(int i, const dl_work_done *d, void *arg)
+{
+    lanes_seen *ls = arg;
+
+    (void)d;
+    if (i == 0)
+        ls->big_taken = 1;
+    else if (ls->lane_of[i] == 1 && !ls->big_taken)
+        ls->lane1_before_big++;
+}
+
 /* Lanes: every lane's results come back in its submission order, and a
  * long article at the head of lane 0 does not hold back lane 1. */
 static void test_lanes(void **state)
@@ -173,10 +217,9 @@ static void test_lanes(void **state)
     char *big = long_article(BIG);
     uint64_t lane_of[N + 1];
     int next_in_lane[LANES] = {0}, order_in_lane[N + 1];
-    int taken = 0, lane1_before_big = 0, big_taken = 0;
+    lanes_seen ls = {0, 0, lane_of};
     dl_err err = {0};
     dl_workpool *wp;
-    dl_work_done done;
 
     assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = N + 1}, &err));
     /* Job 0: the long one, in lane 0; then N short ones over the lanes. */
@@ -193,29 +236,30 @@ static void test_lanes(void **state)
         dl_workpool_submit_lane(wp, &msg, lane_of[i], &lane_of[i]);
     }
     assert_true(dl_workpool_full(wp));
-    memset(next_in_lane, 0, sizeof(next_in_lane));
-    while (dl_workpool_take(wp, -1, &done)) {
-        int i = (int)((uint64_t *)done.opaque - lane_of);
-        int lane = (int)lane_of[i];
-
-        assert_int_equal(done.rc, 0);
-        /* In order within the lane. */
-        assert_int_equal(order_in_lane[i], next_in_lane[lane]);
-        next_in_lane[lane]++;
-        if (i == 0)
-            big_taken = 1;
-        else if (lane == 1 && !big_taken)
-            lane1_before_big++;
-        dl_result_fini(&done.res);
-        taken++;
-    }
-    assert_int_equal(taken, N + 1);
+    assert_int_equal(take_in_lane_order(wp, lane_of, order_in_lane, LANES, lanes_seen_fn, &ls),
+                     N + 1);
     assert_int_equal(dl_workpool_pending(wp), 0);
     /* The second worker got through lane 1 while the first was on the long
      * article (~20x the work of all short ones together). */
-    assert_true(lane1_before_big > 0);
+    assert_true(ls.lane1_before_big > 0);
     dl_workpool_destroy(wp);
     free(big);
+}
+
+/* test_long_workers: job i (flags[i]: long) ran on the right worker;
+ * flags[LONG_JOBS] counts the jobs of the long-only one (worker 2: workers
+ * 0 and 1 are regular). */
+#define LONG_JOBS 24
+
+static void long_seen_fn(int i, const dl_work_done *d, void *arg)
+{
+    int *flags = arg;
+
+    if (flags[i])
+        assert_int_equal(d->worker, 2);
+    else
+        assert_in_range(d->worker, 0, 1);
+    flags[LONG_JOBS] += d->worker == 2;
 }
 
 /* Long jobs: with a long-only worker, every message of long_bytes or more
@@ -224,14 +268,12 @@ static void test_lanes(void **state)
 static void test_long_workers(void **state)
 {
     fixture *f = *state;
-    enum { LANES = 2, N = 24, BIG = 100000 };
+    enum { LANES = 2, N = LONG_JOBS, BIG = 100000 };
     char *big = long_article(BIG);
     uint64_t lane_of[N];
-    int next_in_lane[LANES] = {0}, order_in_lane[N], is_big[N];
-    int taken = 0, on_long = 0;
+    int next_in_lane[LANES] = {0}, order_in_lane[N], is_big[N + 1];
     dl_err err = {0};
     dl_workpool *wp;
-    dl_work_done done;
 
     assert_non_null(wp = dl_workpool_new(
                         f->pl,
@@ -246,25 +288,10 @@ static void test_long_workers(void **state)
         order_in_lane[i] = next_in_lane[i % LANES]++;
         dl_workpool_submit_lane(wp, &msg, lane_of[i], &lane_of[i]);
     }
-    memset(next_in_lane, 0, sizeof(next_in_lane));
-    while (dl_workpool_take(wp, -1, &done)) {
-        int i = (int)((uint64_t *)done.opaque - lane_of);
-        int lane = (int)lane_of[i];
-
-        assert_int_equal(done.rc, 0);
-        assert_int_equal(order_in_lane[i], next_in_lane[lane]);
-        next_in_lane[lane]++;
-        /* workers 0 and 1 regular, 2 the long-only one */
-        if (is_big[i])
-            assert_int_equal(done.worker, 2);
-        else
-            assert_in_range(done.worker, 0, 1);
-        on_long += done.worker == 2;
-        dl_result_fini(&done.res);
-        taken++;
-    }
-    assert_int_equal(taken, N);
-    assert_int_equal(on_long, N / 6);
+    is_big[N] = 0; /* on the long worker: counted by long_seen_fn */
+    assert_int_equal(take_in_lane_order(wp, lane_of, order_in_lane, LANES, long_seen_fn, is_big),
+                     N);
+    assert_int_equal(is_big[N], N / 6);
     dl_workpool_destroy(wp);
     free(big);
 }
