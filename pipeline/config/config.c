@@ -459,12 +459,34 @@ static int check_listen(const char *text, char *msg, size_t size)
     return 0;
 }
 
+/* What a value of @p key must be, for messages (NULL: a string of no key). */
+static const char *kind_what(const cfg_key *key)
+{
+    switch (key ? key->kind : KEY_STRING) {
+    case KEY_SECTION:
+    case KEY_PROPS:
+        return "a mapping";
+    case KEY_INT:
+    case KEY_COUNT:
+        return key->allow_zero ? "a whole number" : "a positive integer";
+    case KEY_BYTES:
+        return "a size in bytes";
+    case KEY_BOOL:
+        return "true or false";
+    case KEY_NAMES:
+        return "a string or a list of strings";
+    default:
+        return "a string";
+    }
+}
+
 /*
- * Parses a decimal integer in 1 ... @p max. With @p bytes, a unit may follow:
- * B, KiB, MiB or GiB (binary multiples only: "MB" would be ambiguous).
+ * Parses a decimal integer for number key @p key: 1 (0 with .allow_zero)
+ * ... .max. A KEY_BYTES value may have a unit: B, KiB, MiB or GiB (binary
+ * multiples only: "MB" would be ambiguous).
  */
-static int parse_number(const char *text, int bytes, long long min, long long max,
-                        long long *out, char *msg, size_t size)
+static int parse_number(const cfg_key *key, const char *text, long long *out, char *msg,
+                        size_t size)
 {
     static const struct {
         const char *name;
@@ -472,7 +494,8 @@ static int parse_number(const char *text, int bytes, long long min, long long ma
     } units[] = {{"B", 1}, {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}};
     const char *p = text;
     unsigned long long v = 0, mult = 1;
-    int neg = 0, overflow = 0;
+    long long min = !key->allow_zero, max = key->max;
+    int neg = 0, overflow = 0, bytes = key->kind == KEY_BYTES;
     size_t i;
 
     if (*p == '-' || *p == '+')
@@ -516,8 +539,7 @@ bad:
         snprintf(msg, size, "expected a size in bytes such as 1048576 or 1MiB, got '%.*s'",
                  CFG_QUOTE_MAX, text);
     else
-        snprintf(msg, size, "expected %s, got '%.*s'", min ? "a positive integer" : "a whole number",
-                 CFG_QUOTE_MAX, text);
+        snprintf(msg, size, "expected %s, got '%.*s'", kind_what(key), CFG_QUOTE_MAX, text);
     return DL_ECONFIG;
 }
 
@@ -572,8 +594,7 @@ static int key_store(const cfg_key *key, dl_config *cfg, const char *text, char 
     case KEY_INT:
     case KEY_COUNT:
     case KEY_BYTES:
-        if ((rc = parse_number(text, key->kind == KEY_BYTES, !key->allow_zero, key->max, &num, msg,
-                                size)))
+        if ((rc = parse_number(key, text, &num, msg, size)))
             return rc;
         if (key->kind == KEY_INT)
             *(int *)field = (int)num;
@@ -735,26 +756,6 @@ static const char *node_what(const yaml_node_t *node)
     }
 }
 
-static const char *kind_what(key_kind kind, int allow_zero)
-{
-    switch (kind) {
-    case KEY_SECTION:
-    case KEY_PROPS:
-        return "a mapping";
-    case KEY_INT:
-    case KEY_COUNT:
-        return allow_zero ? "a whole number" : "a positive integer";
-    case KEY_BYTES:
-        return "a size in bytes";
-    case KEY_BOOL:
-        return "true or false";
-    case KEY_NAMES:
-        return "a string or a list of strings";
-    default:
-        return "a string";
-    }
-}
-
 /*
  * Expands a scalar value node of @p key (NULL: a string of no key) into a
  * malloc'd string in *out. Returns 0; or reports and returns cfg_fail()'s
@@ -764,7 +765,6 @@ static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path,
                          const cfg_key *key, char **out)
 {
     key_kind kind = key ? key->kind : KEY_STRING;
-    int allow_zero = key && key->allow_zero;
     const char *v;
     size_t len;
     dl_err e;
@@ -773,12 +773,12 @@ static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path,
     *out = NULL;
     if (node->type != YAML_SCALAR_NODE)
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: expected %s, got %s", path,
-                        kind_what(kind, allow_zero), node_what(node));
+                        kind_what(key), node_what(node));
     v = (const char *)node->data.scalar.value;
     len = node->data.scalar.length;
     if (node_is_null(node))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: missing value (expected %s%s)", path,
-                        kind_what(kind, allow_zero),
+                        kind_what(key),
                         kind == KEY_STRING ? "; write \"\" for an empty string" : "");
     if (memchr(v, '\0', len))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: value contains a NUL byte", path);
@@ -915,7 +915,7 @@ static int walk_names(cfg_walk *w, const yaml_node_t *node, const cfg_key *key, 
 
     if (node->type == YAML_MAPPING_NODE || node_is_null(node))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: expected %s, got %s", path,
-                        kind_what(key->kind, key->allow_zero), node_what(node));
+                        kind_what(key), node_what(node));
     if (node->type == YAML_SEQUENCE_NODE) {
         items = node->data.sequence.items.start;
         n_items = (size_t)(node->data.sequence.items.top - items);
