@@ -334,8 +334,9 @@ def stage_env(args, brokers, prefix, group, txn_id, extra=None):
         "DL_RULES": os.path.join(args.source_dir, "config", "rules", "en"),
     })
     if args.order == "key":
-        env.update({"DL_ORDER": "key", "DL_LONG_WORKERS": "1" if args.long_bytes else "0",
-                    "DL_LONG_BYTES": str(args.long_bytes or 65536)})
+        env["DL_ORDER"] = "key"
+    if args.long_bytes:
+        env.update({"DL_LONG_WORKERS": "1", "DL_LONG_BYTES": str(args.long_bytes)})
     env.update(extra or {})
     return env
 

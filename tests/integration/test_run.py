@@ -453,56 +453,42 @@ def check_seed(c, rec, key):
     c.check(bool(ext.get("version")), "seed extractor.version is set", repr(ext))
 
 
-def check_partition_order(c, enriched):
+def check_order(c, enriched, inputs, by_key):
     """Extraction runs on several threads and results of one input partition
-    may overtake those of another, but within an input partition records are
-    produced in consumption order: in every output partition, the records of
-    one input partition appear in increasing source offset."""
-    last, bad, mixed = {}, [], set()
-    for m in sorted(enriched, key=lambda m: (m["partition"], m["offset"])):
-        try:
-            src = json.loads(m["value"])["source"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        lane = (m["partition"], src.get("partition"))
-        prev = last.get(lane)
-        if prev is not None and src.get("offset") <= prev:
-            bad.append("enriched[%d]@%d: input [%s]@%s after @%s" % (
-                m["partition"], m["offset"], src.get("partition"), src.get("offset"), prev))
-        last[lane] = src.get("offset")
-        if len({l[1] for l in last if l[0] == m["partition"]}) > 1:
-            mixed.add(m["partition"])
-    c.check(not bad, "records of one input partition are produced in its order", "; ".join(bad[:5]))
-    c.check(bool(mixed), "test set-up: an output partition holds records of several inputs")
-
-
-def check_key_order(c, enriched, inputs):
-    """runtime.order key: within an input partition, the records of one key
-    are produced in consumption order (in every output partition, those of
-    one input partition and key appear in increasing source offset). How
-    often a record overtook an earlier one of another key is logged: that
-    depends on timing, so it is not a check."""
+    may overtake those of another, but within an input partition (with
+    runtime.order key, within one key of it: by_key) records are produced in
+    consumption order: in every output partition, the records of one input
+    partition (and key) appear in increasing source offset. by_key: how
+    often a record overtook an earlier one of its input partition is logged,
+    as it depends on timing. Otherwise an output partition must hold records
+    of several input partitions, or the check proves nothing."""
     key_at = {(m["partition"], m["offset"]): m["key"] for m in inputs}
-    last, bad, overtaken = {}, [], 0
+    last, newest, bad, mixed, overtaken = {}, {}, [], set(), 0
     for m in sorted(enriched, key=lambda m: (m["partition"], m["offset"])):
         try:
             src = json.loads(m["value"])["source"]
         except (ValueError, KeyError, TypeError):
             continue
         part, off = src.get("partition"), src.get("offset")
-        lane = (m["partition"], part, key_at.get((part, off)))
+        lane = (m["partition"], part, key_at.get((part, off)) if by_key else None)
         prev = last.get(lane)
         if prev is not None and off <= prev:
-            bad.append("enriched[%d]@%d: input [%s]@%s after @%s (key %s)" % (
-                m["partition"], m["offset"], part, off, prev, lane[2]))
-        whole = (m["partition"], part, "*")
-        if last.get(whole, -1) > off:
-            overtaken += 1
-        last[whole] = max(last.get(whole, -1), off)
+            bad.append("enriched[%d]@%d: input [%s]@%s after @%s%s" % (
+                m["partition"], m["offset"], part, off, prev,
+                " (key %s)" % lane[2] if by_key else ""))
         last[lane] = off
-    c.check(not bad, "records of one key of an input partition are produced in its order",
-            "; ".join(bad[:5]))
-    log("records produced before an earlier one of their input partition: %d" % overtaken)
+        whole = (m["partition"], part)
+        if newest.get(whole, -1) > off:
+            overtaken += 1
+        newest[whole] = max(newest.get(whole, -1), off)
+        if len({w[1] for w in newest if w[0] == m["partition"]}) > 1:
+            mixed.add(m["partition"])
+    what = "records of one key of an input partition" if by_key else "records of one input partition"
+    c.check(not bad, what + " are produced in its order", "; ".join(bad[:5]))
+    if by_key:
+        log("records produced before an earlier one of their input partition: %d" % overtaken)
+    else:
+        c.check(bool(mixed), "test set-up: an output partition holds records of several inputs")
 
 
 def check_dlq(c, dlq, inputs, topics):
@@ -714,10 +700,7 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
             "%d, want %d" % (len(dlq), len(BAD_MESSAGES)))
 
     key_of_value = check_enriched(c, validator, enriched, inputs, topics, seed_value, t17)
-    if args.order == "key":
-        check_key_order(c, enriched, inputs)
-    else:
-        check_partition_order(c, enriched)
+    check_order(c, enriched, inputs, by_key=args.order == "key")
     check_dlq(c, dlq, inputs, topics)
     check_logs(c, stage, "run1")
     for r in readers:
