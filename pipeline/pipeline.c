@@ -17,6 +17,7 @@ struct dl_pipeline {
     dl_decoder *dec;
     dl_rules *rules;
     int owns_rules; /* 0: borrowed from the pipeline this one was cloned from */
+    int no_timeline; /* dl_pipeline_set_timeline(pl, 0) */
     dl_extractor *ex;
 };
 
@@ -48,6 +49,7 @@ dl_pipeline *dl_pipeline_clone(const dl_pipeline *base, dl_err *err)
         return NULL;
     }
     pl->cfg = base->cfg;
+    pl->no_timeline = base->no_timeline;
     pl->rules = base->rules; /* read-only from here on: shared, not copied */
     if (!(pl->dec = dl_decoder_new(pl->cfg, err)) || !(pl->ex = dl_extractor_new(pl->rules, err))) {
         dl_pipeline_free(pl);
@@ -55,6 +57,11 @@ dl_pipeline *dl_pipeline_clone(const dl_pipeline *base, dl_err *err)
     }
     dl_extractor_set_limit(pl->ex, pl->cfg->extract.max_timexes);
     return pl;
+}
+
+void dl_pipeline_set_timeline(dl_pipeline *pl, int on)
+{
+    pl->no_timeline = !on;
 }
 
 void dl_pipeline_free(dl_pipeline *pl)
@@ -198,7 +205,7 @@ int dl_pipeline_process(dl_pipeline *pl, const dl_message *msg, dl_result *res)
     memcpy(res->key, art.id.p, art.id.len);
     res->key[art.id.len] = '\0';
     res->key_len = art.id.len;
-    if (build_timeline(res, &art, &facts, &src, &info)) {
+    if (!pl->no_timeline && build_timeline(res, &art, &facts, &src, &info)) {
         dl_result_fini(res);
         return DL_ENOMEM;
     }

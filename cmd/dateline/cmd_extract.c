@@ -335,6 +335,8 @@ int dl_cmd_extract(int argc, char **argv)
         status = 1;
         goto out;
     }
+    /* Only the enriched records are written: no timeline messages to build. */
+    dl_pipeline_set_timeline(ctx.pl, 0);
     if (timeml) {
         rc = extract_timeml(&ctx, argc - optind, argv + optind);
     } else if (optind == argc) {

@@ -65,6 +65,14 @@ dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err);
  */
 dl_pipeline *dl_pipeline_clone(const dl_pipeline *base, dl_err *err);
 
+/**
+ * @brief Whether dl_pipeline_process() builds the timeline messages (on by
+ *        default). Off for a caller that only keeps the enriched record
+ *        (`dateline extract`): encoding them is ~5 % of the work on T17.
+ * @remark Clones made afterwards inherit the setting.
+ */
+void dl_pipeline_set_timeline(dl_pipeline *pl, int on);
+
 /** Frees the pipeline (not the rules a clone borrows). NULL is fine. */
 void dl_pipeline_free(dl_pipeline *pl);
 

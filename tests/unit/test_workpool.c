@@ -3,7 +3,8 @@
  * a slow job holds back only its own lane, and jobs of other lanes start
  * before those stuck behind it; jobs left untaken are freed by
  * destroy (ASan checks); the on-done hook fires once per job, after it can
- * be taken; long jobs run on the long-only workers alone. */
+ * be taken; long jobs run on the long-only workers alone; a pipeline told
+ * to build no timeline messages, and its clones, build none. */
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -416,6 +417,46 @@ static void test_on_done(void **state)
     dl_workpool_destroy(wp);
 }
 
+/* dl_pipeline_set_timeline(pl, 0): the same enriched record, no timeline
+ * messages; the pool's pipelines (clones) inherit the setting. */
+static void test_timeline_off(void **state)
+{
+    fixture *f = *state;
+    dl_message msg = message(f->text[0]);
+    dl_result res;
+    dl_err err = {0};
+    dl_workpool *wp;
+    dl_work_done done;
+    char *with = serial_record(f, 0), *without;
+
+    assert_int_equal(dl_pipeline_process(f->pl, &msg, &res), 0);
+    assert_false(res.dead);
+    assert_true(res.n_timeline >= 1); /* "Jane Smith said on Monday" */
+    dl_result_fini(&res);
+
+    dl_pipeline_set_timeline(f->pl, 0);
+    assert_int_equal(dl_pipeline_process(f->pl, &msg, &res), 0);
+    assert_int_equal(res.n_timeline, 0);
+    assert_null(res.timeline);
+    dl_result_fini(&res);
+    without = serial_record(f, 0);
+    assert_string_equal(without, with);
+
+    assert_non_null(wp = dl_workpool_new(f->pl, &(dl_workpool_opts){.threads = 2, .depth = 8}, &err));
+    for (int i = 0; i < 8; i++) {
+        dl_message m = message(f->text[i]);
+        dl_workpool_submit(wp, &m, NULL);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(dl_workpool_take(wp, -1, &done), 1);
+        assert_int_equal(done.res.n_timeline, 0);
+        dl_result_fini(&done.res);
+    }
+    dl_workpool_destroy(wp);
+    free(with);
+    free(without);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_on_done, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_bytes_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeline_off, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
