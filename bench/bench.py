@@ -234,6 +234,17 @@ def burst(kf):
             f"peak {tp['mb_per_s']}]")
 
 
+def e2e_cpu(kf):
+    """CPU ms an article of the stage and of the broker in the throughput
+    phase (rows before 2026-12-01 16:00 lack it)."""
+    tp = kf.get("throughput") or {}
+    if tp.get("stage_cpu_ms_per_article") is None:
+        return ""
+    broker = tp.get("broker_cpu_ms_per_article")
+    return (f" [CPU ms an article: stage {tp['stage_cpu_ms_per_article']}"
+            + (f", broker {broker}" if broker is not None else "") + "]")
+
+
 def row(res):
     g = lambda *ks: _get(res, ks)
     ex, th, ht = g("extract"), g("threads"), g("heideltime")
@@ -252,7 +263,7 @@ def row(res):
         f"{f1('dateline', 'strict_f1')} / {f1('dateline', 'value_f1')}" if te else "",
         f"{f1('heideltime', 'strict_f1')} / {f1('heideltime', 'value_f1')}" if te else "",
         (f"{kf['throughput']['articles_per_s']:.0f} ({fmt(e2e_pct)}%) / "
-         f"{kf['throughput']['articles_per_s_ack_window']:.0f}") if kf else "",
+         f"{kf['throughput']['articles_per_s_ack_window']:.0f}" + e2e_cpu(kf)) if kf else "",
         (f"{kf['latency']['latency_ms_p50']} / {kf['latency']['latency_ms_p99']} @ "
          f"{kf['latency']['rate_achieved']:.0f}/s" + latency_runs(kf) + in_run(kf, ex) +
          burst(kf)) if kf else "",

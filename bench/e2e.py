@@ -18,7 +18,11 @@
    acknowledged it. articles/s = N / (last commit seen - first enriched
    record acknowledged); also given over the acknowledgement window alone.
    VmRSS of the stage is sampled every poll (peak and steady = median of the
-   second half of the run).
+   second half of the run). The CPU time (user + system, /proc/PID/stat) the
+   stage and the broker spent from the stage's start until the last commit,
+   per article, tells what each costs where wall-clock rates move with the
+   host: the stage's includes its start (~0.07 s of rules); the broker's
+   serves the stage and the commit watcher (the input was produced before).
 2. Latency: a fresh topic and group, the stage started first, then articles
    produced at a fixed rate (default half the measured peak), one by one
    (tests/integration/dl_kafka_tool produce with linger.ms 0, so each is
@@ -143,6 +147,32 @@ def rss_kb(pid):
     return None
 
 
+def cpu_s(pid):
+    """User + system CPU seconds process @pid has spent, None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def broker_pid(state):
+    """The broker's pid from scripts/kafka.sh's state directory, or None."""
+    try:
+        with open(os.path.join(state, "env")) as f:
+            for line in f:
+                if line.startswith("DATELINE_KAFKA_PID="):
+                    return int(line.split("=", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def per_article_ms(seconds, n):
+    return round(seconds / n * 1000, 3) if seconds is not None and n else None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -254,9 +284,12 @@ def throughput(a, msgs, env, state, log):
     # per question would take the machine under test's CPU).
     watch = CommitWatch(a.tool, a.brokers, env["DL_GROUP"], prefix + "articles",
                         a.partitions, n)
+    bpid = broker_pid(state)
+    broker0 = cpu_s(bpid) if bpid else None
     t_spawn = time.time()
     stage = start_stage(a, env, log)
     rss = []
+    stage_cpu = broker_cpu = None
     try:
         while not watch.done():
             time.sleep(0.05)
@@ -268,6 +301,9 @@ def throughput(a, msgs, env, state, log):
             if time.time() - t_spawn > a.timeout:
                 sys.exit(f"e2e: timed out with {watch.total} of {n} committed")
         done_at = watch.at
+        stage_cpu = cpu_s(stage.pid)
+        broker1 = cpu_s(bpid) if broker0 is not None else None
+        broker_cpu = broker1 - broker0 if broker1 is not None else None
     finally:
         watch.stop()
         rc = stop_stage(stage)
@@ -285,6 +321,8 @@ def throughput(a, msgs, env, state, log):
         "seconds_spawn_to_first_ack": round(first_ack - t_spawn, 3),
         "rss_peak_kb": max(rss) if rss else None,
         "rss_steady_kb": int(statistics.median(half)) if half else None,
+        "stage_cpu_ms_per_article": per_article_ms(stage_cpu, n),
+        "broker_cpu_ms_per_article": per_article_ms(broker_cpu, n),
         "stage_exit": rc,
     }
 
