@@ -247,20 +247,23 @@ static void test_lanes(void **state)
     free(big);
 }
 
-/* test_long_workers: job i (flags[i]: long) ran on the right worker;
- * flags[LONG_JOBS] counts the jobs of the long-only one (worker 2: workers
- * 0 and 1 are regular). */
-#define LONG_JOBS 24
+/* test_long_workers: job i (is_big[i]: long) ran on the right worker
+ * (workers 0 and 1 are regular, 2 the long-only one); counts the jobs of
+ * the long-only one. */
+typedef struct long_seen {
+    const int *is_big;
+    int on_long;
+} long_seen;
 
 static void long_seen_fn(int i, const dl_work_done *d, void *arg)
 {
-    int *flags = arg;
+    long_seen *ls = arg;
 
-    if (flags[i])
+    if (ls->is_big[i])
         assert_int_equal(d->worker, 2);
     else
         assert_in_range(d->worker, 0, 1);
-    flags[LONG_JOBS] += d->worker == 2;
+    ls->on_long += d->worker == 2;
 }
 
 /* Long jobs: with a long-only worker, every message of long_bytes or more
@@ -269,10 +272,11 @@ static void long_seen_fn(int i, const dl_work_done *d, void *arg)
 static void test_long_workers(void **state)
 {
     fixture *f = *state;
-    enum { LANES = 2, N = LONG_JOBS, BIG = 100000 };
+    enum { LANES = 2, N = 24, BIG = 100000 };
     char *big = long_article(BIG);
     uint64_t lane_of[N];
-    int next_in_lane[LANES] = {0}, order_in_lane[N], is_big[N + 1];
+    int next_in_lane[LANES] = {0}, order_in_lane[N], is_big[N];
+    long_seen ls = {is_big, 0};
     dl_err err = {0};
     dl_workpool *wp;
 
@@ -289,10 +293,9 @@ static void test_long_workers(void **state)
         order_in_lane[i] = next_in_lane[i % LANES]++;
         dl_workpool_submit_lane(wp, &msg, lane_of[i], &lane_of[i]);
     }
-    is_big[N] = 0; /* on the long worker: counted by long_seen_fn */
-    assert_int_equal(take_in_lane_order(wp, lane_of, order_in_lane, LANES, long_seen_fn, is_big),
+    assert_int_equal(take_in_lane_order(wp, lane_of, order_in_lane, LANES, long_seen_fn, &ls),
                      N);
-    assert_int_equal(is_big[N], N / 6);
+    assert_int_equal(ls.on_long, N / 6);
     dl_workpool_destroy(wp);
     free(big);
 }
