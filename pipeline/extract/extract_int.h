@@ -21,18 +21,34 @@ static inline unsigned dl_eq16(const char *p, char c)
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
 }
 
-/* Bit k set where byte k of the 16 at @p p is [A-Za-z0-9] (signed compares:
- * bytes from 0x80 are negative and in no range). */
+/* The bytes of @p x in [@p lo, @p hi], as 0xFF (signed compares: bytes from
+ * 0x80 are negative and in no range of ASCII bounds). */
+static inline __m128i dl_range16(__m128i x, char lo, char hi)
+{
+    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
+                         _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* Bit k set where byte k of the 16 at @p p is [A-Za-z0-9]; dl_digit16():
+ * [0-9]; dl_upper16(): [A-Z]. */
 static inline unsigned dl_alnum16(const char *p)
 {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
-                                   _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    __m128i letter = dl_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
 
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, dl_range16(x, '0', '9')));
+}
+
+static inline unsigned dl_digit16(const char *p)
+{
+    return (unsigned)_mm_movemask_epi8(
+        dl_range16(_mm_loadu_si128((const __m128i *)(const void *)p), '0', '9'));
+}
+
+static inline unsigned dl_upper16(const char *p)
+{
+    return (unsigned)_mm_movemask_epi8(
+        dl_range16(_mm_loadu_si128((const __m128i *)(const void *)p), 'A', 'Z'));
 }
 #endif
 
