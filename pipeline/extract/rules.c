@@ -747,6 +747,23 @@ int dl_re_has_jit(const pcre2_code *re)
     return pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
 }
 
+/* A byte every match of @p re holds, or -1: the rightmost literal PCRE2
+ * found every match to need. Not a letter, whose case PCRE2 may have let
+ * go ((?i) inside the pattern), which the info does not say. On T17 the
+ * ":" of cue_before is in 15 % of the windows it is searched in (a failed
+ * search cost some 4,000 cycles), the ")" of an age in brackets after 3 %
+ * of the mentions. */
+static int needed_byte(const pcre2_code *re)
+{
+    uint32_t type = 0, unit = 0;
+
+    if (pcre2_pattern_info(re, PCRE2_INFO_LASTCODETYPE, &type) || type != 1 ||
+        pcre2_pattern_info(re, PCRE2_INFO_LASTCODEUNIT, &unit) || unit > 0x7F ||
+        ((unit | 0x20) >= 'a' && (unit | 0x20) <= 'z'))
+        return -1;
+    return (int)unit;
+}
+
 static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char *what,
                           int anchored, dl_apatterns *out)
 {
@@ -775,6 +792,7 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         ap->g_age = ap->g_age > 0 ? ap->g_age : 0;
         ap->g_subject = ap->g_subject > 0 ? ap->g_subject : 0;
         ap->g_cue = ap->g_cue > 0 ? ap->g_cue : 0;
+        ap->need = needed_byte(ap->re);
     }
     return 0;
 }
@@ -784,6 +802,8 @@ int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t
 {
     const pcre2_code *re = ap->re;
 
+    if (ap->need >= 0 && (from >= to || !memchr(text + from, ap->need, to - from)))
+        return PCRE2_ERROR_NOMATCH;
     /* pcre2_match() would run the same JIT code after its own checks. */
     return ap->jit ? pcre2_jit_match(re, (PCRE2_SPTR)text, to, from, 0, md, mctx)
                    : pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, md, mctx);
