@@ -747,18 +747,19 @@ int dl_re_has_jit(const pcre2_code *re)
     return pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
 }
 
-/* A byte every match of @p re holds, or -1: the rightmost literal PCRE2
- * found every match to need. Not a letter, whose case PCRE2 may have let
- * go ((?i) inside the pattern), which the info does not say. On T17 the
- * ":" of cue_before is in 15 % of the windows it is searched in (a failed
- * search cost some 4,000 cycles), the ")" of an age in brackets after 3 %
- * of the mentions. */
-static int needed_byte(const pcre2_code *re)
+/* A byte every match of @p re holds (@p type PCRE2_INFO_LASTCODETYPE,
+ * @p unit its LASTCODEUNIT: the rightmost literal PCRE2 found every match to
+ * need), or that every match starts with (FIRSTCODETYPE, FIRSTCODEUNIT); -1
+ * if none. Not a letter, whose case PCRE2 may have let go ((?i) inside the
+ * pattern), which the info does not say. On T17 the ":" of cue_before is
+ * in 15 % of the windows it is searched in (a failed search cost some
+ * 4,000 cycles), the ")" of an age in brackets after 3 % of the mentions. */
+static int literal_byte(const pcre2_code *re, uint32_t type_what, uint32_t unit_what)
 {
     uint32_t type = 0, unit = 0;
 
-    if (pcre2_pattern_info(re, PCRE2_INFO_LASTCODETYPE, &type) || type != 1 ||
-        pcre2_pattern_info(re, PCRE2_INFO_LASTCODEUNIT, &unit) || unit > 0x7F ||
+    if (pcre2_pattern_info(re, type_what, &type) || type != 1 ||
+        pcre2_pattern_info(re, unit_what, &unit) || unit > 0x7F ||
         ((unit | 0x20) >= 'a' && (unit | 0x20) <= 'z'))
         return -1;
     return (int)unit;
@@ -792,7 +793,10 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         ap->g_age = ap->g_age > 0 ? ap->g_age : 0;
         ap->g_subject = ap->g_subject > 0 ? ap->g_subject : 0;
         ap->g_cue = ap->g_cue > 0 ? ap->g_cue : 0;
-        ap->need = needed_byte(ap->re);
+        ap->need = literal_byte(ap->re, PCRE2_INFO_LASTCODETYPE, PCRE2_INFO_LASTCODEUNIT);
+        ap->first = anchored ? literal_byte(ap->re, PCRE2_INFO_FIRSTCODETYPE,
+                                            PCRE2_INFO_FIRSTCODEUNIT)
+                             : -1;
     }
     return 0;
 }
@@ -802,7 +806,8 @@ int dl_apattern_match(const dl_apattern *ap, const char *text, size_t to, size_t
 {
     const pcre2_code *re = ap->re;
 
-    if (ap->need >= 0 && (from >= to || !memchr(text + from, ap->need, to - from)))
+    if ((ap->first >= 0 && (from >= to || text[from] != ap->first)) ||
+        (ap->need >= 0 && (from >= to || !memchr(text + from, ap->need, to - from))))
         return PCRE2_ERROR_NOMATCH;
     /* pcre2_match() would run the same JIT code after its own checks. */
     return ap->jit ? pcre2_jit_match(re, (PCRE2_SPTR)text, to, from, 0, md, mctx)

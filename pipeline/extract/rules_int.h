@@ -182,9 +182,10 @@ typedef struct dl_apattern {
     pcre2_code *re;
     int jit; /* has JIT code: matched through pcre2_jit_match() */
     int g_age, g_subject, g_cue;
-    /* A byte every match holds (PCRE2's last literal: ":" of "Shaw: "), or
-     * -1: dl_apattern_match() looks for it before running the pattern. */
-    int need;
+    /* A byte every match holds (PCRE2's last literal: ":" of "Shaw: "),
+     * and one every match of an anchored pattern starts with, or -1:
+     * dl_apattern_match() looks at the text before running the pattern. */
+    int need, first;
 } dl_apattern;
 
 /* A list of patterns, all matched one way (rules.c, load_apatterns):
