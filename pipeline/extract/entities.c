@@ -168,27 +168,30 @@ static inline int push_tok(dl_extractor *ex, const char *t, size_t start, size_t
     return 0;
 }
 
-/* The end of the run of [A-Za-z0-9] at @p i (at most @p end), adding its
- * letters to *@p letters and its capitals to *@p uppers. By 16 bytes, as
+/* The end of the run of [A-Za-z0-9] at @p i (at most @p end), adding to
+ * *@p letters its letters, up to two (all a word of capitals needs to know),
+ * and to *@p lowers its letters other than capitals. By 16 bytes, as
  * dl_alnum_end(): a loop byte by byte mispredicts its exit at most words
- * (its length varies), and that was most of the tokenizer's time. */
+ * (its length varies), and that was most of the tokenizer's time. (No
+ * popcount: without -mpopcnt, the baseline x86-64 has none, it is a call.) */
 static inline size_t count_run(const unsigned char *t, size_t i, size_t end, size_t *letters,
-                               size_t *uppers)
+                               size_t *lowers)
 {
 #ifdef DL_SCAN16
     for (; i + 16 <= end; i += 16) {
-        unsigned m = dl_alnum16((const char *)t + i), in = m;
+        unsigned m = dl_alnum16((const char *)t + i), in = m, x;
         if (m != 0xFFFF)
             in = (1u << __builtin_ctz(~m)) - 1; /* the run: bytes before the first other */
-        *letters += (size_t)__builtin_popcount(in & ~dl_digit16((const char *)t + i));
-        *uppers += (size_t)__builtin_popcount(in & dl_upper16((const char *)t + i));
+        x = in & ~dl_digit16((const char *)t + i);
+        *letters += (x != 0) + ((x & (x - 1)) != 0);
+        *lowers += (x & ~dl_upper16((const char *)t + i)) != 0;
         if (m != 0xFFFF)
             return i + (size_t)__builtin_ctz(~m);
     }
 #endif
     for (unsigned a; i < end && (a = ascii_word[t[i]]); i++) {
         *letters += a & A_LETTER;
-        *uppers += (a & A_UPPER) >> 1;
+        *lowers += a == A_LETTER;
     }
     return i;
 }
@@ -230,7 +233,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
         size_t glue_at = SIZE_MAX;
         while (i < end) {
             uint32_t cp, flags = 0;
-            size_t n, start, wend, letters = 0, uppers = 0;
+            size_t n, start, wend, letters = 0, lowers = 0;
             int dotted = 0;
             /* Blanks and ASCII punctuation between words: no decoding. */
             if ((unsigned char)t[i] < 0x80 && !ascii_word[(unsigned char)t[i]]) {
@@ -279,7 +282,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                     continue;
                 }
                 if (a) {
-                    i = count_run((const unsigned char *)t, i, end, &letters, &uppers);
+                    i = count_run((const unsigned char *)t, i, end, &letters, &lowers);
                     continue;
                 }
                 /* Other ASCII than the joiners below (' - .) ends the word. */
@@ -290,7 +293,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 n = utf8_cp(t + i, end - i, &cp);
                 if (cp_letter(cp) || cp_digit(cp)) {
                     letters += cp_letter(cp);
-                    uppers += cp_upper(cp);
+                    lowers += cp_letter(cp) && !cp_upper(cp);
                     i += n;
                     continue;
                 }
@@ -322,7 +325,7 @@ __attribute__((noinline)) static int tokenize(dl_extractor *ex, dl_slice text)
                 break;
             }
             wend = i;
-            if (letters >= 2 && letters == uppers)
+            if (letters >= 2 && !lowers)
                 flags |= T_UPPER;
             /* Most words end at a space: nothing of this applies. */
             if (i < end && t[i] != ' ') {
