@@ -1194,7 +1194,7 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     }
     if ((rc = load_all(&ld)))
         goto out;
-    if (dl_wordtab_new(ld.r, &ld.r->wordtab)) {
+    if (dl_wordtab_new(ld.r, lexicon_find(ld.r, "common_word", 11), &ld.r->wordtab)) {
         rc = dl_err_set(err, DL_ENOMEM, "out of memory");
         goto out;
     }

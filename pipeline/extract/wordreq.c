@@ -53,7 +53,16 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
+/* Whether set @p st holds a word of @p common (NULL: none does). */
+static int holds_common(const dl_req_set *st, const dl_lexicon *common)
+{
+    for (int j = 0; common && j < st->n; j++)
+        if (dl_lexicon_get(common, st->w[j], strlen(st->w[j])))
+            return 1;
+    return 0;
+}
+
+int dl_wordtab_new(const dl_rules *r, const dl_lexicon *common, dl_wordtab **out)
 {
     size_t max_sets = r->n_rules * DL_REQ_SETS, max_words = max_sets * DL_REQ_WORDS;
     size_t **sets = NULL, *set_n = NULL, *count = NULL, words = dl_rules_words(r);
@@ -70,6 +79,7 @@ int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
         !(tab->wlen = calloc(max_words + 1, 1)) ||
         !(tab->next = calloc(max_words + 1, sizeof(*tab->next))) ||
         !(tab->rule_set = calloc(r->n_rules + 1, sizeof(*tab->rule_set))) ||
+        !(tab->rule_req = calloc(r->n_rules + 1, sizeof(*tab->rule_req))) ||
         !(tab->rule_nsets = calloc(r->n_rules + 1, 1)) ||
         !(tab->has = calloc(words ? words : 1, sizeof(*tab->has))) ||
         !(sets = calloc(max_sets + 1, sizeof(*sets))) ||
@@ -83,6 +93,8 @@ int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
             continue;
         for (int k = 0; k < rq->n_sets; k++) {
             size_t ids[DL_REQ_WORDS], n = (size_t)rq->sets[k].n, s;
+            if (holds_common(&rq->sets[k], common))
+                continue;
             for (size_t j = 0; j < n; j++) {
                 const char *w = rq->sets[k].w[j];
                 if ((ids[j] = word_id(tab, w)) == SIZE_MAX) {
@@ -98,9 +110,11 @@ int dl_wordtab_new(const dl_rules *r, dl_wordtab **out)
                 memcpy(sets[tab->n_sets], ids, n * sizeof(*ids));
                 set_n[s = tab->n_sets++] = n;
             }
+            tab->rule_req[i][tab->rule_nsets[i]] = (uint8_t)k;
             tab->rule_set[i][tab->rule_nsets[i]++] = (uint32_t)s;
         }
-        tab->has[i / 64] |= 1ull << (i % 64);
+        if (tab->rule_nsets[i])
+            tab->has[i / 64] |= 1ull << (i % 64);
     }
     /* (room was made for every word of every set; most repeat) */
     {
@@ -154,6 +168,7 @@ void dl_wordtab_free(dl_wordtab *tab)
     free(tab->wset_start);
     free(tab->wsets);
     free(tab->rule_set);
+    free(tab->rule_req);
     free(tab->rule_nsets);
     free(tab->has);
     free(tab);
@@ -251,7 +266,7 @@ static void plan_rules(dl_wordreq *wr, size_t len, size_t gap, size_t longest)
         ru->n_act = 0;
         for (unsigned k = 0; k < tab->rule_nsets[r]; k++) {
             size_t s = tab->rule_set[r][k], n = set_count(wr, s), j;
-            size_t at = reach_bytes(&rq->sets[k].at, gap, longest); /* (its k-th set) */
+            size_t at = reach_bytes(&rq->sets[tab->rule_req[r][k]].at, gap, longest);
             if (!n) {
                 wr->drop[r / 64] |= bit;
                 break;

@@ -30,13 +30,17 @@ typedef struct dl_wordtab {
     uint16_t *next;
     size_t *wset_start, *wsets;
     uint32_t (*rule_set)[DL_REQ_SETS];
+    uint8_t (*rule_req)[DL_REQ_SETS]; /* each of those sets' index in the rule's dl_required */
     uint8_t *rule_nsets;
     const dl_required *reqs;
     uint64_t *has; /* the rules with sets, a bit set */
 } dl_wordtab;
 
-/** Builds the word table of @p r's rules into *@p out; 0 or DL_ENOMEM. */
-int dl_wordtab_new(const dl_rules *r, dl_wordtab **out);
+/** Builds the word table of @p r's rules into *@p out; 0 or DL_ENOMEM. A
+ *  set holding a word of @p common (may be NULL) is left out: such words
+ *  are in nearly every article, often several times a sentence, and
+ *  noting where each one begins cost more than the set saved. */
+int dl_wordtab_new(const dl_rules *r, const dl_lexicon *common, dl_wordtab **out);
 void dl_wordtab_free(dl_wordtab *tab);
 
 /* An extractor's: where each set's words begin in the article (pos[
