@@ -54,8 +54,33 @@ def input_stats(path):
     return n, b
 
 
-def best_of(runs, cmd):
-    results = [timed(cmd) for _ in range(runs)]
+def steal_ticks(cpu):
+    """CPU @p cpu's steal time so far (USER_HZ ticks; /proc/stat's 8th
+    figure): time the hypervisor gave the vCPU's core to other guests while
+    it had work. None where there is no such line."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith(f"cpu{cpu} "):
+                    return int(line.split()[8])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
+def best_of(runs, cmd, cpu=None):
+    """Runs cmd @p runs times: (the run of least wall time, all runs). With
+    @p cpu (the one it is pinned to), each run's tuple ends with the share of
+    its wall time the hypervisor stole from that CPU (or None)."""
+    results = []
+    for _ in range(runs):
+        s0 = steal_ticks(cpu) if cpu is not None else None
+        r = timed(cmd)
+        s1 = steal_ticks(cpu) if cpu is not None else None
+        if cpu is not None:
+            hz = os.sysconf("SC_CLK_TCK")
+            r = r + ((s1 - s0) / hz / r[0] if s0 is not None and s1 is not None and r[0] else None,)
+        results.append(r)
     for r in results:
         if r[3] not in (0, 3):
             sys.exit(f"bench: {' '.join(cmd)} failed ({r[3]})")
@@ -65,14 +90,17 @@ def best_of(runs, cmd):
 def step_extract(a, dl, res):
     n, b = input_stats(T17)
     cmd = ["taskset", "-c", "0", dl, "extract", "--rules", RULES, "--lines", T17]
-    if not shutil.which("taskset"):
+    pinned = shutil.which("taskset")
+    if not pinned:
         cmd = cmd[3:]
-    best, allr = best_of(a.runs, cmd)
+    best, allr = best_of(a.runs, cmd, 0 if pinned else None)
     res["extract"] = {"articles": n, "bytes": b, "wall_s": round(best[0], 3),
                       "cpu_s": round(best[1], 3), "mb_s": round(b / best[0] / 1e6, 2),
                       "mb_s_cpu": round(b / best[1] / 1e6, 2),
                       "articles_s": round(n / best[0], 1), "rss_kb": max(r[2] for r in allr),
-                      "walls": [round(r[0], 3) for r in allr]}
+                      "walls": [round(r[0], 3) for r in allr],
+                      "steal_pct": [round(100 * r[4], 1) if len(r) > 4 and r[4] is not None
+                                    else None for r in allr]}
     log(f"extract: {res['extract']['mb_s']} MB/s on one core")
 
 
@@ -245,6 +273,13 @@ def e2e_cpu(kf):
             + (f", broker {broker}" if broker is not None else "") + "]")
 
 
+def steal(ex):
+    """The share of each extract run's wall time the hypervisor stole from
+    its CPU, when known (rows from 2026-12-01 18:30)."""
+    st = [x for x in ex.get("steal_pct") or [] if x is not None]
+    return f" [steal {'/'.join(f'{x:g}' for x in st)} %]" if st else ""
+
+
 def row(res):
     g = lambda *ks: _get(res, ks)
     ex, th, ht = g("extract"), g("threads"), g("heideltime")
@@ -255,7 +290,7 @@ def row(res):
     f1 = lambda sysname, m: fmt(100 * te[sysname][m], ".1f") if te else ""
     cells = [
         res["date"], res["commit"], res["load"],
-        f"{ex['mb_s']} ({ex['mb_s_cpu']} CPU) / {ex['articles_s']:.0f}" if ex else "",
+        f"{ex['mb_s']} ({ex['mb_s_cpu']} CPU) / {ex['articles_s']:.0f}" + steal(ex) if ex else "",
         f"{th['2']['mb_s']} ({th['speedup']}x)" if th else "",
         f"{cg['cold']:,} / {cg['warm']:,}" if cg else "",
         f"{ht['mb_s']} ({ht['articles']} art.)" if ht else "",
