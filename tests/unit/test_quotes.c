@@ -203,6 +203,28 @@ static void test_cue_tail(void **state)
     expect_quote(f, 1, "The hearing ended", "Mary Smith");
 }
 
+/* A name and a colon before a quotation, no verb: the cue is the colon
+ * (cue_before; its ":" is looked for before the pattern runs, rules.c).
+ * Without the colon the same words are no cue. */
+static void test_cue_before_colon(void **state)
+{
+    fixture *f = *state;
+    const dl_quote *q;
+
+    run(f, "The poll closed on Monday.\n\n"
+           "Republican pollster Daron Shaw: \xe2\x80\x9c"
+           "Voters are tired of the race.\xe2\x80\x9d\n\n"
+           "Republican pollster Daron Shaw \xe2\x80\x9c"
+           "was not surprised\xe2\x80\x9d by it.");
+    assert_int_equal(f->facts.n_quotes, 2);
+    expect_quote(f, 0, "Voters are tired", "Daron Shaw");
+    q = &f->facts.quotes[0];
+    assert_int_equal(q->cue.end - q->cue.start, 1);
+    assert_int_equal(f->text[q->cue.start], ':');
+    q = &f->facts.quotes[1];
+    assert_int_equal(q->cue.end, q->cue.start);
+}
+
 /* The speech verb before a quotation is not a noun ("Obama's remarks")
  * nor the verb of an introductory clause ("When asked ..., Tyler said"). */
 static void test_cue_before_verb(void **state)
@@ -373,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_according_to),
         cmocka_unit_test(test_dash_signature),
         cmocka_unit_test(test_cue_tail),
+        cmocka_unit_test(test_cue_before_colon),
         cmocka_unit_test(test_cue_before_verb),
         cmocka_unit_test(test_previous_sentence_cue),
         cmocka_unit_test(test_after_verb_and_apposition),
