@@ -17,32 +17,19 @@
 #include <string.h>
 
 #include "probe.h"
+#include "sbuf.h"
 
+/* The rewrite, and whether it failed: out of memory (s.oom), or a
+ * construct it does not rewrite. */
 typedef struct pbuf {
-    char *p;
-    size_t len, cap;
-    int bad; /* out of memory, or a construct we do not rewrite */
+    dl_sbuf s;
+    int bad;
 } pbuf;
 
 static void put(pbuf *b, const char *s, size_t n)
 {
-    if (b->bad)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        char *np;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (!(np = realloc(b->p, cap))) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    if (!b->bad)
+        dl_sbuf_add(&b->s, s, n);
 }
 
 size_t dl_re_class_end(const char *pat, size_t len, size_t i)
@@ -238,13 +225,13 @@ pcre2_code *dl_probe_compile(const char *pat, size_t len, uint32_t opts)
     PCRE2_SIZE eoff;
 
     rewrite(pat, len, &b);
-    if (!b.bad && b.p) {
+    if (!b.bad && !b.s.oom && b.s.p) {
         /* No captures: the JIT code then saves and resets no positions. */
-        re = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts | PCRE2_ANCHORED | PCRE2_NO_AUTO_CAPTURE,
+        re = pcre2_compile((PCRE2_SPTR)b.s.p, b.s.len, opts | PCRE2_ANCHORED | PCRE2_NO_AUTO_CAPTURE,
                            &ecode, &eoff, NULL);
         if (re)
             pcre2_jit_compile(re, PCRE2_JIT_PARTIAL_HARD);
     }
-    free(b.p);
+    free(b.s.p);
     return re;
 }

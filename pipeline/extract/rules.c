@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "required.h"
 #include "rules_int.h"
+#include "sbuf.h"
 #include "wordreq.h"
 
 /* One parsed rule file, kept until every pattern is compiled. */
@@ -195,42 +196,6 @@ static int load_lexicon(loader *ld, rule_file *f, const char *name, yaml_node_t 
 
 /* ---- pattern expansion and compilation --------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    /* The length check also bounds n for GCC, whose -O3 stringop-overflow
-     * analysis otherwise assumes n may be SIZE_MAX and fails Release builds. */
-    if (b->oom || n >= SIZE_MAX / 2 - b->len) {
-        b->oom = 1;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
 static int by_length_desc(const void *a, const void *b)
 {
     size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
@@ -240,23 +205,23 @@ static int by_length_desc(const void *a, const void *b)
 
 /* Appends byte @p c of a word as regex: a space stands for any blank run,
  * metacharacters are escaped; @p upper: upper-cased (a {List} word's first). */
-static void emit_char(sbuf *b, char c, int upper)
+static void emit_char(dl_sbuf *b, char c, int upper)
 {
     char ch = upper ? (char)toupper((unsigned char)c) : c;
 
     if (ch == ' ') {
-        sb_str(b, "\\s+");
+        dl_sbuf_str(b, "\\s+");
     } else if (strchr("\\^$.|?*+()[]{}", ch)) {
         char esc[3] = {'\\', ch, 0};
-        sb_str(b, esc);
+        dl_sbuf_str(b, esc);
     } else {
-        sb_add(b, &ch, 1);
+        dl_sbuf_add(b, &ch, 1);
     }
 }
 
 /* Appends @p w from its byte @p k on; @p upper: its first byte upper-cased
  * (when k is 0). */
-static void emit_rest(sbuf *b, const char *w, size_t k, int upper)
+static void emit_rest(dl_sbuf *b, const char *w, size_t k, int upper)
 {
     for (const char *c = w + k; *c; c++)
         emit_char(b, *c, upper && c == w);
@@ -278,7 +243,7 @@ static void emit_rest(sbuf *b, const char *w, size_t k, int upper)
  * case come next, the set is written out unfactored. @p tmp holds hi - lo
  * pointers. @p upper: the first byte is upper-cased ({List}).
  */
-static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, int upper,
+static void emit_words(dl_sbuf *b, const char **w, size_t lo, size_t hi, size_t k, int upper,
                        const char **tmp)
 {
     unsigned char keys[257];
@@ -299,13 +264,13 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
         }
     }
     if (plain || hi <= lo) {
-        sb_str(b, "(?:");
+        dl_sbuf_str(b, "(?:");
         for (size_t i = lo; i < hi; i++) {
             if (i > lo)
-                sb_str(b, "|");
+                dl_sbuf_str(b, "|");
             emit_rest(b, w[i], k, upper);
         }
-        sb_str(b, ")");
+        dl_sbuf_str(b, ")");
         return;
     }
     /* Gather each byte's words, bytes in order of first appearance. */
@@ -315,14 +280,14 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
                 tmp[at++] = w[i];
     memcpy(w + lo, tmp, (hi - lo) * sizeof(*w));
     if (n_keys > 1)
-        sb_str(b, "(?:");
+        dl_sbuf_str(b, "(?:");
     at = lo;
     for (size_t g = 0; g < n_keys; g++) {
         size_t end = at;
         while (end < hi && (unsigned char)w[end][k] == keys[g])
             end++;
         if (g)
-            sb_str(b, "|");
+            dl_sbuf_str(b, "|");
         if (keys[g]) {
             emit_char(b, (char)keys[g], upper && k == 0);
             if (end - at == 1)
@@ -333,13 +298,13 @@ static void emit_words(sbuf *b, const char **w, size_t lo, size_t hi, size_t k, 
         at = end;
     }
     if (n_keys > 1)
-        sb_str(b, ")");
+        dl_sbuf_str(b, ")");
 }
 
 /* Appends the words of @p lex as a regex alternation, longest first so a
  * word never loses to its own prefix ("sept" before "sep"), factored
  * (emit_words). */
-static void expand_lexicon(sbuf *b, const dl_lexicon *lex, int capitalise)
+static void expand_lexicon(dl_sbuf *b, const dl_lexicon *lex, int capitalise)
 {
     const char **words = malloc(2 * (lex->n ? lex->n : 1) * sizeof(*words));
 
@@ -350,10 +315,10 @@ static void expand_lexicon(sbuf *b, const dl_lexicon *lex, int capitalise)
     for (size_t i = 0; i < lex->n; i++)
         words[i] = lex->entries[i].word;
     qsort(words, lex->n, sizeof(*words), by_length_desc);
-    sb_str(b, capitalise ? "(?-i:" : "(?:");
+    dl_sbuf_str(b, capitalise ? "(?-i:" : "(?:");
     if (lex->n)
         emit_words(b, words, 0, lex->n, 0, capitalise, words + lex->n);
-    sb_str(b, ")");
+    dl_sbuf_str(b, ")");
     free(words);
 }
 
@@ -367,7 +332,7 @@ static const fragment *fragment_find(const loader *ld, const char *name)
 
 /* Expands {fragment} and {list} references; {List} means capitalised and
  * case-sensitive. Fragments may use fragments, up to a small depth. */
-static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, sbuf *out,
+static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, dl_sbuf *out,
                           int depth)
 {
     const char *p = pat;
@@ -377,7 +342,7 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
 
     while (*p) {
         if (*p == '\\' && p[1]) {
-            sb_add(out, p, 2);
+            dl_sbuf_add(out, p, 2);
             p += 2;
             continue;
         }
@@ -395,10 +360,10 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
                 const fragment *frag = fragment_find(ld, name);
                 if (frag) {
                     int rc;
-                    sb_str(out, "(?:");
+                    dl_sbuf_str(out, "(?:");
                     if ((rc = expand_pattern(ld, f, at, frag->pattern, out, depth + 1)))
                         return rc;
-                    sb_str(out, ")");
+                    dl_sbuf_str(out, ")");
                     p = q + 1;
                     continue;
                 }
@@ -413,7 +378,7 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
                 continue;
             }
         }
-        sb_add(out, p, 1);
+        dl_sbuf_add(out, p, 1);
         p++;
     }
     return out->oom ? dl_err_set(ld->err, DL_ENOMEM, "out of memory") : 0;
@@ -425,7 +390,7 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
                         int whole_words, uint32_t extra_opts, int jit, pcre2_code **out,
                         pcre2_code **probe, dl_required *req)
 {
-    sbuf full = {0}, body = {0};
+    dl_sbuf full = {0}, body = {0};
     int ecode, rc;
     PCRE2_SIZE eoff;
     uint32_t opts = PCRE2_DUPNAMES | (caseless ? PCRE2_CASELESS : 0) | extra_opts;
@@ -433,10 +398,10 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
     if ((rc = expand_pattern(ld, f, at, pat, &body, 0)))
         goto out;
     if (whole_words)
-        sb_str(&full, "(?<![A-Za-z0-9])(?:");
-    sb_add(&full, body.p ? body.p : "", body.len);
+        dl_sbuf_str(&full, "(?<![A-Za-z0-9])(?:");
+    dl_sbuf_add(&full, body.p ? body.p : "", body.len);
     if (whole_words)
-        sb_str(&full, ")(?![A-Za-z0-9])");
+        dl_sbuf_str(&full, ")(?![A-Za-z0-9])");
     if (full.oom) {
         rc = dl_err_set(ld->err, DL_ENOMEM, "out of memory");
         goto out;
