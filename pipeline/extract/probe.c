@@ -227,8 +227,8 @@ pcre2_code *dl_probe_compile(const char *pat, size_t len, uint32_t opts)
     rewrite(pat, len, &b);
     if (!b.bad && !b.s.oom && b.s.p) {
         /* No captures: the JIT code then saves and resets no positions. */
-        re = pcre2_compile((PCRE2_SPTR)b.s.p, b.s.len, opts | PCRE2_ANCHORED | PCRE2_NO_AUTO_CAPTURE,
-                           &ecode, &eoff, NULL);
+        re = pcre2_compile((PCRE2_SPTR)b.s.p, b.s.len,
+                           opts | PCRE2_ANCHORED | PCRE2_NO_AUTO_CAPTURE, &ecode, &eoff, NULL);
         if (re)
             pcre2_jit_compile(re, PCRE2_JIT_PARTIAL_HARD);
     }
