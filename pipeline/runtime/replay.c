@@ -10,7 +10,6 @@
  * fixed and each partition stops at its range's end.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,11 @@
 #include "dateline/offsets.h"
 #include "dateline/replay.h"
 #include "dateline/replay_source.h"
+
+#include "failure.h"
+
+/* Records a fatal error (see failure.h). */
+#define replay_fail(rp, ...) dl_failure_note(&(rp)->fail, "replay", __VA_ARGS__)
 
 #define REPLAY_CHECKPOINT_MS    1000 /* checkpoint at most this often */
 #define REPLAY_POSITION_MS      500  /* look at fetch positions this often */
@@ -88,8 +92,7 @@ struct dl_replay {
     char *txn_id;
     rd_kafka_consumer_group_metadata_t *cgmd;
     uint64_t txn_commits;
-    int failed;
-    char failure[512];
+    dl_failure fail; /* the first fatal error: the replay stops */
     dl_replay_stats stats;
 };
 
@@ -113,23 +116,6 @@ static char *replay_concat(const char *a, const char *b)
         memcpy(p + na, b, nb + 1);
     }
     return p;
-}
-
-static void replay_fail(dl_replay *rp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void replay_fail(dl_replay *rp, const char *fmt, ...)
-{
-    va_list ap;
-    char msg[512];
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    dl_log_write(DL_LOG_ERROR, "replay", msg, NULL);
-    if (rp->failed)
-        return;
-    rp->failed = 1;
-    snprintf(rp->failure, sizeof(rp->failure), "%s", msg);
 }
 
 static void rinflight_free(void *opaque)
@@ -583,7 +569,7 @@ static void replay_timeline(dl_replay *rp, rinflight *inf, const dl_result *res)
     size_t limit;
     int rc;
 
-    for (size_t i = 0; i < res->n_timeline && !rp->failed; i++) {
+    for (size_t i = 0; i < res->n_timeline && !rp->fail.failed; i++) {
         const dl_record *r = &res->timeline[i];
         dl_slice key = {r->key, r->key_len}, value = {r->value, r->value_len};
         rd_kafka_headers_t *hdrs;
@@ -851,7 +837,7 @@ static void replay_advance(dl_replay *rp)
     for (size_t i = 0; i < rp->n; i++) {
         dl_replay_range *r = &rp->ranges[i];
 
-        if (!rp->eos && rp->rs[i].read_done && r->next < r->end && !rp->failed &&
+        if (!rp->eos && rp->rs[i].read_done && r->next < r->end && !rp->fail.failed &&
             dl_offsets_partition_len(rp->ot, rp->topic, r->partition) == 0) {
             r->next = r->end;
             rp->checkpoint_dirty = 1;
@@ -927,7 +913,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
     /* Polling stopped (in flight full, or --rate): librdkafka's queue may
      * have filled, see dl_replay_source_refill(). */
     int starved_fetch = 0;
-    while (!*rp->stop && !rp->failed) {
+    while (!*rp->stop && !rp->fail.failed) {
         char msg[512];
         rd_kafka_message_t *rkm;
         int reading = 0;
@@ -1004,20 +990,20 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
                 "are replayed again on resume",
                 left);
     if (rp->eos) {
-        if (rp->failed || left)
+        if (rp->fail.failed || left)
             replay_txn_abort(rp, rp->cfg->runtime.shutdown_grace_ms);
         else
             replay_txn_commit(rp, o->timeout_ms * 3);
     } else if (replay_checkpoint_save(rp, &cerr)) {
         dl_logf(DL_LOG_ERROR, "replay", "cannot save the checkpoint: %s", cerr.msg);
-        if (!rp->failed)
+        if (!rp->fail.failed)
             replay_fail(rp, "cannot save the checkpoint: %s", cerr.msg);
     }
     replay_progress(rp, pg, 1);
     dl_progress_finish(pg, replay_done(rp));
 out:
     rp->stats.done = replay_done(rp);
-    rp->stats.complete = replay_all_done(rp) && !rp->failed;
+    rp->stats.complete = replay_all_done(rp) && !rp->fail.failed;
     rp->stats.seconds = (double)(dl_now_ms() - t0) / 1000.0;
     {
         char c[24], e[24], d[24], s[24], dn[24], tt[24], secs[24], tl[24];
@@ -1054,8 +1040,10 @@ out:
     if (stats)
         *stats = rp->stats;
     dl_progress_free(pg);
-    if (!rc && rp->failed)
-        rc = dl_err_set(err, DL_EKAFKA, "%s", rp->failure);
+    if (rp->fail.failed)
+        dl_failure_summary(&rp->fail, "replay");
+    if (!rc && rp->fail.failed)
+        rc = dl_err_set(err, DL_EKAFKA, "%s", rp->fail.msg);
     return rc;
 }
 

@@ -33,7 +33,6 @@
  * dl_offsets_hold() per record produced; records may share a ticket.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,11 @@
 #include "dateline/kafka_source.h"
 #include "dateline/stage.h"
 #include "dateline/workpool.h"
+
+#include "failure.h"
+
+/* Records a fatal error (see failure.h). */
+#define stage_fail(st, ...) dl_failure_note(&(st)->fail, "stage", __VA_ARGS__)
 
 #define STAGE_STATS_INTERVAL_MS   10000
 #define STAGE_DR_SLICE_MS         50   /* poll wait while work is in flight (a missed wake) */
@@ -163,9 +167,7 @@ struct dl_stage {
     int destroying;       /* tearing down: delivery reports are ignored */
     int64_t flush_end_ms; /* stopping: end of the time for deliveries */
     int64_t stop_end_ms;  /* stopping: end of the grace period (commit, close) */
-    int failed;
-    unsigned long more_failures;
-    char failure[512];
+    dl_failure fail; /* the first fatal error (the loop then stops in order) */
     stage_stats stats;
     dl_metrics *metrics; /* NULL: none (every dl_metrics_* accepts NULL) */
     dl_workpool *wp;     /* extraction threads; their results come back in order */
@@ -182,28 +184,6 @@ static int stage_left(int64_t end, int floor)
     int64_t left = end - dl_now_ms();
 
     return left > floor ? (int)left : floor;
-}
-
-static void stage_fail(dl_stage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Records the first fatal error (the loop then stops in order). */
-static void stage_fail(dl_stage *st, const char *fmt, ...)
-{
-    va_list ap;
-    char msg[512];
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (st->failed) {
-        /* Typically the other in-flight records of a dead producer. */
-        if (st->more_failures++ < 10)
-            dl_log_write(DL_LOG_ERROR, "stage", msg, NULL);
-        return;
-    }
-    st->failed = 1;
-    snprintf(st->failure, sizeof(st->failure), "%s", msg);
-    dl_log_write(DL_LOG_ERROR, "stage", msg, NULL);
 }
 
 static void inflight_free(void *opaque)
@@ -624,7 +604,7 @@ static int stage_txn_commit(dl_stage *st, int timeout_ms,
     deadline = dl_now_ms() + (timeout_ms < 0 ? 60000 : timeout_ms);
     if (!st->txn.open)
         return 0;
-    if (st->failed)
+    if (st->fail.failed)
         return -1; /* left open: the coordinator aborts it (or our successor fences it) */
     if (st->txn.failed)
         goto abort;
@@ -680,7 +660,7 @@ static void stage_produce_timeline(dl_stage *st, inflight *inf, const dl_result 
     size_t limit;
     int rc;
 
-    for (size_t i = 0; i < res->n_timeline && !st->failed && !inf->no_timeline; i++) {
+    for (size_t i = 0; i < res->n_timeline && !st->fail.failed && !inf->no_timeline; i++) {
         const dl_record *r = &res->timeline[i];
         dl_slice key = {r->key, r->key_len};
         dl_slice value = {r->value, r->value_len};
@@ -885,7 +865,7 @@ static void stage_processed(dl_stage *st, dl_work_done *done)
     dl_offsets_entry *ent = inf->ent;
     const rd_kafka_message_t *rkm = inf->rkm;
 
-    if (st->failed) {
+    if (st->fail.failed) {
         /* Stopping on a failure: as if it had not been consumed. */
         dl_result_fini(&done->res);
         return;
@@ -1000,7 +980,7 @@ static void stage_on_revoked(const rd_kafka_topic_partition_list_t *parts, int l
          * they are still ours, or abort it (lost: offsets of a lost
          * partition can no longer be committed). Either way nothing of
          * theirs stays in flight. */
-        if (lost || st->failed)
+        if (lost || st->fail.failed)
             stage_txn_abort(st, parts);
         else
             stage_txn_commit(st, st->stopping ? stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS)
@@ -1317,12 +1297,12 @@ static int stage_stop(dl_stage *st, dl_err *err)
     st->stop_end_ms = dl_now_ms() + grace;
     st->flush_end_ms = st->stop_end_ms - reserve;
     dl_logf(DL_LOG_INFO, "stage", "stopping (%s): flushing %d records, %zu messages in flight",
-            st->failed ? "fatal error" : "signal", dl_kafka_sink_outq_len(st->snk),
+            st->fail.failed ? "fatal error" : "signal", dl_kafka_sink_outq_len(st->snk),
             dl_offsets_tracked(st->ot));
     if (st->eos) {
         /* Stop fetching; commit what was done (records and offsets). */
         if (stage_txn_commit(st, stage_left(st->flush_end_ms, STAGE_MIN_COMMIT_MS), NULL) &&
-            !st->failed)
+            !st->fail.failed)
             dl_logf(DL_LOG_WARN, "stage",
                     "the last transaction was not committed; its messages will be consumed again");
         left = 0;
@@ -1342,10 +1322,9 @@ static int stage_stop(dl_stage *st, dl_err *err)
     dl_kafka_source_close(st->src, stage_left(st->stop_end_ms, STAGE_MIN_COMMIT_MS));
     stage_log_stats(st, "final stats");
     stage_stats_hook(st, dl_now_ms(), 1);
-    if (st->failed) {
-        if (st->more_failures > 10)
-            dl_logf(DL_LOG_ERROR, "stage", "%lu more failures not shown", st->more_failures - 10);
-        return dl_err_set(err, DL_EKAFKA, "%s", st->failure);
+    if (st->fail.failed) {
+        dl_failure_summary(&st->fail, "stage");
+        return dl_err_set(err, DL_EKAFKA, "%s", st->fail.msg);
     }
     dl_logf(DL_LOG_INFO, "stage", "stopped");
     return 0;
@@ -1380,7 +1359,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
     dl_metrics_set_probe(st->metrics, dl_kafka_sink_handle(st->snk));
     dl_metrics_set_running(st->metrics, 1);
 
-    while (!*st->stop && !st->failed) {
+    while (!*st->stop && !st->fail.failed) {
         rd_kafka_message_t *rkm;
         int timeout = cfg->runtime.poll_timeout_ms;
         int64_t now;
@@ -1388,7 +1367,7 @@ int dl_stage_run(dl_stage *st, dl_err *err)
         int caught_up = 0; /* the consumer had nothing for us */
 
         stage_check_fatal(st);
-        if (st->failed)
+        if (st->fail.failed)
             break;
         stage_ops_tick(st);
         held = stage_backpressure(st, dl_now_ms());
