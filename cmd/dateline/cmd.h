@@ -16,4 +16,7 @@ int dl_cmd_check(int argc, char **argv);
 int dl_cmd_opt(const char *cmd, int argc, char **argv, int *i, const char *shrt, const char *lng,
                const char **value);
 
+/** @brief Installs @p handler for signal @p sig (sigaction, no SA_RESTART). */
+void dl_cmd_signal(int sig, void (*handler)(int));
+
 #endif

@@ -204,13 +204,8 @@ static int replay_args(int argc, char **argv, dl_replay_opts *o, const char **pa
 
 static void replay_install_signals(void)
 {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = replay_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    dl_cmd_signal(SIGTERM, replay_on_signal);
+    dl_cmd_signal(SIGINT, replay_on_signal);
 }
 
 int dl_cmd_replay(int argc, char **argv)

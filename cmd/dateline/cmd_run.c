@@ -72,15 +72,9 @@ static void run_usage(FILE *fp)
 
 static void run_install_signals(void)
 {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = run_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = run_on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    dl_cmd_signal(SIGTERM, run_on_signal);
+    dl_cmd_signal(SIGINT, run_on_signal);
+    dl_cmd_signal(SIGHUP, run_on_hup);
 }
 
 typedef struct run_reload_ctx {
