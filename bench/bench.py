@@ -69,18 +69,18 @@ def steal_ticks(cpu):
 
 
 def best_of(runs, cmd, cpu=None):
-    """Runs cmd @p runs times: (the run of least wall time, all runs). With
-    @p cpu (the one it is pinned to), each run's tuple ends with the share of
-    its wall time the hypervisor stole from that CPU (or None)."""
+    """Runs cmd @p runs times: (the run of least wall time, all runs). Each
+    run's tuple ends with the share of its wall time the hypervisor stole
+    from @p cpu (the one it is pinned to), or None when that is not known."""
     results = []
     for _ in range(runs):
         s0 = steal_ticks(cpu) if cpu is not None else None
         r = timed(cmd)
         s1 = steal_ticks(cpu) if cpu is not None else None
-        if cpu is not None:
-            hz = os.sysconf("SC_CLK_TCK")
-            r = r + ((s1 - s0) / hz / r[0] if s0 is not None and s1 is not None and r[0] else None,)
-        results.append(r)
+        stolen = None
+        if s0 is not None and s1 is not None and r[0]:
+            stolen = (s1 - s0) / os.sysconf("SC_CLK_TCK") / r[0]
+        results.append(r + (stolen,))
     for r in results:
         if r[3] not in (0, 3):
             sys.exit(f"bench: {' '.join(cmd)} failed ({r[3]})")
@@ -99,8 +99,8 @@ def step_extract(a, dl, res):
                       "mb_s_cpu": round(b / best[1] / 1e6, 2),
                       "articles_s": round(n / best[0], 1), "rss_kb": max(r[2] for r in allr),
                       "walls": [round(r[0], 3) for r in allr],
-                      "steal_pct": [round(100 * r[4], 1) if len(r) > 4 and r[4] is not None
-                                    else None for r in allr]}
+                      "steal_pct": [round(100 * r[4], 1) if r[4] is not None else None
+                                    for r in allr]}
     log(f"extract: {res['extract']['mb_s']} MB/s on one core")
 
 
