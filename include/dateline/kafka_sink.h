@@ -151,6 +151,13 @@ rd_kafka_t *dl_kafka_sink_handle(const dl_kafka_sink *snk);
 /** @returns 1 after a fatal producer error, with the message in @p buf. */
 int dl_kafka_sink_fatal(const dl_kafka_sink *snk, char *buf, size_t size);
 
+/**
+ * @returns 1 if the produce error @p err is the record's own fault (too
+ *          large, invalid), not the cluster's: its message goes to the
+ *          dead-letter topic instead of stopping the stage or the replay.
+ */
+int dl_kafka_sink_rejected(int err);
+
 /** @returns the topic name behind @p topic. */
 const char *dl_kafka_sink_topic_name(const dl_kafka_sink *snk, dl_kafka_sink_topic topic);
 

@@ -446,3 +446,18 @@ void dl_kafka_sink_destroy(dl_kafka_sink *snk)
         rd_kafka_conf_destroy(snk->conf);
     free(snk);
 }
+
+int dl_kafka_sink_rejected(int err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR__BAD_MSG:
+        return 1;
+    default:
+        return 0;
+    }
+}

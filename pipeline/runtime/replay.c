@@ -126,21 +126,6 @@ static void rinflight_free(void *opaque)
     free(inf);
 }
 
-static int replay_record_rejected(int err)
-{
-    switch (err) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR__BAD_MSG:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* FNV-1a, 64 bits: a short, stable fingerprint of the spec for commit metadata. */
 static void replay_hash(const char *s, char *out, size_t size)
 {
@@ -477,7 +462,7 @@ static void replay_on_delivery(const rd_kafka_message_t *rkm, void *arg)
     }
     if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
         return; /* never acknowledged: never checkpointed */
-    if (t->kind == RT_TIMELINE && replay_record_rejected(rkm->err) && !rp->eos) {
+    if (t->kind == RT_TIMELINE && dl_kafka_sink_rejected(rkm->err) && !rp->eos) {
         /* As in `run`: the article's enriched record carries its events. */
         dl_logf(DL_LOG_WARN, "replay", "%s[%" PRId32 "]@%" PRId64 ": timeline record rejected: %s",
                 rd_kafka_topic_name(inf->rkm->rkt), inf->rkm->partition, inf->rkm->offset,
@@ -485,7 +470,7 @@ static void replay_on_delivery(const rd_kafka_message_t *rkm, void *arg)
         dl_offsets_release(rp->ot, inf->ent);
         return;
     }
-    if (t->kind == RT_ENRICHED && replay_record_rejected(rkm->err) && !inf->deferred) {
+    if (t->kind == RT_ENRICHED && dl_kafka_sink_rejected(rkm->err) && !inf->deferred) {
         /* The hold passes to its produce_failed dead letter. */
         snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected: %s",
                  rkm->len, rd_kafka_err2str(rkm->err));
@@ -592,7 +577,7 @@ static void replay_timeline(dl_replay *rp, rinflight *inf, const dl_result *res)
                                    &inf->tickets[RT_TIMELINE]);
         if (!rc)
             continue;
-        if (replay_record_rejected(rc) && !rp->eos) {
+        if (dl_kafka_sink_rejected(rc) && !rp->eos) {
             dl_logf(DL_LOG_WARN, "replay", "%s[%" PRId32 "]@%" PRId64 ": timeline record: %s",
                     rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset,
                     rd_kafka_err2str(rc));
@@ -646,7 +631,7 @@ static void replay_process(dl_replay *rp, rinflight *inf)
                                    &inf->tickets[RT_ENRICHED]);
         if (!rc) {
             replay_timeline(rp, inf, &res);
-        } else if (replay_record_rejected(rc)) {
+        } else if (dl_kafka_sink_rejected(rc)) {
             snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected: %s",
                      value.len, rd_kafka_err2str(rc));
             replay_dead_letter(rp, inf, "produce", "produce_failed", inf->detail);

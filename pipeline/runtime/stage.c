@@ -200,23 +200,6 @@ static const char *inflight_topic(const inflight *inf)
     return rd_kafka_topic_name(inf->rkm->rkt);
 }
 
-/* Errors for which the record itself is at fault, not the cluster: the
- * message goes to the dead-letter topic instead of stopping the stage. */
-static int stage_record_rejected(int err)
-{
-    switch (err) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR__BAD_MSG:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static void stats_count_reason(stage_stats *stats, const char *reason, uint64_t n)
 {
     size_t i;
@@ -283,7 +266,7 @@ static void stage_dead_letter(dl_stage *st, inflight *inf, const char *stage, co
     }
     err = dl_kafka_sink_produce(st->snk, DL_KAFKA_SINK_DEAD_LETTER, key, value, hdrs,
                                 &inf->tickets[TICKET_DEAD]);
-    if (err && st->eos && !stage_record_rejected(err)) {
+    if (err && st->eos && !dl_kafka_sink_rejected(err)) {
         /* The transaction already failed (__STATE): abort and redo it. */
         st->txn.failed = 1;
         return;
@@ -350,7 +333,7 @@ static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_ka
 
     st->txn.failed = 1;
     if ((t->kind == TICKET_ENRICHED || t->kind == TICKET_TIMELINE) &&
-        stage_record_rejected(rkm->err) &&
+        dl_kafka_sink_rejected(rkm->err) &&
         !stage_reject_find(st, inflight_topic(inf), orig->partition, orig->offset)) {
         stage_reject *rj;
 
@@ -376,7 +359,7 @@ static void stage_txn_delivery_failed(dl_stage *st, const ticket *t, const rd_ka
                                            : "without its timeline records");
         return;
     }
-    if (t->kind == TICKET_DEAD && stage_record_rejected(rkm->err)) {
+    if (t->kind == TICKET_DEAD && dl_kafka_sink_rejected(rkm->err)) {
         /* Never drop: a dead letter that cannot be written stops the stage. */
         stage_fail(st, "the dead letter for %s[%" PRId32 "]@%" PRId64 " was rejected: %s",
                    inflight_topic(inf), orig->partition, orig->offset,
@@ -448,7 +431,7 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
         dl_offsets_release(st->ot, inf->ent);
         return;
     }
-    if (t->kind == TICKET_TIMELINE && stage_record_rejected(rkm->err)) {
+    if (t->kind == TICKET_TIMELINE && dl_kafka_sink_rejected(rkm->err)) {
         /* A timeline message derives from the enriched record, which holds
          * the article: log the loss, do not stop. */
         dl_logf(DL_LOG_WARN, "stage", "%s[%" PRId32 "]@%" PRId64 ": timeline record rejected: %s",
@@ -456,7 +439,7 @@ static void stage_on_delivery(const rd_kafka_message_t *rkm, void *arg)
         dl_offsets_release(st->ot, inf->ent);
         return;
     }
-    if (t->kind == TICKET_ENRICHED && stage_record_rejected(rkm->err)) {
+    if (t->kind == TICKET_ENRICHED && dl_kafka_sink_rejected(rkm->err)) {
         if (inf->deferred) {
             /* Already on its way to the dead-letter topic. */
             dl_offsets_release(st->ot, inf->ent);
@@ -678,12 +661,12 @@ static void stage_produce_timeline(dl_stage *st, inflight *inf, const dl_result 
                                    &inf->tickets[TICKET_TIMELINE]);
         if (!rc)
             continue;
-        if (st->eos && !stage_record_rejected(rc)) {
+        if (st->eos && !dl_kafka_sink_rejected(rc)) {
             st->txn.failed = 1;
             dl_offsets_release(st->ot, inf->ent);
             return;
         }
-        if (stage_record_rejected(rc)) {
+        if (dl_kafka_sink_rejected(rc)) {
             dl_logf(DL_LOG_WARN, "stage", "%s[%" PRId32 "]@%" PRId64 ": timeline record: %s",
                     inflight_topic(inf), rkm->partition, rkm->offset, rd_kafka_err2str(rc));
             dl_offsets_release(st->ot, inf->ent);
@@ -735,12 +718,12 @@ static void stage_produce_outputs(dl_stage *st, inflight *inf, dl_result *res)
         stage_produce_timeline(st, inf, res);
         return; /* counted on delivery */
     }
-    if (st->eos && !stage_record_rejected(rc)) {
+    if (st->eos && !dl_kafka_sink_rejected(rc)) {
         /* The transaction already failed (__STATE): abort and redo it. */
         st->txn.failed = 1;
         return;
     }
-    if (stage_record_rejected(rc)) {
+    if (dl_kafka_sink_rejected(rc)) {
         snprintf(inf->detail, sizeof(inf->detail), "enriched record (%zu bytes) rejected for %s: %s",
                  res->record_len, dl_kafka_sink_topic_name(st->snk, DL_KAFKA_SINK_ENRICHED),
                  rd_kafka_err2str(rc));
