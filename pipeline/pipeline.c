@@ -31,6 +31,7 @@ dl_pipeline *dl_pipeline_new(const dl_config *cfg, dl_err *err)
     }
     pl->cfg = cfg;
     pl->owns_rules = 1;
+    pl->no_timeline = !dl_config_timeline(cfg); /* topics.timeline "" */
     if (!(pl->dec = dl_decoder_new(cfg, err)) || dl_rules_load(cfg->extract.rules, &pl->rules, err) ||
         !(pl->ex = dl_extractor_new(pl->rules, err))) {
         dl_pipeline_free(pl);

@@ -123,7 +123,8 @@ static void run_on_stats(const dl_stage_stats *stats, void *arg)
     dl_metrics_set_rebalances(ctx->metrics, stats->rebalances);
     dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.enriched, stats->enriched);
     dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.dead_letter, stats->dead_letters);
-    dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.timeline, stats->timeline);
+    if (dl_config_timeline(ctx->cfg))
+        dl_metrics_set_produced(ctx->metrics, ctx->cfg->topics.timeline, stats->timeline);
     for (size_t i = 0; i < stats->n_reasons; i++)
         dl_metrics_set_dead_letters(ctx->metrics, stats->reasons[i].reason, stats->reasons[i].n);
 }

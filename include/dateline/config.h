@@ -70,7 +70,7 @@ typedef struct dl_config {
     struct {
         char *input;
         char *enriched;
-        char *timeline;
+        char *timeline; /* "": no timeline messages (dl_config_timeline()) */
         char *dead_letter;
     } topics;
 
@@ -159,6 +159,9 @@ int dl_config_check_into(const char *path, void (*report)(const dl_err *err, voi
 
 /** Frees everything @p cfg owns and zeroes it. NULL is fine. */
 void dl_config_free(dl_config *cfg);
+
+/** @returns 1 if timeline messages are produced (topics.timeline is not ""). */
+int dl_config_timeline(const dl_config *cfg);
 
 /**
  * @brief Calls @p fn for every key of the config table, in table order:

@@ -158,7 +158,8 @@ int dl_kafka_sink_fatal(const dl_kafka_sink *snk, char *buf, size_t size);
  */
 int dl_kafka_sink_rejected(int err);
 
-/** @returns the topic name behind @p topic. */
+/** @returns the topic name behind @p topic (NULL: timeline messages are off,
+ *           topics.timeline ""). */
 const char *dl_kafka_sink_topic_name(const dl_kafka_sink *snk, dl_kafka_sink_topic topic);
 
 /**

@@ -24,7 +24,7 @@
 typedef enum {
     KEY_SECTION, /* a mapping of further keys (.keys) */
     KEY_STRING,  /* char *; "" only with .allow_empty */
-    KEY_TOPIC,   /* char *, a name Kafka accepts */
+    KEY_TOPIC,   /* char *, a name Kafka accepts; "" (an output off) only with .allow_empty */
     KEY_PATH,    /* char *, non-empty; made relative to the config file after the walk */
     KEY_INT,     /* int, 1 ... .max (0 ... with .allow_zero) */
     KEY_COUNT,   /* size_t, 1 ... .max */
@@ -43,7 +43,7 @@ typedef struct cfg_key {
     size_t off_n;               /* KEY_NAMES: offsetof the count */
     const char *def;            /* the default as config text; KEY_NAMES: comma-separated */
     long long max;              /* numbers: the largest value accepted */
-    int allow_empty;            /* KEY_STRING: "" is a valid value */
+    int allow_empty;            /* KEY_STRING, KEY_TOPIC: "" is a valid value */
     int allow_zero;             /* numbers: 0 is valid (the key's "none") */
     const char *const *names;   /* KEY_ENUM: NULL-terminated, index = enum value */
     const struct cfg_key *keys; /* KEY_SECTION: its keys, ended by {0} */
@@ -79,9 +79,11 @@ static const cfg_key topic_keys[] = {
      .kind = KEY_TOPIC,
      .off = CFG_OFF(topics.enriched),
      .def = "articles.enriched"},
+    /* "": no timeline messages (the enriched records keep their events) */
     {.name = "timeline",
      .kind = KEY_TOPIC,
      .off = CFG_OFF(topics.timeline),
+     .allow_empty = 1,
      .def = "articles.timeline"},
     {.name = "dead_letter",
      .kind = KEY_TOPIC,
@@ -584,7 +586,7 @@ static int key_store(const cfg_key *key, dl_config *cfg, const char *text, char 
         }
         return store_string(field, text, len);
     case KEY_TOPIC:
-        if ((rc = check_topic(text, len, msg, size)))
+        if ((len || !key->allow_empty) && (rc = check_topic(text, len, msg, size)))
             return rc;
         return store_string(field, text, len);
     case KEY_LISTEN:
@@ -779,7 +781,9 @@ static int scalar_expand(cfg_walk *w, const yaml_node_t *node, const char *path,
     if (node_is_null(node))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: missing value (expected %s%s)", path,
                         kind_what(key),
-                        kind == KEY_STRING ? "; write \"\" for an empty string" : "");
+                        kind == KEY_STRING || (key && key->allow_empty)
+                            ? "; write \"\" for an empty string"
+                            : "");
     if (memchr(v, '\0', len))
         return cfg_fail(w, DL_ECONFIG, &node->start_mark, "%s: value contains a NUL byte", path);
     dl_err_clear(&e);
@@ -1030,8 +1034,8 @@ static int check_topics_distinct(cfg_walk *w)
         for (const cfg_key *kj = topic_keys; kj < ki; kj++) {
             a = *(char **)((char *)w->cfg + ki->off);
             b = *(char **)((char *)w->cfg + kj->off);
-            if (strcmp(a, b))
-                continue;
+            if (!a[0] || strcmp(a, b))
+                continue; /* ("": an output turned off, not a topic) */
             /* Point at the one the file set; a default has no position. */
             bad = cfg_mark_get(w, ki->off) ? ki : kj;
             other = bad == ki ? kj : ki;
@@ -1229,6 +1233,11 @@ int dl_config_check(const char *path, void (*report)(const dl_err *err, void *op
 
     dl_config_free(&cfg);
     return n;
+}
+
+int dl_config_timeline(const dl_config *cfg)
+{
+    return cfg->topics.timeline && cfg->topics.timeline[0];
 }
 
 void dl_config_free(dl_config *cfg)

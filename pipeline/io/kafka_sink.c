@@ -64,7 +64,8 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
     snk->state.role = "producer";
     snk->names[DL_KAFKA_SINK_ENRICHED] = cfg->topics.enriched;
     snk->names[DL_KAFKA_SINK_DEAD_LETTER] = cfg->topics.dead_letter;
-    snk->names[DL_KAFKA_SINK_TIMELINE] = cfg->topics.timeline;
+    /* NULL: timeline messages off; the loops over the topics skip it */
+    snk->names[DL_KAFKA_SINK_TIMELINE] = dl_config_timeline(cfg) ? cfg->topics.timeline : NULL;
     if (!(snk->conf = rd_kafka_conf_new())) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
         goto fail;
@@ -143,6 +144,8 @@ int dl_kafka_sink_start(dl_kafka_sink *snk, dl_err *err)
     snk->conf = NULL; /* now owned, and freed, by the rd_kafka_t instance */
     dl_kafka_log_forward(snk->rk);
     for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++) {
+        if (!snk->names[i])
+            continue;
         snk->rkt[i] = rd_kafka_topic_new(snk->rk, snk->names[i], NULL);
         if (!snk->rkt[i])
             return dl_err_set(err, DL_EKAFKA, "topic %s: %s", snk->names[i],
@@ -169,16 +172,17 @@ static void sink_describe_limits(dl_kafka_sink *snk, int timeout_ms)
     rd_kafka_event_t *ev = NULL;
     const rd_kafka_DescribeConfigs_result_t *result;
     const rd_kafka_ConfigResource_t **rs;
-    size_t n_rs = 0;
+    size_t n_rs = 0, n_res = 0;
 
     if (!(rkqu = rd_kafka_queue_new(snk->rk)) ||
         !(opts = rd_kafka_AdminOptions_new(snk->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)))
         goto out;
     rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, NULL, 0);
     for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
-        if (!(res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, snk->names[i])))
+        if (snk->names[i] &&
+            !(res[n_res++] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, snk->names[i])))
             goto out;
-    rd_kafka_DescribeConfigs(snk->rk, res, DL_KAFKA_SINK_TOPICS, opts, rkqu);
+    rd_kafka_DescribeConfigs(snk->rk, res, n_res, opts, rkqu);
     ev = rd_kafka_queue_poll(rkqu, timeout_ms + 1000);
     if (!ev || rd_kafka_event_error(ev) || !(result = rd_kafka_event_DescribeConfigs_result(ev))) {
         dl_logf(DL_LOG_WARN, "sink", "cannot read the output topics' max.message.bytes: %s",
@@ -200,7 +204,7 @@ static void sink_describe_limits(dl_kafka_sink *snk, int timeout_ms)
             if (strcmp(rd_kafka_ConfigEntry_name(ents[e]), "max.message.bytes") || !value)
                 continue;
             for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++)
-                if (!strcmp(snk->names[i], name))
+                if (snk->names[i] && !strcmp(snk->names[i], name))
                     snk->max_record[i] = (size_t)strtoul(value, NULL, 10);
         }
     }
@@ -231,10 +235,18 @@ int dl_kafka_sink_fits(const dl_kafka_sink *snk, dl_kafka_sink_topic topic, size
 
 int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err)
 {
+    static const char *const keys[DL_KAFKA_SINK_TOPICS] = {
+        [DL_KAFKA_SINK_ENRICHED] = "topics.enriched",
+        [DL_KAFKA_SINK_DEAD_LETTER] = "topics.dead_letter",
+        [DL_KAFKA_SINK_TIMELINE] = "topics.timeline"};
+
     for (int i = 0; i < DL_KAFKA_SINK_TOPICS; i++) {
         const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t kerr = rd_kafka_metadata(snk->rk, 0, snk->rkt[i], &md, timeout_ms);
-        rd_kafka_resp_err_t terr;
+        rd_kafka_resp_err_t kerr, terr;
+
+        if (!snk->rkt[i])
+            continue; /* an output turned off */
+        kerr = rd_kafka_metadata(snk->rk, 0, snk->rkt[i], &md, timeout_ms);
 
         if (kerr) {
             /* Unreachable cluster: not a configuration error, and
@@ -246,9 +258,7 @@ int dl_kafka_sink_check_topics(dl_kafka_sink *snk, int timeout_ms, dl_err *err)
         rd_kafka_metadata_destroy(md);
         if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             return dl_err_set(err, DL_EKAFKA, "%s: topic %s does not exist in the cluster",
-                              i == DL_KAFKA_SINK_ENRICHED ? "topics.enriched"
-                                                          : "topics.dead_letter",
-                              snk->names[i]);
+                              keys[i], snk->names[i]);
         if (terr)
             dl_logf(DL_LOG_WARN, "sink", "output topic %s: %s", snk->names[i],
                     rd_kafka_err2str(terr));
@@ -262,6 +272,8 @@ int dl_kafka_sink_produce(dl_kafka_sink *snk, dl_kafka_sink_topic topic, dl_slic
 {
     rd_kafka_resp_err_t err;
 
+    if (!snk->rkt[topic])
+        return RD_KAFKA_RESP_ERR__INVALID_ARG; /* an output turned off: a caller's bug */
     for (;;) {
         err = rd_kafka_producev(
             snk->rk, RD_KAFKA_V_RKT(snk->rkt[topic]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

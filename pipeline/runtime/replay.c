@@ -432,8 +432,10 @@ void dl_replay_print_plan(const dl_replay *rp, FILE *fp)
             fprintf(fp, "  (resume at %" PRId64 ": %" PRId64 " left)", r->next, r->end - r->next);
         fputc('\n', fp);
     }
-    fprintf(fp, "  output      %s (enriched), %s (timeline), %s (dead letters)\n",
-            rp->ocfg.topics.enriched, rp->ocfg.topics.timeline, rp->ocfg.topics.dead_letter);
+    fprintf(fp, "  output      %s (enriched), %s%s, %s (dead letters)\n",
+            rp->ocfg.topics.enriched, rp->ocfg.topics.timeline,
+            dl_config_timeline(&rp->ocfg) ? " (timeline)" : "no timeline messages",
+            rp->ocfg.topics.dead_letter);
     if (o->checkpoint_path)
         fprintf(fp, "  checkpoint  %s\n", o->checkpoint_path);
     if (o->checkpoint_group)
@@ -1066,7 +1068,8 @@ dl_replay *dl_replay_new(const dl_config *cfg, dl_pipeline *pl, const dl_replay_
     if (!(rp->topic = replay_strdup(o->topic ? o->topic : cfg->topics.input)) ||
         !(rp->out_enriched = replay_concat(prefix, cfg->topics.enriched)) ||
         !(rp->out_dead = replay_concat(prefix, cfg->topics.dead_letter)) ||
-        !(rp->out_timeline = replay_concat(prefix, cfg->topics.timeline)) ||
+        !(rp->out_timeline = replay_concat(dl_config_timeline(cfg) ? prefix : "",
+                                           cfg->topics.timeline)) ||
         !(rp->spec = dl_replay_spec(o, rp->topic)) || !(rp->ot = dl_offsets_new(rinflight_free))) {
         dl_err_set(err, DL_ENOMEM, "out of memory");
         goto fail;

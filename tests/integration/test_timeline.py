@@ -13,7 +13,10 @@ Kafka broker (ctest label kafka, fixture kafka; helpers from test_run.py).
    "chrissy teigen", the 2020-08 event (no person) under the article id;
 4. restarts the stage in the same group: nothing is produced again (offsets
    were stored only after every record of a message was acknowledged, and
-   committed at shutdown).
+   committed at shutdown);
+5. runs the same articles through a stage with topics.timeline "" on topics
+   of their own, with no timeline topic in the cluster: every article is
+   enriched, with the same events as in step 2.
 """
 import argparse
 import json
@@ -132,6 +135,36 @@ def run(c, args, repo, kafka_run, work_dir, readers, stages):
     time.sleep(2)
     c.check(timeline_r.count() == len(msgs), "a restart produces no timeline message again",
             "%d then %d" % (len(msgs), timeline_r.count()))
+
+    # Timeline messages off: the stage needs no timeline topic (none exists
+    # under this prefix, and brokers here never create topics on their own).
+    off = prefix + "off-"
+    for name, parts in ((off + "articles", 3), (off + "enriched", 3), (off + "dlq", 1)):
+        create_topic(repo, kafka_run, name, parts)
+    produce(brokers, off + "articles", seed_value, key=SEED_KEY)
+    produce_lines(brokers, off + "articles", t17)
+    with open(config) as f:
+        text = f.read()
+    text = text.replace("timeline: ${DL_TOPIC_PREFIX}timeline", 'timeline: ""')
+    text = text.replace("../../config/rules/en", os.path.join(repo, "config", "rules", "en"))
+    config_off = os.path.join(work_dir, "run-no-timeline.yaml")
+    with open(config_off, "w") as f:
+        f.write(text)
+    off_r = TopicReader(brokers, off + "enriched")
+    readers.append(off_r)
+    stage = Stage(dateline, config_off, dict(env, DL_TOPIC_PREFIX=off, DL_GROUP=off + "group"),
+                  work_dir, "timeline3")
+    stages.append(stage)
+    got_off = off_r.wait_for(n_good, args.timeout, stage.proc)
+    rc = stage.stop(signal.SIGTERM, timeout=60)
+    c.check(rc == 0, "with topics.timeline \"\" the stage exits 0",
+            "exit code %r: %s" % (rc, stage.tail(5)))
+    c.check(got_off, "timeline off: %d enriched records" % n_good, "got %d" % off_r.count())
+    off_recs = {m["key"].decode(): json.loads(m["value"]) for m in off_r.messages()}
+    c.check(sorted(off_recs) == sorted(recs), "timeline off: the same articles",
+            "%d against %d" % (len(off_recs), len(recs)))
+    c.check(all(off_recs[k]["events"] == recs[k]["events"] for k in off_recs if k in recs),
+            "timeline off: the enriched records keep their events")
 
 
 def main():

@@ -380,10 +380,10 @@ static void test_env_interpolation(void **state)
     assert_null(cfg.kafka.brokers);
 
     /* Set but empty is "", which a topic name cannot be. */
-    assert_int_equal(load_yaml("topics:\n  timeline: ${DL_T_EMPTY}\n", &cfg, &err, NULL),
+    assert_int_equal(load_yaml("topics:\n  dead_letter: ${DL_T_EMPTY}\n", &cfg, &err, NULL),
                      DL_ECONFIG);
     assert_int_equal(err.line, 2);
-    assert_int_equal(err.col, 13);
+    assert_int_equal(err.col, 16);
     assert_non_null(strstr(err.msg, "topic name must not be empty"));
 
     /* The expanded text is converted: a bad number from the environment. */
@@ -705,6 +705,40 @@ static void test_check_reports_every_error(void **state)
     tmp_remove(&t);
 }
 
+/* ---- topics.timeline "": timeline messages off ------------------------- */
+
+static void test_timeline_off(void **state)
+{
+    static const char *const required[] = {"input", "enriched", "dead_letter"};
+    char yaml[128];
+    dl_config cfg;
+    dl_err err;
+
+    (void)state;
+    assert_int_equal(load_yaml("topics:\n  enriched: out\n", &cfg, &err, NULL), 0);
+    assert_int_equal(dl_config_timeline(&cfg), 1);
+    dl_config_free(&cfg);
+
+    /* "" turns them off, and is no topic the distinctness check compares */
+    assert_int_equal(load_yaml("topics:\n  timeline: \"\"\n", &cfg, &err, NULL), 0);
+    assert_string_equal(cfg.topics.timeline, "");
+    assert_int_equal(dl_config_timeline(&cfg), 0);
+    dl_config_free(&cfg);
+
+    /* no value at all is a mistake, with the spelling that turns them off */
+    assert_int_equal(load_yaml("topics:\n  timeline:\n", &cfg, &err, NULL), DL_ECONFIG);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "write \"\" for an empty string"));
+
+    /* the other topics stay required */
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        snprintf(yaml, sizeof(yaml), "topics:\n  %s: \"\"\n", required[i]);
+            if (!load_yaml(yaml, &cfg, &err, NULL))
+            fail_msg("topics.%s \"\" accepted", required[i]);
+        assert_non_null(strstr(err.msg, "topic name must not be empty"));
+    }
+}
+
 /* ---- http.listen and positions of pass-through properties --------------- */
 
 static void test_http_listen(void **state)
@@ -810,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_check_reports_every_error),
         cmocka_unit_test(test_kvlist_get),
+        cmocka_unit_test(test_timeline_off),
         cmocka_unit_test(test_http_listen),
         cmocka_unit_test(test_props_positions),
         cmocka_unit_test(test_config_keys),
