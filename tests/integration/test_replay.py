@@ -40,51 +40,14 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_run import Checks, Fatal, create_topic, read_brokers  # noqa: E402
+
 PARTITIONS = 3
 PER_PARTITION = 200
 BASE_TS = 1600000000000  # 2020-09-13T12:26:40Z
 STEP_MS = 1000
 WIN_FROM_I, WIN_TO_I = 40, 130  # per-partition message indexes of the window [from, to)
-
-
-class Fatal(Exception):
-    pass
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed.append(what)
-            print("FAIL: " + what, file=sys.stderr)
-        return cond
-
-
-def read_brokers(kafka_run, repo):
-    env_file = os.path.join(kafka_run or os.path.join(repo, ".cache", "kafka", "run"), "env")
-    if os.path.exists(env_file):
-        with open(env_file) as f:
-            for line in f:
-                if line.startswith("DATELINE_BROKERS="):
-                    return line.strip().split("=", 1)[1]
-    if os.environ.get("DATELINE_BROKERS"):
-        return os.environ["DATELINE_BROKERS"]
-    raise Fatal("no broker: %s not found and DATELINE_BROKERS unset" % env_file)
-
-
-def create_topic(repo, kafka_run, name, partitions, *configs):
-    cmd = [os.path.join(repo, "scripts", "kafka.sh"), "create-topic", name, str(partitions)]
-    cmd += list(configs)
-    if kafka_run:
-        cmd.append(kafka_run)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        raise Fatal("create-topic %s failed: %s%s" % (name, r.stdout, r.stderr))
 
 
 def consume(brokers, topic):

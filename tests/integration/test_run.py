@@ -128,8 +128,10 @@ def read_brokers(kafka_run, repo):
                 "(run scripts/kafka.sh start)" % env_file)
 
 
-def create_topic(repo, kafka_run, name, partitions):
+def create_topic(repo, kafka_run, name, partitions, *configs):
+    """Creates the topic; @configs are its settings ("retention.ms=...")."""
     cmd = [os.path.join(repo, "scripts", "kafka.sh"), "create-topic", name, str(partitions)]
+    cmd += list(configs)
     if kafka_run:
         cmd.append(kafka_run)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
