@@ -982,9 +982,7 @@ int dl_replay_run(dl_replay *rp, dl_replay_stats *stats, dl_err *err)
         else
             replay_txn_commit(rp, o->timeout_ms * 3);
     } else if (replay_checkpoint_save(rp, &cerr)) {
-        dl_logf(DL_LOG_ERROR, "replay", "cannot save the checkpoint: %s", cerr.msg);
-        if (!rp->fail.failed)
-            replay_fail(rp, "cannot save the checkpoint: %s", cerr.msg);
+        replay_fail(rp, "cannot save the checkpoint: %s", cerr.msg); /* (it logs) */
     }
     replay_progress(rp, pg, 1);
     dl_progress_finish(pg, replay_done(rp));
@@ -1027,8 +1025,7 @@ out:
     if (stats)
         *stats = rp->stats;
     dl_progress_free(pg);
-    if (rp->fail.failed)
-        dl_failure_summary(&rp->fail, "replay");
+    dl_failure_summary(&rp->fail, "replay");
     if (!rc && rp->fail.failed)
         rc = dl_err_set(err, DL_EKAFKA, "%s", rp->fail.msg);
     return rc;
