@@ -54,33 +54,8 @@ static void first_bytes(const pcre2_code *re, uint8_t set[256])
     memset(set, 1, 256);
 }
 
-/* Allocates @p pc with @p slots (a power of two) for rule sets of @p w words,
- * halved for each doubling of @p w: a slot's answer bits grow with the rules,
- * and the cache's memory should not (with 65 rules, half the slots left T17
- * as fast and took 5.8 MB less per extractor). */
-static int probe_cache_init(dl_probe_cache *pc, size_t slots, size_t w)
-{
-    for (size_t k = w; k > 1 && slots > 1024; k >>= 1)
-        slots >>= 1;
-    pc->mask = slots - 1;
-    pc->stride = sizeof(dl_probe_slot) + 2 * w * sizeof(uint64_t);
-    /* calloc (its pages are touched only as slots fill), aligned by hand
-     * to a cache line, so that with a 64-byte stride no slot spans two. */
-    if (!(pc->raw = calloc(slots * pc->stride + 63, 1)) ||
-        !(pc->spare = calloc(2 * w, sizeof(*pc->spare))))
-        return DL_ENOMEM;
-    pc->mem = pc->raw + (-(uintptr_t)pc->raw & 63);
-    return 0;
-}
-
-static void probe_cache_fini(dl_probe_cache *pc)
-{
-    free(pc->raw);
-    free(pc->spare);
-}
-
 /* The scan plan: per byte, the rules whose matches can start with it; the
- * rules without a probe; and the probe cache (see scan_rules). */
+ * rules the automaton leaves out; the automaton's DFA (see scan_rules). */
 static int build_plan(dl_extractor *ex)
 {
     const dl_rules *r = ex->rules;
@@ -91,19 +66,13 @@ static int build_plan(dl_extractor *ex)
     if (!w)
         w = 1;
     if (!(ex->first = calloc(256 * w, sizeof(*ex->first))) ||
-        !(ex->noprobe = calloc(w, sizeof(*ex->noprobe))) ||
+        !(ex->no_dfa = calloc(w, sizeof(*ex->no_dfa))) ||
         !(ex->mask = calloc(w, sizeof(*ex->mask))) ||
+        !(ex->allowed = calloc(w, sizeof(*ex->allowed))) ||
         !(ex->rule_start = calloc(r->n_rules + 1, sizeof(*ex->rule_start))) ||
-        !(ex->pairs = calloc(DL_PAIRS * w, sizeof(*ex->pairs))) ||
-        !(ex->pair_done = calloc(DL_PAIRS / 64, sizeof(*ex->pair_done))) ||
-        probe_cache_init(&ex->probe1, DL_PROBE_SLOTS1, w) ||
-        probe_cache_init(&ex->probe1a, DL_PROBE_SLOTS1A, w) ||
-        probe_cache_init(&ex->probe2b, DL_PROBE_SLOTS2B, w) ||
-        probe_cache_init(&ex->probe2a, DL_PROBE_SLOTS2, w) ||
-        probe_cache_init(&ex->probe2, DL_PROBE_SLOTS2, w) || dl_wordreq_init(&ex->wreq, r->wordtab))
+        !(ex->dfa = dl_dfa_new(r->nfa, w)))
         return DL_ENOMEM;
     w = ex->words;
-    ex->probe_jit = 1;
     for (size_t i = 0; i < r->n_rules; i++) {
         uint64_t bit = 1ull << (i % 64);
         if (!r->rules[i].re_at)
@@ -113,11 +82,8 @@ static int build_plan(dl_extractor *ex)
         for (int c = 0; c < 256; c++)
             if (set[c])
                 ex->first[c * w + i / 64] |= bit;
-        if (!r->rules[i].re_probe) {
-            ex->noprobe[i / 64] |= bit;
-        } else if (!dl_re_has_jit(r->rules[i].re_probe)) {
-            ex->probe_jit = 0;
-        }
+        if (r->rules[i].no_dfa)
+            ex->no_dfa[i / 64] |= bit;
     }
     return 0;
 }
@@ -165,7 +131,7 @@ dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err)
     pcre2_set_match_limit(ex->mctx, DL_MATCH_LIMIT);
     /* Without a JIT stack, every pcre2_jit_match() sets up 32 KiB of the
      * machine stack for the match, a good part of what a short match (most
-     * probes) costs. One of the same fixed size has the same limit, so the
+     * tries) costs. One of the same fixed size has the same limit, so the
      * same results; without one (no JIT support) matches run as before. */
     if ((ex->jit_stack = pcre2_jit_stack_create(32768, 32768, NULL)))
         pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit_stack);
@@ -186,19 +152,13 @@ void dl_extractor_free(dl_extractor *ex)
     pcre2_match_context_free(ex->mctx);
     pcre2_jit_stack_free(ex->jit_stack);
     free(ex->first);
-    free(ex->noprobe);
+    free(ex->no_dfa);
     free(ex->mask);
+    free(ex->allowed);
     free(ex->tries);
     free(ex->by_rule);
     free(ex->rule_start);
-    free(ex->pairs);
-    free(ex->pair_done);
-    probe_cache_fini(&ex->probe1);
-    probe_cache_fini(&ex->probe1a);
-    probe_cache_fini(&ex->probe2b);
-    probe_cache_fini(&ex->probe2a);
-    probe_cache_fini(&ex->probe2);
-    dl_wordreq_fini(&ex->wreq);
+    dl_dfa_free(ex->dfa);
     free(ex->sentences);
     free(ex->cands);
     free(ex->timexes);
@@ -295,241 +255,6 @@ const unsigned char dl_alnum_tab[256] = {
     ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
     ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
 
-/*
- * Narrows @p mask (a rule set) to the rules whose probe does not rule them
- * out on the subject ex->subj[0] (a byte standing for the one before the
- * word) + @p n bytes at @p word (the word or words; the match would start
- * at offset 1). The subject is copied to ex->subj only when a probe runs.
- * Answers are cached in @p pc by subject, in the slot of its hash or
- * another of its group (probe_miss). A slot's subject is replaced only
- * once misses on the slot have spent the hits it earned: otherwise every
- * rare word would evict the common word it collides with ("them", "the
- * d"), whose probes would then run again.
- */
-/* The hash of a probe subject, extended as the scan reads on from the same
- * word start: each level's subject is a prefix of the next level's, so
- * every byte is hashed once. */
-typedef struct subj_hash {
-    size_t n;   /* bytes of the word hashed so far */
-    uint32_t h; /* over the byte before the word and those n bytes */
-} subj_hash;
-
-/* The probe runs for the rules of @p mask on the subject ex->subj[0] +
- * @p word (@p n bytes) that @p known does not answer yet; the answers are
- * added to known and possible (a cache slot's or the spare). Both hold the
- * rules without a probe from the start (probe_miss): those are answered,
- * and always possible. */
-static void probe_run(dl_extractor *ex, const unsigned char *word, size_t n, uint64_t *known,
-                      uint64_t *possible, uint64_t *mask)
-{
-    const dl_rules *r = ex->rules;
-    size_t w = ex->words, len = n + 1;
-    unsigned char *subj = ex->subj;
-    int copied = 0;
-
-    for (size_t k = 0; k < w; k++) {
-        uint64_t todo = mask[k] & ~known[k];
-        mask[k] &= ~(known[k] & ~possible[k]);
-        if (todo && !copied) {
-            memcpy(subj + 1, word, n);
-            copied = 1;
-        }
-        while (todo) {
-            int b = __builtin_ctzll(todo), rc;
-            const pcre2_code *re = r->rules[k * 64 + (size_t)b].re_probe;
-            uint64_t bit = 1ull << b;
-            rc = ex->probe_jit ? pcre2_jit_match(re, subj, len, 1, PCRE2_PARTIAL_HARD, ex->md,
-                                                 ex->mctx)
-                               : pcre2_match(re, subj, len, 1, PCRE2_PARTIAL_HARD, ex->md,
-                                             ex->mctx);
-            todo &= todo - 1;
-            known[k] |= bit;
-            if (rc == PCRE2_ERROR_NOMATCH)
-                mask[k] &= ~bit;
-            else
-                possible[k] |= bit;
-        }
-    }
-}
-
-/* Whether @p n bytes at @p a and @p b are equal: a key compare short
- * enough that a call to memcmp() cost more than the compare. */
-static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
-{
-    uint64_t x, y;
-    uint32_t u, v;
-
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y)
-                return 0;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        memcpy(&u, a, 4);
-        memcpy(&v, b, 4);
-        if (u != v)
-            return 0;
-        memcpy(&u, a + n - 4, 4);
-        memcpy(&v, b + n - 4, 4);
-        return u == v;
-    }
-    /* 0 to 3 bytes: the first, middle and last cover them */
-    return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
-/* Whether slot @p s holds the subject @p c0 + @p word (@p n bytes) of hash @p h. */
-static inline int slot_holds(const dl_probe_slot *s, uint32_t h, unsigned char c0,
-                             const unsigned char *word, size_t n)
-{
-    return s->hash == h && s->len == n + 1 && s->key[0] == c0 && same_bytes(s->key + 1, word, n);
-}
-
-/* probe_filter() of a subject that slot @p s holds. */
-static inline void probe_hit(dl_extractor *ex, size_t w, dl_probe_slot *s,
-                             const unsigned char *word, size_t n, uint64_t *mask)
-{
-    uint64_t *known = (uint64_t *)(s + 1), *possible = known + w, todo = 0;
-
-    /* (saturating; a branch: a common slot stays saturated, and the
-     * branchless add cost two instructions more on every hit) */
-    if (s->hits != UINT8_MAX)
-        s->hits++;
-    for (size_t k = 0; k < w; k++)
-        todo |= mask[k] & ~known[k];
-    if (!todo) {
-        /* every rule of the mask is known */
-        for (size_t k = 0; k < w; k++)
-            mask[k] &= possible[k];
-        return;
-    }
-    probe_run(ex, word, n, known, possible, mask);
-}
-
-/* probe_filter() of a subject that its own slot, @p i, does not hold. Slots
- * form groups of DL_PROBE_WAYS (i ^ j), and another of the group may hold
- * it: common subjects of one slot then all stay cached, instead of all but
- * one being probed again and again (T17: 30 % fewer probe matches). A miss
- * spends a hit of the subject's own slot, and the subject takes its own
- * slot when none is left there, else the first other one of the group
- * without hits, else its answers go to the spare. Out of line, so that the
- * common path inlined in the scan stays small. */
-static __attribute__((noinline)) void probe_miss(dl_extractor *ex, size_t w, dl_probe_cache *pc,
-                                                 size_t i, uint32_t h, const unsigned char *word,
-                                                 size_t n, uint64_t *mask)
-{
-    dl_probe_slot *s = (dl_probe_slot *)(pc->mem + i * pc->stride), *free_alt = NULL;
-    uint64_t *known = pc->spare;
-
-    for (size_t j = 1; j < DL_PROBE_WAYS; j++) {
-        dl_probe_slot *alt = (dl_probe_slot *)(pc->mem + (i ^ j) * pc->stride);
-        if (slot_holds(alt, h, ex->subj[0], word, n)) {
-            probe_hit(ex, w, alt, word, n, mask);
-            return;
-        }
-        if (!alt->hits && !free_alt)
-            free_alt = alt;
-    }
-    if (s->hits) {
-        s->hits--;
-        s = free_alt;
-    }
-    if (s) {
-        s->hash = h;
-        s->len = (uint8_t)(n + 1);
-        s->key[0] = ex->subj[0];
-        memcpy(s->key + 1, word, n);
-        known = (uint64_t *)(s + 1);
-    }
-    for (size_t k = 0; k < w; k++)
-        known[k] = known[w + k] = ex->noprobe[k];
-    probe_run(ex, word, n, known, known + w, mask);
-}
-
-/* Inline (forced: out of line, rule sets of a constant number of words
- * lose their unrolled loops): most calls find their subject cached with
- * every rule of @p mask answered, and return after a hash, a compare and a
- * few bit operations. */
-static inline __attribute__((always_inline)) void probe_filter(dl_extractor *ex, size_t w,
-                                                               dl_probe_cache *pc,
-                                                               const unsigned char *word, size_t n,
-                                                               subj_hash *sh, uint64_t *mask)
-{
-    uint32_t h;
-    dl_probe_slot *s;
-
-    assert(n >= sh->n);
-    h = sh->h = dl_fnv1a(sh->h, word + sh->n, n - sh->n);
-    sh->n = n;
-    s = (dl_probe_slot *)(pc->mem + (h & pc->mask) * pc->stride);
-    if (slot_holds(s, h, ex->subj[0], word, n))
-        probe_hit(ex, w, s, word, n, mask);
-    else
-        probe_miss(ex, w, pc, h & pc->mask, h, word, n, mask);
-}
-
-/* Whether rule set @p mask (@p w words) still holds a rule. */
-static inline int mask_any(const uint64_t *mask, size_t w)
-{
-    uint64_t any = 0;
-
-    for (size_t k = 0; k < w; k++)
-        any |= mask[k];
-    return any != 0;
-}
-
-/* Probes pair @p i of pair_filter() (its first sight): fills its entry of
- * ex->pairs and marks it done. Out of line, so that the look-up inlined in
- * the scan keeps nothing of it in registers or on the stack. */
-static __attribute__((noinline)) void pair_probe(dl_extractor *ex, size_t w, size_t i)
-{
-    int under = (int)(i >> 16);
-    unsigned char c1 = (unsigned char)(i >> 8), c2 = (unsigned char)i;
-    unsigned char subj[3] = {under ? '_' : ' ', c1, c2};
-    uint64_t *possible = ex->pairs + i * w;
-
-    for (size_t k = 0; k < w; k++) {
-        uint64_t todo = ex->first[c1 * w + k] & ~ex->noprobe[k];
-        possible[k] = ex->first[c1 * w + k] & ex->noprobe[k];
-        while (todo) {
-            int b = __builtin_ctzll(todo);
-            const pcre2_code *re = ex->rules->rules[k * 64 + (size_t)b].re_probe;
-            int rc = ex->probe_jit ? pcre2_jit_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
-                                                     ex->mctx)
-                                   : pcre2_match(re, subj, 3, 1, PCRE2_PARTIAL_HARD, ex->md,
-                                                 ex->mctx);
-            todo &= todo - 1;
-            if (rc != PCRE2_ERROR_NOMATCH)
-                possible[k] |= 1ull << b;
-        }
-    }
-    ex->pair_done[i / 64] |= 1ull << (i % 64);
-}
-
-/*
- * Sets @p mask to the rules whose first byte is @p c1 and whose probe allows
- * a word starting with bytes @p c1 @p c2 (after a non-word byte, or '_' when
- * @p under); returns whether it holds any. The answers never change: each
- * pair is probed once per extractor, on first sight, and kept.
- */
-static inline int pair_filter(dl_extractor *ex, size_t w, int under, unsigned char c1,
-                              unsigned char c2, uint64_t *mask)
-{
-    size_t i = ((size_t)under << 16) | ((size_t)c1 << 8) | c2;
-    const uint64_t *possible = ex->pairs + i * w;
-
-    if (!(ex->pair_done[i / 64] & (1ull << (i % 64))))
-        pair_probe(ex, w, i);
-    for (size_t k = 0; k < w; k++)
-        mask[k] = possible[k];
-    return mask_any(mask, w);
-}
-
 /* Tries rule @p ri anchored at @p p; a match becomes a candidate, and
  * *@p end is set to its end (else left alone). */
 static int try_rule(dl_extractor *ex, int ri, dl_slice text, size_t p, size_t *end)
@@ -600,13 +325,13 @@ static int make_tries(dl_extractor *ex, dl_slice text)
  * One pass over the text drives every rule. Rules match whole words only
  * (rules.c wraps them in (?<![A-Za-z0-9])...), so a match starts only where
  * no letter or digit precedes: a word start. There, only the rules whose
- * first byte fits are candidates, and of those only the ones whose probe
- * (probe.c) does not rule them out from the first word, are tried,
- * anchored. A probe's answer depends on the previous byte and the word
- * alone, so it is cached per (byte, word): common words are probed once.
- * The tries are made after the scan, rule by rule (make_tries). Per rule
- * the result is what a left-to-right search for non-overlapping matches
- * finds.
+ * first byte fits are candidates, and of those only the ones the rules'
+ * automaton (automaton.h) can match from there are tried, anchored. The
+ * automaton reads the bytes from the word start until no rule is left
+ * (mostly two or three bytes into the next word), one table look-up a
+ * byte. The tries are made after the scan, rule by rule (make_tries). Per
+ * rule the result is what a left-to-right search for non-overlapping
+ * matches finds.
  */
 static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl_slice text,
                                                             size_t w);
@@ -643,95 +368,27 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
                                                             size_t w)
 {
     const unsigned char *t = (const unsigned char *)text.p;
+    uint64_t *mask = ex->mask, *allowed = ex->allowed;
     int rc;
 
     ex->n_tries = 0;
-    if ((rc = dl_wordreq_index(&ex->wreq, t, text.len)))
-        return rc;
     for (size_t p = 0, next = 0; p < text.len; p = next) {
         const uint64_t *first = ex->first + t[p] * w;
-        unsigned char *subj = ex->subj;
-        size_t q = p + 1, q2, e1;
-        uint64_t any = 0, *mask = ex->mask;
-        subj_hash sh;
-        int under;
+        uint64_t any = 0;
 
         /* p is a word start (no letter or digit before it). After a word
          * the next one is a byte further: the byte right after a word has
          * a letter or digit before it. */
-        if (dl_is_alnum(t[p])) {
-            q = dl_alnum_end(t, q, text.len);
-            next = q + 1;
-        } else {
-            next = q;
-        }
+        next = dl_is_alnum(t[p]) ? dl_alnum_end(t, p + 1, text.len) + 1 : p + 1;
         for (size_t k = 0; k < w; k++)
             any |= first[k];
         if (!any)
             continue;
-        /* The probes see the byte before the word only through \b: one
-         * byte stands for all the non-word ones (and the text's start). */
-        under = p > 0 && t[p - 1] == '_';
-        /* Level 0: the first two bytes, settled once per process (a subset
-         * of the rules of the first byte). */
-        if (p + 1 < text.len) {
-            if (!pair_filter(ex, w, under, t[p], t[p + 1], mask))
-                continue;
-        } else {
-            for (size_t k = 0; k < w; k++)
-                mask[k] = first[k];
-        }
-        /* The rules whose required words the article or the block of it
-         * the word is in lacks. */
-        dl_wordreq_drop(&ex->wreq, w, p, mask);
-        if (!mask_any(mask, w))
-            continue;
-        subj[0] = under ? '_' : ' ';
-        sh = (subj_hash){0, dl_fnv1a(DL_FNV_SEED, subj, 1)};
-        /* Level 1: the word's first three bytes (a new word mostly begins
-         * like words seen before, and that rules most rules out without a
-         * probe run), then the word. */
-        if (q - p > DL_PROBE_WORD_PREFIX) {
-            probe_filter(ex, w, &ex->probe1a, t + p, DL_PROBE_WORD_PREFIX, &sh, mask);
-            if (!mask_any(mask, w))
-                continue;
-        }
-        /* The word with the byte after it: a word that only begins words
-         * a rule may start with ("to" of "today", "we" of "week") is ruled
-         * out here, not after a look-up into the next word. */
-        e1 = q < text.len ? q + 1 : q;
-        if (e1 - p < DL_PROBE_KEY)
-            probe_filter(ex, w, &ex->probe1, t + p, e1 - p, &sh, mask);
-        if (!mask_any(mask, w))
-            continue;
-        /* The rules whose required words do not begin within reach (here,
-         * not before the word's probes: fewer words come this far, with
-         * fewer rules, and the look costs more than a cached answer). */
-        dl_wordreq_filter(&ex->wreq, w, p, mask);
-        if (!mask_any(mask, w))
-            continue;
-        /* Level 2: into the next word, when one follows closely ("the same
-         * month", "Tuesday, October"): its first byte, then its first three
-         * bytes (few distinct subjects each, so the caches answer: a word
-         * like "the" is followed by thousands of different words, and a
-         * probe run per rule for each would cost more than all the rest),
-         * then all of it. */
-        for (q2 = q; q2 < text.len && q2 < q + 3 && !dl_is_alnum(t[q2]); q2++)
-            ;
-        if (q2 > q && q2 < text.len && dl_is_alnum(t[q2]) && dl_is_alnum(t[p])) {
-            /* The ends of the three subjects, each with its cache: a prefix
-             * only when shorter than the word, any only when it fits a key.
-             * One loop, so that probe_filter() is inlined once (twice, for
-             * the prefixes and the whole word, kept more on the stack). */
-            dl_probe_cache *cache[] = {&ex->probe2b, &ex->probe2a, &ex->probe2};
-            size_t e2 = dl_alnum_end(t, q2, text.len), end[] = {q2 + 1, q2 + 3, e2};
-            for (size_t l = 0; l < 3 && any; l++) {
-                if ((end[l] < e2 || l == 2) && end[l] - p < DL_PROBE_KEY) {
-                    probe_filter(ex, w, cache[l], t + p, end[l] - p, &sh, mask);
-                    any = mask_any(mask, w);
-                }
-            }
-        }
+        if ((rc = dl_dfa_possible(ex->dfa, t + p, text.len - p, allowed)))
+            return rc;
+        any = 0;
+        for (size_t k = 0; k < w; k++)
+            any |= mask[k] = first[k] & (allowed[k] | ex->no_dfa[k]);
         if (any && (rc = defer_tries(ex, w, p, mask)))
             return rc;
     }
@@ -1268,7 +925,6 @@ static void shed_scratch(dl_extractor *ex)
     shed(&ex->quotes, &ex->cap_quotes, sizeof(*ex->quotes));
     shed(&ex->qwork, &ex->cap_qwork, sizeof(*ex->qwork));
     shed(&ex->ev_ents, &ex->cap_ev_ents, sizeof(*ex->ev_ents));
-    dl_wordreq_shed(&ex->wreq, DL_SCRATCH_KEEP);
 }
 
 int dl_extract(dl_extractor *ex, dl_slice text, const dl_dct *dct, dl_facts *out, dl_err *err)

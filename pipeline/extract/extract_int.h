@@ -4,8 +4,8 @@
 
 #include <string.h>
 
+#include "automaton.h"
 #include "rules_int.h"
-#include "wordreq.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -53,7 +53,7 @@ static inline unsigned dl_upper16(const char *p)
 #endif
 
 /* [A-Za-z0-9]: the bytes of words for the rule scan (the whole-word
- * wrapper of rules.c) and its word filter (wordreq.c). */
+ * wrapper of rules.c). */
 extern const unsigned char dl_alnum_tab[256];
 
 static inline int dl_is_alnum(unsigned char c)
@@ -135,58 +135,11 @@ typedef struct dl_desc {
     int entity;
 } dl_desc;
 
-/* Probe caches (extract.c): subject (a byte for the one before the word,
- * then the first word, or the first two) -> which rules may match there.
- * Sizes (powers of two, before probe_cache_init() halves them for rule
- * sets of two words) measured on T17: with the word-prefix level in front,
- * the word cache needs fewer slots. At these sizes the rules are tried as
- * fast as at twice them (paired CPU time 0.97-0.99; 0.4 % more
- * instructions, fewer cache misses), and `dateline extract --threads 2`
- * takes 34-37 MB instead of 40-42; at half these again, 1.8 % more
- * instructions. */
-#define DL_PROBE_SLOTS1 16384
-#define DL_PROBE_SLOTS1A 8192 /* a word's first bytes: few subjects */
-#define DL_PROBE_SLOTS2 16384
-#define DL_PROBE_SLOTS2B 16384
-#define DL_PROBE_WORD_PREFIX 3
-/* A subject is cached in the slot of its hash or another of its group of
- * this many, adjacent in memory (extract.c, probe_miss). On T17 groups of 2
- * cost 0.5 % more instructions, groups of 8 0.1 % more and more slots read
- * at each miss. */
-#define DL_PROBE_WAYS 4
-_Static_assert((DL_PROBE_WAYS & (DL_PROBE_WAYS - 1)) == 0, "i ^ j, j < DL_PROBE_WAYS: one group");
-#define DL_PAIRS (2 * 256 * 256) /* pair filter entries */
-/* Longest subject cached, with its first byte. 26 makes a slot 32 bytes,
- * and with its answers for up to 128 rules one cache line (see
- * dl_probe_cache), and the five caches of an extractor a fifth smaller than
- * with 42 (the subjects of 26 bytes and more, two long words, are probed
- * every time instead; T17 is as fast). */
-#define DL_PROBE_KEY 26
-typedef struct dl_probe_slot {
-    uint32_t hash;
-    uint8_t len;
-    uint8_t hits; /* saturating; a miss on the slot spends one before evicting */
-    unsigned char key[DL_PROBE_KEY];
-} dl_probe_slot;
-_Static_assert(sizeof(dl_probe_slot) == 32, "a probe slot and its answers fill a cache line");
-
 /* A rule to try at a word start (extract.c, scan_rules). */
 typedef struct dl_try {
     size_t pos;
     size_t rule;
 } dl_try;
-
-typedef struct dl_probe_cache {
-    /* Slots of `stride` bytes: a dl_probe_slot, then its answers (known,
-     * then possible, words each), so that a lookup reads one cache line
-     * (64 bytes with up to 128 rules) instead of one in each of two
-     * arrays. */
-    unsigned char *mem; /* in raw, line-aligned */
-    unsigned char *raw;
-    size_t stride;
-    uint64_t *spare; /* known and possible for a subject not admitted */
-    size_t mask;     /* slots - 1 */
-} dl_probe_cache;
 
 struct dl_extractor {
     const dl_rules *rules;
@@ -197,9 +150,9 @@ struct dl_extractor {
     int no_jit;           /* some pattern is not JIT-compiled: no pcre2_jit_match */
     /* Scan plan (extract.c), bit sets over rules of `words` 64-bit words:
      * first[c * words ..] the rules whose matches can start with byte c,
-     * noprobe the rules without a probe. */
+     * no_dfa the rules the automaton leaves out. */
     size_t words;
-    uint64_t *first, *noprobe;
+    uint64_t *first, *no_dfa;
     /* The tries the scan found worth making, in text order, and sorted
      * by rule (then still in text order) to be made (scan_rules);
      * rule_start[] is make_tries()' scratch for the counting sort (where
@@ -207,16 +160,9 @@ struct dl_extractor {
     dl_try *tries, *by_rule;
     size_t n_tries, cap_tries, cap_by_rule;
     size_t *rule_start;
-    /* a word's first DL_PROBE_WORD_PREFIX bytes; the word; + the next word's
-     * first byte; + its first 3 bytes; + all of it */
-    dl_probe_cache probe1a, probe1, probe2b, probe2a, probe2;
-    uint64_t *mask;                /* scratch rule set */
-    /* Pair filter (extract.c): for ('_' before?, first byte, second byte),
-     * the rules a word starting so may begin; pair_done marks pairs probed. */
-    uint64_t *pairs, *pair_done;
-    unsigned char subj[DL_PROBE_KEY + 1]; /* scratch probe subject */
-    dl_wordreq wreq;               /* required words (wordreq.h) */
-    int probe_jit;                 /* every probe has JIT code for partial matching */
+    dl_dfa *dfa;       /* the rules' automaton, built as the texts need it */
+    uint64_t *mask;    /* scratch rule sets */
+    uint64_t *allowed;
 
     dl_sentence *sentences;
     size_t n_sentences, cap_sentences;

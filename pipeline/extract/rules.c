@@ -15,11 +15,9 @@
 #include <jansson.h>
 #include <yaml.h>
 
-#include "probe.h"
-#include "required.h"
+#include "automaton.h"
 #include "rules_int.h"
 #include "sbuf.h"
-#include "wordreq.h"
 
 /* One parsed rule file, kept until every pattern is compiled. */
 typedef struct rule_file {
@@ -385,10 +383,12 @@ static int expand_pattern(loader *ld, rule_file *f, yaml_node_t *at, const char 
 }
 
 /* Compiles @p pat in byte mode (offsets are bytes anyway), with JIT code
- * when @p jit. Whole words only: a match may not start or end inside a word. */
+ * when @p jit. Whole words only: a match may not start or end inside a word.
+ * With @p rule, the pattern goes into the rules' automaton as that rule
+ * (rule->no_dfa set when it cannot). */
 static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
                         int whole_words, uint32_t extra_opts, int jit, pcre2_code **out,
-                        pcre2_code **probe, dl_required *req)
+                        dl_rule *rule)
 {
     dl_sbuf full = {0}, body = {0};
     int ecode, rc;
@@ -417,11 +417,19 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
     /* JIT can be unavailable (some architectures, SELinux); fall back silently. */
     if (jit)
         pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
-    if (probe)
-        *probe = dl_probe_compile(full.p, full.len, opts); /* NULL: no prefilter */
-    if (req)
-        dl_required_analyse(full.p, full.len, req);
     rc = 0;
+    if (rule) {
+        if (!ld->r->nfa && (rc = dl_nfa_new(&ld->r->nfa)))
+            goto out;
+        rc = dl_nfa_add(ld->r->nfa, full.p, full.len, caseless,
+                        (size_t)(rule - ld->r->rules));
+        if (rc < 0) {
+            rc = dl_err_set(ld->err, rc, "out of memory");
+            goto out;
+        }
+        rule->no_dfa = rc == 1;
+        rc = 0;
+    }
 out:
     free(full.p);
     free(body.p);
@@ -431,7 +439,7 @@ out:
 static int compile(loader *ld, rule_file *f, yaml_node_t *at, const char *pat, int caseless,
                    int whole_words, pcre2_code **out)
 {
-    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, 1, out, NULL, NULL);
+    return compile_opts(ld, f, at, pat, caseless, whole_words, 0, 1, out, NULL);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -503,7 +511,6 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
                                         "duration", "time", "holiday"};
     dl_rules *r = ld->r;
     dl_rule *rule, *nr;
-    dl_required *nq;
     yaml_node_t *pattern = NULL;
     int caseless = 1, rc;
 
@@ -512,10 +519,6 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     if (!(nr = realloc(r->rules, (r->n_rules + 1) * sizeof(*nr))))
         return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
     r->rules = nr;
-    if (!(nq = realloc(r->reqs, (r->n_rules + 1) * sizeof(*nq))))
-        return dl_err_set(ld->err, DL_ENOMEM, "out of memory");
-    r->reqs = nq;
-    memset(&r->reqs[r->n_rules], 0, sizeof(*nq));
     rule = &r->rules[r->n_rules++];
     memset(rule, 0, sizeof(*rule));
     rule->norm = -1;
@@ -610,14 +613,14 @@ static int load_rule(loader *ld, rule_file *f, yaml_node_t *def)
     for (size_t i = 0; i + 1 < r->n_rules; i++)
         if (!strcmp(r->rules[i].name, rule->name))
             return node_err(ld, f, def, "rule name '%s' is used twice", rule->name);
-    /* The extractor tries rules at word starts, anchored (re_at); the
-     * searching form tells it the bytes a match can start with, and matches
-     * only in the reference build (extract.c): no JIT code for it. */
-    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, 0, 0, &rule->re, NULL,
-                           NULL)))
+    /* The extractor tries rules at word starts, anchored (re_at), where
+     * the automaton allows them; the searching form tells it the bytes a
+     * match can start with, and matches only in the reference build
+     * (extract.c): no JIT code for it. */
+    if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, 0, 0, &rule->re, NULL)))
         return rc;
     if ((rc = compile_opts(ld, f, pattern, scalar(pattern), caseless, 1, PCRE2_ANCHORED, 1,
-                           &rule->re_at, &rule->re_probe, &r->reqs[r->n_rules - 1])))
+                           &rule->re_at, rule)))
         return rc;
     return bind_captures(ld, f, pattern, rule);
 }
@@ -748,7 +751,7 @@ static int load_apatterns(loader *ld, rule_file *f, yaml_node_t *def, const char
         ap = &out->v[out->n];
         memset(ap, 0, sizeof(*ap));
         if ((rc = compile_opts(ld, f, v, scalar(v), 0, 0, anchored ? PCRE2_ANCHORED : 0, 1,
-                               &ap->re, NULL, NULL)))
+                               &ap->re, NULL)))
             return rc;
         out->n++;
         ap->jit = dl_re_has_jit(ap->re);
@@ -1159,7 +1162,7 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     }
     if ((rc = load_all(&ld)))
         goto out;
-    if (dl_wordtab_new(ld.r, lexicon_find(ld.r, "common_word", 11), &ld.r->wordtab)) {
+    if ((!ld.r->nfa && dl_nfa_new(&ld.r->nfa)) || dl_nfa_finish(ld.r->nfa)) {
         rc = dl_err_set(err, DL_ENOMEM, "out of memory");
         goto out;
     }
@@ -1201,11 +1204,9 @@ void dl_rules_free(dl_rules *r)
         free(r->rules[i].name);
         pcre2_code_free(r->rules[i].re);
         pcre2_code_free(r->rules[i].re_at);
-        pcre2_code_free(r->rules[i].re_probe);
     }
     free(r->rules);
-    free(r->reqs);
-    dl_wordtab_free(r->wordtab);
+    dl_nfa_free(r->nfa);
     pcre2_code_free(r->future_cue);
     pcre2_code_free(r->past_cue);
     pcre2_code_free(r->scheduled_cue);

@@ -19,7 +19,7 @@ static inline unsigned char dl_lower(unsigned char c)
 }
 
 /* FNV-1a: the hash tables of the rules and the extractor (lexicons,
- * gazetteer, probe caches, person index). dl_fnv1a() continues @p h
+ * gazetteer, person index). dl_fnv1a() continues @p h
  * (DL_FNV_SEED to start) over @p len bytes; dl_fnv1a_lower() over their
  * dl_lower() forms. */
 #define DL_FNV_SEED 2166136261u
@@ -165,7 +165,7 @@ typedef struct dl_rule {
     int priority;
     pcre2_code *re;
     pcre2_code *re_at;    /* the same pattern anchored: tried at one position (extract.c) */
-    pcre2_code *re_probe; /* its probe (probe.h), or NULL */
+    int no_dfa;           /* not in the rules' automaton (automaton.h): tried everywhere */
     struct {
         int group;
         dl_cap cap;
@@ -250,12 +250,10 @@ struct dl_rules {
     size_t n_lex;
     dl_rule *rules;
     size_t n_rules;
-    /* per rule: the words its matches need, how long they can be
-     * (required.h; the rule scan's word filter, extract.c) */
-    struct dl_required *reqs;
-    /* the same words as tables for the scan (wordreq.h), built once here
-     * and shared by every extractor */
-    struct dl_wordtab *wordtab;
+    /* every rule's pattern in one automaton (automaton.h): the rule
+     * scan's filter (extract.c), built once here and shared by every
+     * extractor, each with its own DFA */
+    struct dl_nfa *nfa;
     pcre2_code *future_cue, *past_cue; /* NULL when not configured */
     /* A present tense that tells a schedule ("meets Obama on Wednesday"):
      * a future cue, but not for an expression opening its sentence, where
@@ -275,8 +273,8 @@ struct dl_rules {
     dl_entity_lex elex;
 };
 
-/* The 64-bit words of a rule set (a bit per rule): the scan's masks and the
- * required-word tables are sized alike. */
+/* The 64-bit words of a rule set (a bit per rule): the scan's masks and
+ * the automaton's answers. */
 static inline size_t dl_rules_words(const dl_rules *r)
 {
     return (r->n_rules + 63) / 64;
