@@ -136,7 +136,8 @@ def callgrind_total(path, fn=None):
 
 def step_callgrind(a, dl, res):
     """Instructions of dl_pipeline_process on the seed article, twice in one
-    process: the first call with cold probe caches, the second warm."""
+    process: the first call with a cold DFA (states built as the text needs
+    them), the second warm."""
     if not shutil.which("valgrind"):
         log("callgrind: valgrind not installed, skipped")
         return
@@ -155,7 +156,7 @@ def step_callgrind(a, dl, res):
         cold, warm = (os.path.join(tmp, p) for p in parts[:2])
         cg = {"bytes": os.path.getsize(SEED), "cold": callgrind_total(cold),
               "warm": callgrind_total(warm)}
-        for fn in ("dl_extract", "scan_rules", "probe_filter", "dl_sentences_split",
+        for fn in ("dl_extract", "scan_rules", "dl_dfa_possible", "dl_sentences_split",
                    "dl_entities_find", "dl_quotes_attribute", "dl_encode_record", "add_timeline"):
             v = callgrind_total(warm, fn)
             if v is not None:

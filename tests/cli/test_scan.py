@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The optimised rule scan finds exactly what a plain per-rule search finds.
 
-extract.c tries a rule only at the word starts its first bytes and its
-probe allow, caches the probes' answers across articles and makes the
-tries rule by rule after the scan. The reference build (target
+extract.c tries a rule only at the word starts its first byte and the
+rules' automaton (automaton.c) allow, and makes the tries rule by rule
+after the scan. The reference build (target
 dateline_ref, compiled with -DDL_EXTRACT_REFERENCE) has every rule search
 the whole text on its own. Their records must be the same byte for byte,
 stats.extract_us aside: on samples/articles.msgs and, when ../shared is
 beside the repository, on the first T17 articles (one process for all, so
-the probe caches carry answers from article to article as in `run`); or
+the lazily built DFA carries its states from article to article as in
+`run`); or
 on a whole message file given with --input (bench/check_scan.sh). With
 --threads, `dateline` runs with each worker count given (its ordered pool),
 against one reference run.
