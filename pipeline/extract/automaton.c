@@ -1051,9 +1051,9 @@ dl_dfa *dl_dfa_new(const dl_nfa *nfa, size_t words)
     if (!(d->trans = malloc(d->cap * d->n_cls * sizeof(*d->trans))) ||
         !(d->acc = malloc(d->cap * d->w * sizeof(*d->acc))) ||
         !(d->alive = malloc(d->cap * d->w * sizeof(*d->alive))) ||
-        !(d->set_off = malloc(d->cap * sizeof(*d->set_off))) ||
-        !(d->set_len = malloc(d->cap * sizeof(*d->set_len))) ||
-        !(d->hash = malloc(d->cap * sizeof(*d->hash))) ||
+        !(d->set_off = calloc(d->cap, sizeof(*d->set_off))) ||
+        !(d->set_len = calloc(d->cap, sizeof(*d->set_len))) ||
+        !(d->hash = calloc(d->cap, sizeof(*d->hash))) ||
         !(d->slots = calloc(d->slot_mask + 1, sizeof(*d->slots))) ||
         !(d->pool = malloc(d->pool_cap * sizeof(*d->pool))) ||
         !(d->mark = calloc(nn, sizeof(*d->mark))) ||
