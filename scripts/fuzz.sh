@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets (tests/fuzz: decode, config, extract, iso) with clang,
+# Runs the libFuzzer targets (tests/fuzz: decode, config, extract, iso, automaton) with clang,
 # ASan and UBSan, each for SECONDS (default 60), starting from a copy of its
 # seed corpus (new inputs land in build-fuzz/corpus/, not in the repository).
 #
@@ -33,11 +33,11 @@ rm -rf "$probe"
 CC=clang cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Debug -DDL_FUZZ=ON \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -O1 -g" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build "$out" -j"$(nproc 2>/dev/null || echo 2)" --target fuzz_decode fuzz_config fuzz_extract fuzz_iso
+cmake --build "$out" -j"$(nproc 2>/dev/null || echo 2)" --target fuzz_decode fuzz_config fuzz_extract fuzz_iso fuzz_automaton
 
 mkdir -p "$out/artifacts"
 status=0
-for t in decode config extract iso; do
+for t in decode config extract iso automaton; do
     corpus="$out/corpus/$t"
     mkdir -p "$corpus"
     cp -n tests/fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true

@@ -24,6 +24,7 @@
 
 #define DL_NFA_COUNT_MAX 32    /* x{n,m} with n or m above: x{n',} */
 #define DL_NFA_DEPTH 64        /* groups nested */
+#define DL_NFA_RULE_NODES (1u << 18) /* nodes of one rule (4 MB): more, and it is left out */
 /* The DFA's bounds, before a flush: states, and NFA node ids held by all
  * of them. At most some 10 MB an extractor (the transitions, 81 byte
  * classes x 4 bytes a state with the shipped rules, then the pool); all of
@@ -188,12 +189,17 @@ typedef struct parser {
     int bad;   /* a construct with no approximation */
     int oom;
     int depth; /* groups open */
+    size_t base; /* the NFA's nodes before this rule's */
 } parser;
 
 static int32_t node_new(parser *ps, int kind, uint32_t set, int32_t out, int32_t out1)
 {
     dl_nfa *nfa = ps->nfa;
 
+    if (nfa->n_nodes - ps->base >= DL_NFA_RULE_NODES) {
+        ps->bad = 1; /* (repeats of repeats: x{20}{20}{20}...) */
+        return -1;
+    }
     if (nfa->n_nodes == nfa->cap_nodes) {
         size_t nc = nfa->cap_nodes ? 2 * nfa->cap_nodes : 1024;
         nnode *nv = realloc(nfa->nodes, nc * sizeof(*nv));
@@ -238,10 +244,12 @@ static int frag_set(parser *ps, const bset *s, frag *out)
 {
     int32_t id = set_id(ps->nfa, s), n;
 
-    if (id < 0 || (n = node_new(ps, N_SET, (uint32_t)id, HOLE(HOLE_END), NO_EDGE)) < 0) {
+    if (id < 0) {
         ps->oom = 1;
         return -1;
     }
+    if ((n = node_new(ps, N_SET, (uint32_t)id, HOLE(HOLE_END), NO_EDGE)) < 0)
+        return -1; /* (node_new() said why) */
     *out = (frag){n, n * 2, n * 2};
     return 0;
 }
@@ -637,17 +645,20 @@ static int quantifier(parser *ps, long *min, long *max)
     case '+': *min = 1, *max = -1, j = ps->i + 1; break;
     case '?': *min = 0, *max = 1, j = ps->i + 1; break;
     case '{': {
-        /* {n} {n,} {n,m}; anything else is a literal '{' */
+        /* {n} {n,} {n,m}; anything else is a literal '{'. (Counts stop
+         * growing past 100000: all the same above DL_NFA_COUNT_MAX.) */
         long a = 0, b = -1;
         size_t d;
         for (j = ps->i + 1, d = 0; j < ps->len && p[j] >= '0' && p[j] <= '9'; j++, d++)
-            a = a * 10 + (p[j] - '0') * (a < 100000);
+            if (a < 100000)
+                a = a * 10 + (p[j] - '0');
         if (!d)
             return 0;
         if (j < ps->len && p[j] == ',') {
             size_t d2 = 0;
             for (j++, b = 0; j < ps->len && p[j] >= '0' && p[j] <= '9'; j++, d2++)
-                b = b * 10 + (p[j] - '0') * (b < 100000);
+                if (b < 100000)
+                    b = b * 10 + (p[j] - '0');
             if (!d2)
                 b = -1;
         } else {
@@ -667,22 +678,26 @@ static int quantifier(parser *ps, long *min, long *max)
     return 1;
 }
 
-/* The atom at [@p at, ps->i) again (case flag @p ci): another copy. */
-static int reparse(parser *ps, size_t at, int ci, frag *out)
+static int parse_piece(parser *ps, size_t stop, frag *out);
+
+/* Another copy of the piece at [@p at, @p stop) (case flag @p ci there): its
+ * atom and its quantifiers before @p stop. */
+static int reparse(parser *ps, size_t at, size_t stop, int ci, frag *out)
 {
     size_t end = ps->i;
     int keep = ps->ci, rc;
 
     ps->i = at;
     ps->ci = ci;
-    rc = parse_atom(ps, out);
+    rc = parse_piece(ps, stop, out);
     ps->i = end;
     ps->ci = keep;
     return rc;
 }
 
-/* x{min,max} from the parsed copy @p f of the atom at @p at. */
-static int repeat(parser *ps, frag f, size_t at, int ci, long min, long max, frag *out)
+/* x{min,max} from the parsed copy @p f of the piece x at [@p at, @p stop). */
+static int repeat(parser *ps, frag f, size_t at, size_t stop, int ci, long min, long max,
+                  frag *out)
 {
     frag acc, g;
     int have = 0; /* f used */
@@ -695,18 +710,18 @@ static int repeat(parser *ps, frag f, size_t at, int ci, long min, long max, fra
     if (frag_empty(ps, &acc))
         return -1;
     for (long k = 0; k < min; k++) {
-        if (have && reparse(ps, at, ci, &f))
+        if (have && reparse(ps, at, stop, ci, &f))
             return -1;
         have = 1;
         acc = concat(ps, acc, f);
     }
     if (max < 0) {
-        if ((have && reparse(ps, at, ci, &f)) || optional(ps, f, 1, &g))
+        if ((have && reparse(ps, at, stop, ci, &f)) || optional(ps, f, 1, &g))
             return -1;
         acc = concat(ps, acc, g);
     } else {
         for (long k = min; k < max; k++) {
-            if ((have && reparse(ps, at, ci, &f)) || optional(ps, f, 0, &g))
+            if ((have && reparse(ps, at, stop, ci, &f)) || optional(ps, f, 0, &g))
                 return -1;
             have = 1;
             acc = concat(ps, acc, g);
@@ -716,20 +731,35 @@ static int repeat(parser *ps, frag f, size_t at, int ci, long min, long max, fra
     return 0;
 }
 
+/* An atom and the quantifiers after it that start before @p stop (one
+ * may follow another: "a{2}{3}" is (?:a{2}){3}). */
+static int parse_piece(parser *ps, size_t stop, frag *out)
+{
+    size_t at = ps->i;
+    int ci = ps->ci;
+    long min, max;
+
+    if (parse_atom(ps, out))
+        return -1;
+    while (ps->i < stop) {
+        size_t q = ps->i;
+        if (!quantifier(ps, &min, &max))
+            break;
+        if (repeat(ps, *out, at, q, ci, min, max, out))
+            return -1;
+    }
+    return 0;
+}
+
 /* A sequence up to '|', ')' or the end. */
 static int parse_seq(parser *ps, frag *out)
 {
     frag acc, f;
-    long min, max;
 
     if (frag_empty(ps, &acc))
         return -1;
     while (ps->i < ps->len && ps->p[ps->i] != '|' && ps->p[ps->i] != ')') {
-        size_t at = ps->i;
-        int ci = ps->ci;
-        if (parse_atom(ps, &f))
-            return -1;
-        if (quantifier(ps, &min, &max) && repeat(ps, f, at, ci, min, max, &f))
+        if (parse_piece(ps, SIZE_MAX, &f))
             return -1;
         acc = concat(ps, acc, f);
     }
@@ -770,7 +800,7 @@ void dl_nfa_free(dl_nfa *nfa)
 
 int dl_nfa_add(dl_nfa *nfa, const char *pat, size_t len, int caseless, size_t rule)
 {
-    parser ps = {nfa, pat, len, 0, (uint32_t)rule, caseless, 0, 0, 0};
+    parser ps = {nfa, pat, len, 0, (uint32_t)rule, caseless, 0, 0, 0, nfa->n_nodes};
     size_t mark = nfa->n_nodes;
     frag f;
     int32_t m;
