@@ -83,6 +83,23 @@ static void print_key(const char *path, const char *kind, const char *def, void 
     printf("%s\t%s\t%s\n", path, kind, def);
 }
 
+/* The rules line, and a note per rule the scan cannot filter (valid, but
+ * tried at every word start: an engineer adding rules wants to know). */
+static void print_rules(const char *path, const char *dir, const dl_rules *rules)
+{
+    const char *names[16];
+    size_t n = dl_rules_unfiltered(rules, names, 16);
+
+    printf("%s: rules %s (hash %s)\n", path, dir, dl_rules_hash(rules));
+    for (size_t i = 0; i < n && i < 16; i++)
+        printf("%s: rule '%s' is tried at every word start: its pattern has a back reference, "
+               "recursion or a conditional, which the rule scan's filter cannot model (slower, "
+               "not wrong)\n",
+               path, names[i]);
+    if (n > 16)
+        printf("%s: and %zu more such rules\n", path, n - 16);
+}
+
 int dl_cmd_check(int argc, char **argv)
 {
     const char *path = NULL;
@@ -136,7 +153,7 @@ int dl_cmd_check(int argc, char **argv)
             if (dl_rules_load(cfg.extract.rules, &rules, &err))
                 report(&err, &errors);
             else if (!quiet)
-                printf("%s: rules %s (hash %s)\n", path, cfg.extract.rules, dl_rules_hash(rules));
+                print_rules(path, cfg.extract.rules, rules);
             /* What `dateline run` will serve (the deploy test compares the
              * manifests' probes and ports with this line). */
             if (!quiet && cfg.http.listen[0])

@@ -136,6 +136,15 @@ void dl_rules_free(dl_rules *rules);
 /** 16 hex digits identifying the rule files' contents. */
 const char *dl_rules_hash(const dl_rules *rules);
 
+/**
+ * @brief The timex rules the scan cannot filter: their patterns use a
+ *        construct the rules' automaton does not model (a back reference,
+ *        recursion, a conditional), so they are tried at every word start
+ *        their first byte allows. Correct, but slower.
+ * @returns how many; the names of the first @p max go to @p names.
+ */
+size_t dl_rules_unfiltered(const dl_rules *rules, const char **names, size_t max);
+
 /** @returns a per-thread extractor over @p rules (borrowed), or NULL. */
 dl_extractor *dl_extractor_new(const dl_rules *rules, dl_err *err);
 void dl_extractor_free(dl_extractor *ex);

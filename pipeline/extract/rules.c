@@ -1231,3 +1231,13 @@ const char *dl_rules_hash(const dl_rules *r)
 {
     return r->hash;
 }
+
+size_t dl_rules_unfiltered(const dl_rules *r, const char **names, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_rules; i++)
+        if (r->rules[i].no_dfa && n++ < max)
+            names[n - 1] = r->rules[i].name;
+    return n;
+}

@@ -74,9 +74,18 @@ def main():
         write("http:\n  listen: 0.0.0.0:9102\n")
         p = run([dl, "check", cfg])
         check(p.returncode == 1 and re.search(r"zz\.yaml:\d+:\d+: ", p.stderr), "rules error: %r" % p.stderr)
+        # A valid rule the rule scan's automaton cannot model (a back
+        # reference): noted, not an error.
+        with open(os.path.join(d, "rules", "en", "zz.yaml"), "w") as f:
+            f.write("timex:\n  - name: doubled_day\n    pattern: '(day)\\s+\\1'\n"
+                    "    type: DURATION\n    norm: literal\n    value: P2D\n")
+        p = run([dl, "check", cfg])
+        check(p.returncode == 0 and "rule 'doubled_day' is tried at every word start" in p.stdout,
+              "a rule outside the automaton is noted: %r" % (p.stdout + p.stderr))
         os.unlink(os.path.join(d, "rules", "en", "zz.yaml"))
         p = run([dl, "check", cfg])
         check(p.returncode == 0 and p.stdout.strip().endswith(": ok"), "valid: %r" % (p.stdout + p.stderr))
+        check("tried at every word start" not in p.stdout, "no shipped rule is outside the automaton")
         check("http.listen 0.0.0.0:9102 serves /metrics /healthz /ready" in p.stdout, "serves line: %r" % p.stdout)
         m = re.search(r"hash (\w+)\)", p.stdout)
         v = run([dl, "--version", "-c", cfg])
