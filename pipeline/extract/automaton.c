@@ -68,7 +68,6 @@ struct dl_nfa {
     size_t set_mask;
     int32_t *starts; /* one per rule added */
     size_t n_starts, cap_starts;
-    size_t n_rules; /* highest rule number + 1 */
     /* after dl_nfa_finish() */
     uint8_t cls[256];
     size_t n_cls;
@@ -801,7 +800,6 @@ void dl_nfa_free(dl_nfa *nfa)
 int dl_nfa_add(dl_nfa *nfa, const char *pat, size_t len, int caseless, size_t rule)
 {
     parser ps = {nfa, pat, len, 0, (uint32_t)rule, caseless, 0, 0, 0, nfa->n_nodes};
-    size_t mark = nfa->n_nodes;
     frag f;
     int32_t m;
 
@@ -814,13 +812,11 @@ int dl_nfa_add(dl_nfa *nfa, const char *pat, size_t len, int caseless, size_t ru
         nfa->cap_starts = nc;
     }
     if (parse_alt(&ps, &f) || ps.i != len || (m = node_new(&ps, N_MATCH, 0, NO_EDGE, NO_EDGE)) < 0) {
-        nfa->n_nodes = mark; /* the rule's nodes, unreachable */
+        nfa->n_nodes = ps.base; /* the rule's nodes, unreachable */
         return ps.oom ? DL_ENOMEM : 1;
     }
     patch(nfa, f.head, m);
     nfa->starts[nfa->n_starts++] = f.start;
-    if (rule + 1 > nfa->n_rules)
-        nfa->n_rules = rule + 1;
     return 0;
 }
 
@@ -932,6 +928,17 @@ static void slot_put(dl_dfa *d, size_t s)
     d->slots[i] = (uint32_t)s + 1;
 }
 
+/* realloc() that keeps *@p p when it fails; 0 or -1. */
+static int resize(void **p, size_t bytes)
+{
+    void *np = realloc(*p, bytes);
+
+    if (!np)
+        return -1;
+    *p = np;
+    return 0;
+}
+
 /* Makes room for one more state (and @p n pool ids); 1 when that took a
  * flush (every state but the dead and start ones dropped). */
 static int room(dl_dfa *d, size_t n, int *err)
@@ -952,26 +959,16 @@ static int room(dl_dfa *d, size_t n, int *err)
     }
     if (d->n == d->cap) {
         size_t nc = 2 * d->cap, w = d->w;
-        int32_t *t = realloc(d->trans, nc * d->n_cls * sizeof(*t));
-        if (t)
-            d->trans = t;
-        uint64_t *a = t ? realloc(d->acc, nc * w * sizeof(*a)) : NULL;
-        if (a)
-            d->acc = a;
-        uint64_t *l = a ? realloc(d->alive, nc * w * sizeof(*l)) : NULL;
-        if (l)
-            d->alive = l;
-        uint32_t *o = l ? realloc(d->set_off, nc * sizeof(*o)) : NULL;
-        if (o)
-            d->set_off = o;
-        uint32_t *ln = o ? realloc(d->set_len, nc * sizeof(*ln)) : NULL;
-        if (ln)
-            d->set_len = ln;
-        uint32_t *h = ln ? realloc(d->hash, nc * sizeof(*h)) : NULL;
-        if (h)
-            d->hash = h;
-        uint32_t *sl = h ? calloc(2 * nc, sizeof(*sl)) : NULL;
-        if (!sl) {
+        uint32_t *sl = NULL;
+        /* (each array grown on its own: one that fails leaves the others
+         * larger than cap, which is harmless, and the next call retries) */
+        if (resize((void **)&d->trans, nc * d->n_cls * sizeof(*d->trans)) ||
+            resize((void **)&d->acc, nc * w * sizeof(*d->acc)) ||
+            resize((void **)&d->alive, nc * w * sizeof(*d->alive)) ||
+            resize((void **)&d->set_off, nc * sizeof(*d->set_off)) ||
+            resize((void **)&d->set_len, nc * sizeof(*d->set_len)) ||
+            resize((void **)&d->hash, nc * sizeof(*d->hash)) ||
+            !(sl = calloc(2 * nc, sizeof(*sl)))) {
             *err = DL_ENOMEM;
             return flushed;
         }
@@ -986,12 +983,10 @@ static int room(dl_dfa *d, size_t n, int *err)
         size_t nc = d->pool_cap;
         while (nc < d->pool_n + n)
             nc *= 2;
-        uint32_t *p = realloc(d->pool, nc * sizeof(*p));
-        if (!p) {
+        if (resize((void **)&d->pool, nc * sizeof(*d->pool))) {
             *err = DL_ENOMEM;
             return flushed;
         }
-        d->pool = p;
         d->pool_cap = nc;
     }
     return flushed;
@@ -1134,11 +1129,11 @@ int dl_dfa_possible(dl_dfa *d, const unsigned char *t, size_t len, uint64_t *pos
     size_t w = d->w, n_cls = d->n_cls, row = START * n_cls, i;
     size_t n = len < DL_DFA_REACH ? len : DL_DFA_REACH;
 
-    memset(possible, 0, w * sizeof(*possible));
-    if (d->no_rules)
+    if (d->no_rules) {
+        memset(possible, 0, w * sizeof(*possible));
         return 0;
-    for (size_t k = 0; k < w; k++)
-        possible[k] = d->acc[START * w + k];
+    }
+    memcpy(possible, d->acc + START * w, w * sizeof(*possible)); /* (rules matching "") */
     for (i = 0; i < n; i++) {
         int32_t v = trans[row + cls[t[i]]];
         if (v < 0) {

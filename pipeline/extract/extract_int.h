@@ -161,8 +161,8 @@ struct dl_extractor {
     size_t n_tries, cap_tries, cap_by_rule;
     size_t *rule_start;
     dl_dfa *dfa;       /* the rules' automaton, built as the texts need it */
-    uint64_t *mask;    /* scratch rule sets */
-    uint64_t *allowed;
+    uint64_t *mask;    /* scratch rule set: the rules to try at a word start */
+    uint64_t *allowed; /* scratch rule set: what the automaton allows there */
 
     dl_sentence *sentences;
     size_t n_sentences, cap_sentences;

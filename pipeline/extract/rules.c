@@ -419,8 +419,6 @@ static int compile_opts(loader *ld, rule_file *f, yaml_node_t *at, const char *p
         pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     rc = 0;
     if (rule) {
-        if (!ld->r->nfa && (rc = dl_nfa_new(&ld->r->nfa)))
-            goto out;
         rc = dl_nfa_add(ld->r->nfa, full.p, full.len, caseless,
                         (size_t)(rule - ld->r->rules));
         if (rc < 0) {
@@ -1133,8 +1131,10 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     uint64_t hash = 0xcbf29ce484222325ULL;
 
     ld.err = err;
-    if (!(ld.r = calloc(1, sizeof(*ld.r))))
+    if (!(ld.r = calloc(1, sizeof(*ld.r))) || dl_nfa_new(&ld.r->nfa)) {
+        dl_rules_free(ld.r);
         return dl_err_set(err, DL_ENOMEM, "out of memory");
+    }
     n = scandir(dir, &names, yaml_name, alphasort);
     if (n < 0) {
         rc = dl_err_set_at(err, DL_EIO, dir, 0, 0, "cannot read rules directory: %s",
@@ -1162,7 +1162,7 @@ int dl_rules_load(const char *dir, dl_rules **out, dl_err *err)
     }
     if ((rc = load_all(&ld)))
         goto out;
-    if ((!ld.r->nfa && dl_nfa_new(&ld.r->nfa)) || dl_nfa_finish(ld.r->nfa)) {
+    if (dl_nfa_finish(ld.r->nfa)) {
         rc = dl_err_set(err, DL_ENOMEM, "out of memory");
         goto out;
     }
