@@ -540,12 +540,6 @@ static int parse_group(parser *ps, frag *out)
         } else if (k == '<' && (k2 == '=' || k2 == '!')) {
             discard = 1;
             ps->i += 3;
-        } else if (k == '#') {
-            const char *e = memchr(p + ps->i, ')', ps->len - ps->i);
-            if (!e)
-                return fail(ps);
-            ps->i = (size_t)(e - p) + 1;
-            return frag_empty(ps, out);
         } else if (k == '<' || k == '\'' || (k == 'P' && k2 == '<')) {
             char close = k == '\'' ? '\'' : '>';
             const char *e = memchr(p + ps->i + 2, close, ps->len - ps->i - 2);
@@ -730,6 +724,20 @@ static int repeat(parser *ps, frag f, size_t at, size_t stop, int ci, long min, 
     return 0;
 }
 
+/* Moves ps->i past comments "(?#...)": PCRE2 drops them before anything
+ * else, so a quantifier after one applies to the item before it
+ * ("a(?#x)?" is "a?"). */
+static void skip_comments(parser *ps)
+{
+    while (ps->i + 2 < ps->len && ps->p[ps->i] == '(' && ps->p[ps->i + 1] == '?' &&
+           ps->p[ps->i + 2] == '#') {
+        const char *e = memchr(ps->p + ps->i, ')', ps->len - ps->i);
+        if (!e)
+            return; /* (unterminated: parse_group() refuses it) */
+        ps->i = (size_t)(e - ps->p) + 1;
+    }
+}
+
 /* An atom and the quantifiers after it that start before @p stop (one
  * may follow another: "a{2}{3}" is (?:a{2}){3}). */
 static int parse_piece(parser *ps, size_t stop, frag *out)
@@ -740,7 +748,7 @@ static int parse_piece(parser *ps, size_t stop, frag *out)
 
     if (parse_atom(ps, out))
         return -1;
-    while (ps->i < stop) {
+    for (skip_comments(ps); ps->i < stop; skip_comments(ps)) {
         size_t q = ps->i;
         if (!quantifier(ps, &min, &max))
             break;
@@ -757,7 +765,8 @@ static int parse_seq(parser *ps, frag *out)
 
     if (frag_empty(ps, &acc))
         return -1;
-    while (ps->i < ps->len && ps->p[ps->i] != '|' && ps->p[ps->i] != ')') {
+    for (skip_comments(ps); ps->i < ps->len && ps->p[ps->i] != '|' && ps->p[ps->i] != ')';
+         skip_comments(ps)) {
         if (parse_piece(ps, SIZE_MAX, &f))
             return -1;
         acc = concat(ps, acc, f);

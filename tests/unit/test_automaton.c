@@ -153,6 +153,8 @@ static const struct {
     {"[[:alpha:]][[:digit:]]+[^[:space:]]\\x41\\x{42}\\n?", 0, "a1 AB\nz9", {"a11AB", "z9xAB\n"}},
     {"(?>ab|a)c(?=d)|(?#comment)e\\.(?:f|)", 0, "abcde.f", {"abcd", "e.", "e.f"}},
     {"\\bq(?!u)\\w*", 0, "quiz ", {"qiz", "q"}},
+    /* a comment is dropped first: its quantifier is the item's before it */
+    {"b(?:a)(?#note)?(?#more)c{2}(?#end)", 0, "bac(?#)", {"bcc", "bacc"}},
     {"(?P<w>week|day)s?\\s+(?:ago|later)$", 1, "weekdaysago later", {"weeks ago", "day later"}},
 };
 
