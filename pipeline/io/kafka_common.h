@@ -46,11 +46,25 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  */
 #define DL_KAFKA_CONSUMER_QUEUE_KB "4096"
 
-/* The producer's linger.ms unless kafka.producer sets it: librdkafka's 5 ms
- * default is most of a record's latency at moderate rates (bench/e2e.py:
- * p50 7 ms with 1 ms against 12 ms with 5); under load batches fill
- * before the linger anyway. */
-#define DL_KAFKA_PRODUCER_LINGER_MS "1"
+/* socket.nagle.disable for both clients unless kafka.consumer or
+ * kafka.producer sets it: Kafka's Java clients and brokers always set
+ * TCP_NODELAY, librdkafka leaves Nagle on by default, which can hold a small
+ * request back until the previous one is acknowledged. */
+#define DL_KAFKA_NAGLE_DISABLE "true"
+
+/* The producer's linger.ms unless kafka.producer sets it: librdkafka's own
+ * default. librdkafka 2.0's idempotent producer (ours, always) counts the
+ * messages in flight against its limit of five requests per partition, so
+ * a partition has one produce request out at a time, and while its next
+ * batch is due and waits for that acknowledgement the broker thread polls
+ * without sleeping. With 1 ms nearly every batch was due before the
+ * acknowledgement came: bench/e2e.py at 1,413 art/s saw 54,000 poll()
+ * calls a second from that thread, a third of the stage's CPU. 5 ms cut
+ * them to 16,000, and in the throughput phase (alternated runs, BENCHMARKS.md
+ * twenty-second round) gave 10-15 % more articles a second at 20-40 % less
+ * broker CPU per article; the price is a few ms more per record at low
+ * rates (p50 6-8 against 3-4 ms). */
+#define DL_KAFKA_PRODUCER_LINGER_MS "5"
 
 /**
  * @brief Has the consumer @p rk fetch again now if its prefetch queue had

@@ -79,6 +79,8 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
         (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "acks", "all", err)) ||
         (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "linger.ms", DL_KAFKA_PRODUCER_LINGER_MS,
                                 err)) ||
+        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "socket.nagle.disable",
+                                DL_KAFKA_NAGLE_DISABLE, err)) ||
         (rc = dl_kafka_conf_apply(snk->conf, cfg, "kafka.producer", &cfg->kafka.producer, err)) ||
         (rc = dl_kafka_conf_logging(snk->conf, cfg, err)))
         goto fail;

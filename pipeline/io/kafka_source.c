@@ -186,6 +186,8 @@ dl_kafka_source *dl_kafka_source_new(const dl_config *cfg, const dl_kafka_source
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "auto.offset.reset", "earliest", err)) ||
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "queued.max.messages.kbytes",
                                 DL_KAFKA_CONSUMER_QUEUE_KB, err)) ||
+        (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "socket.nagle.disable",
+                                DL_KAFKA_NAGLE_DISABLE, err)) ||
         (rc = dl_kafka_conf_apply(src->conf, cfg, "kafka.consumer", &cfg->kafka.consumer, err)))
         goto fail;
     /* At-least-once: an offset is stored only after its output is acked. */

@@ -388,10 +388,11 @@ static int cmd_pipe(const char *brokers, const char *group, const char *in, cons
     const char *const ckv[] = {"bootstrap.servers", brokers, "group.id", group,
                                "auto.offset.reset", "earliest", "auto.commit.interval.ms", "1000",
                                "queued.max.messages.kbytes", "16384",
-                               "fetch.message.max.bytes", "8388608", NULL};
+                               "fetch.message.max.bytes", "8388608",
+                               "socket.nagle.disable", "true", NULL};
     const char *const pkv[] = {"bootstrap.servers", brokers, "enable.idempotence", "true",
-                               "acks", "all", "linger.ms", "1", "message.max.bytes", "8388608",
-                               NULL};
+                               "acks", "all", "linger.ms", "5", "message.max.bytes", "8388608",
+                               "socket.nagle.disable", "true", NULL};
     rd_kafka_t *cons = NULL, *prod = NULL;
     rd_kafka_topic_partition_list_t *topics;
     char *buf = NULL;
