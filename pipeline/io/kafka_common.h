@@ -60,10 +60,10 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  * without sleeping. With 1 ms nearly every batch was due before the
  * acknowledgement came: bench/e2e.py at 1,413 art/s saw 50,000 poll()
  * calls a second, nearly all from that thread, a third of the stage's CPU.
- * 5 ms cut them to 16,000, and in the throughput phase (alternated runs, BENCHMARKS.md
- * twenty-second round) gave 10-15 % more articles a second at 20-40 % less
- * broker CPU per article; the price is a few ms more per record at low
- * rates (p50 6-8 against 3-4 ms). */
+ * 5 ms cut them to 16,000, and in the throughput phase (alternated runs,
+ * BENCHMARKS.md twenty-second round) gave 10-15 % more articles a second
+ * at 35-40 % less broker CPU per article; the price is a few ms more per
+ * record at low rates (p50 6-8 against 3-4 ms at 1,413 art/s). */
 #define DL_KAFKA_PRODUCER_LINGER_MS "5"
 
 /**
