@@ -88,16 +88,17 @@ static void print_key(const char *path, const char *kind, const char *def, void 
 static void print_rules(const char *path, const char *dir, const dl_rules *rules)
 {
     const char *names[16];
-    size_t n = dl_rules_unfiltered(rules, names, 16);
+    const size_t max = sizeof(names) / sizeof(names[0]);
+    size_t n = dl_rules_unfiltered(rules, names, max);
 
     printf("%s: rules %s (hash %s)\n", path, dir, dl_rules_hash(rules));
-    for (size_t i = 0; i < n && i < 16; i++)
+    for (size_t i = 0; i < n && i < max; i++)
         printf("%s: rule '%s' is tried at every word start: its pattern has a back reference, "
                "recursion or a conditional, which the rule scan's filter cannot model (slower, "
                "not wrong)\n",
                path, names[i]);
-    if (n > 16)
-        printf("%s: and %zu more such rules\n", path, n - 16);
+    if (n > max)
+        printf("%s: and %zu more such rules\n", path, n - max);
 }
 
 int dl_cmd_check(int argc, char **argv)
