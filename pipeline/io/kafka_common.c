@@ -18,6 +18,19 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
     return 0;
 }
 
+int dl_kafka_conf_client(rd_kafka_conf_t *conf, const dl_config *cfg, const char *client_id,
+                         dl_err *err)
+{
+    int rc = dl_kafka_conf_set(conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers, err);
+
+    if (!rc)
+        rc = dl_kafka_conf_set(conf, cfg, "kafka", "client.id", client_id, err);
+    if (!rc)
+        rc = dl_kafka_conf_set(conf, cfg, "kafka", "socket.nagle.disable", DL_KAFKA_NAGLE_DISABLE,
+                               err);
+    return rc;
+}
+
 int dl_kafka_conf_apply(rd_kafka_conf_t *conf, const dl_config *cfg, const char *section,
                         const dl_kvlist *props, dl_err *err)
 {

@@ -33,6 +33,15 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
                       const char *name, const char *value, dl_err *err);
 
 /**
+ * @brief What every client of ours sets first, before its own defaults and
+ *        the pass-through properties (which may override it):
+ *        bootstrap.servers, client.id = @p client_id, and
+ *        socket.nagle.disable = DL_KAFKA_NAGLE_DISABLE.
+ */
+int dl_kafka_conf_client(rd_kafka_conf_t *conf, const dl_config *cfg, const char *client_id,
+                         dl_err *err);
+
+/**
  * Consumer prefetch cap (queued.max.messages.kbytes), set before the
  * kafka.consumer pass-through so that it can be overridden. librdkafka's
  * default, 64 MiB, is prefetched on top of runtime.max_inflight_bytes when
@@ -46,7 +55,7 @@ int dl_kafka_conf_set(rd_kafka_conf_t *conf, const dl_config *cfg, const char *s
  */
 #define DL_KAFKA_CONSUMER_QUEUE_KB "4096"
 
-/* socket.nagle.disable for both clients unless kafka.consumer or
+/* socket.nagle.disable for every client unless kafka.consumer or
  * kafka.producer sets it: Kafka's Java clients and brokers always set
  * TCP_NODELAY, librdkafka leaves Nagle on by default, which can hold a small
  * request back until the previous one is acknowledged. */

@@ -72,15 +72,11 @@ dl_kafka_sink *dl_kafka_sink_new(const dl_config *cfg, dl_kafka_sink_delivery_fn
     }
     /* Defaults first so that kafka.producer may override them. Idempotence
      * keeps retries from duplicating or reordering records per partition. */
-    if ((rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers,
-                                err)) ||
-        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "client.id", "dateline", err)) ||
+    if ((rc = dl_kafka_conf_client(snk->conf, cfg, "dateline", err)) ||
         (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "enable.idempotence", "true", err)) ||
         (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "acks", "all", err)) ||
         (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "linger.ms", DL_KAFKA_PRODUCER_LINGER_MS,
                                 err)) ||
-        (rc = dl_kafka_conf_set(snk->conf, cfg, "kafka", "socket.nagle.disable",
-                                DL_KAFKA_NAGLE_DISABLE, err)) ||
         (rc = dl_kafka_conf_apply(snk->conf, cfg, "kafka.producer", &cfg->kafka.producer, err)) ||
         (rc = dl_kafka_conf_logging(snk->conf, cfg, err)))
         goto fail;

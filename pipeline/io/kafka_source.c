@@ -176,18 +176,14 @@ dl_kafka_source *dl_kafka_source_new(const dl_config *cfg, const dl_kafka_source
         goto fail;
     }
     /* Our defaults first so that kafka.consumer may override them. */
-    if ((rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers,
-                                err)) ||
+    if ((rc = dl_kafka_conf_client(src->conf, cfg, "dateline", err)) ||
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "group.id", cfg->kafka.group_id, err)) ||
-        (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "client.id", "dateline", err)) ||
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "enable.auto.commit", "true", err)) ||
         /* A new group starts at the beginning: an ETL stage that skips the
          * backlog of its first deployment loses data silently. */
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "auto.offset.reset", "earliest", err)) ||
         (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "queued.max.messages.kbytes",
                                 DL_KAFKA_CONSUMER_QUEUE_KB, err)) ||
-        (rc = dl_kafka_conf_set(src->conf, cfg, "kafka", "socket.nagle.disable",
-                                DL_KAFKA_NAGLE_DISABLE, err)) ||
         (rc = dl_kafka_conf_apply(src->conf, cfg, "kafka.consumer", &cfg->kafka.consumer, err)))
         goto fail;
     /* At-least-once: an offset is stored only after its output is acked. */

@@ -43,9 +43,7 @@ dl_replay_source *dl_replay_source_new(const dl_config *cfg, const char *group, 
     }
     /* Pass-through first (TLS, SASL, fetch tuning); what makes the replay
      * safe for the live group is forced afterwards. */
-    if ((rc =
-             dl_kafka_conf_set(conf, cfg, "kafka", "bootstrap.servers", cfg->kafka.brokers, err)) ||
-        (rc = dl_kafka_conf_set(conf, cfg, "kafka", "client.id", "dateline-replay", err)) ||
+    if ((rc = dl_kafka_conf_client(conf, cfg, "dateline-replay", err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "auto.offset.reset", "earliest", err)) ||
         (rc = dl_kafka_conf_set(conf, cfg, "kafka", "queued.max.messages.kbytes",
                                 DL_KAFKA_CONSUMER_QUEUE_KB, err)) ||
