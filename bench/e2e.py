@@ -4,7 +4,8 @@
 
   e2e.py --dateline BIN --tool DL_KAFKA_TOOL --brokers HOST:PORT --input FILE
          [--repeat R] [--partitions P] [--latency-rate R|--latency-fraction F]
-         [--latency-seconds S] [--latency-warmup W] [--latency-runs N] [--passthrough]
+         [--latency-seconds S] [--latency-warmup W] [--latency-runs N]
+         [--latency-linger MS] [--passthrough]
 
 1. Throughput: produces the input file R times (N = R x its messages) to a
    fresh topic, then starts `dateline run -c bench/bench.yaml` and polls the
@@ -55,6 +56,12 @@
    other, where a firehose of many sources would spread them.
    late_10ms_pct is the share of records later than 10 ms, steadier from
    run to run than the p99 it decides.
+
+--latency-linger MS (not used by bench/run.sh) gives the load generator
+that linger.ms instead of 0: an upstream producer with librdkafka's default
+(5) appends the articles of each 5 ms in one request, so the input arrives
+in small batches and the broker serves far fewer requests; the latency is
+still counted from each article's own append time.
 
 --passthrough runs `dl_kafka_tool pipe` instead of the stage: the same
 consume and produce settings, records of the input's size, no extraction.
@@ -383,7 +390,8 @@ def latency(a, msgs, rate, pace, env, state, log):
     try:
         # dl_kafka_tool sends each line as it comes (kcat -P buffers its
         # input), with linger.ms 0: each article is appended when due.
-        prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles", "0"],
+        prod = subprocess.Popen([a.tool, "produce", a.brokers, prefix + "articles",
+                                 str(a.latency_linger)],
                                 stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # Warm-up: one article, and the clock starts only once its record is
         # out, so the group join (seconds on a loaded machine) is not counted.
@@ -476,6 +484,8 @@ def main():
     ap.add_argument("--latency-order", choices=("file", "shuffled"), default="file",
                     help="latency phase: articles in the input's order (bench/run.sh), or in "
                          "a fixed pseudo-random one")
+    ap.add_argument("--latency-linger", type=int, default=0,
+                    help="latency phase: the load generator's linger.ms")
     ap.add_argument("--latency-runs", type=int, default=3,
                     help="latency phases (each with its warm-up); the median p99's is reported")
     ap.add_argument("--runs", type=int, default=2,

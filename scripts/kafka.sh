@@ -23,6 +23,7 @@
 # replication factor 1 and few partitions so a fresh broker is quick to use.
 #
 # Environment: KAFKA_HEAP_OPTS (default -Xms128m -Xmx512m),
+# KAFKA_JVM_PERFORMANCE_OPTS (the collector; default G1 with 4 MiB regions),
 # DATELINE_KAFKA_VERSION (pin a version for fetch), DATELINE_KAFKA_START_TIMEOUT
 # (seconds, default 60).
 set -euo pipefail
@@ -201,7 +202,8 @@ log_tail() {
 # over 512 KiB, and news articles reach that, is a humongous allocation that
 # can pause the broker for 100+ ms.
 java_cmd() {
-    echo java -Djava.awt.headless=true -XX:+UseG1GC -XX:G1HeapRegionSize=4m -XX:+ExitOnOutOfMemoryError
+    echo java -Djava.awt.headless=true \
+        "${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseG1GC -XX:G1HeapRegionSize=4m}" -XX:+ExitOnOutOfMemoryError
 }
 
 # ---------------------------------------------------------------- start/stop
