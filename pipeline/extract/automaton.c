@@ -1142,7 +1142,10 @@ int dl_dfa_possible(dl_dfa *d, const unsigned char *t, size_t len, uint64_t *pos
         memset(possible, 0, w * sizeof(*possible));
         return 0;
     }
-    memcpy(possible, d->acc + START * w, w * sizeof(*possible)); /* (rules matching "") */
+    /* (rules matching ""; a loop, not memcpy(): w is a word or two, and a
+     * call per word start was 1 % of T17's instructions) */
+    for (size_t k = 0; k < w; k++)
+        possible[k] = d->acc[START * w + k];
     for (i = 0; i < n; i++) {
         int32_t v = trans[row + cls[t[i]]];
         if (v < 0) {
