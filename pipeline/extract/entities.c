@@ -804,6 +804,24 @@ static int pidx_update(dl_extractor *ex, dl_slice text)
     return 0;
 }
 
+/* Brings the index up to date, and sets *@p first to the first entry of
+ * the chain the word @p tk hashes to (*@p h), or to -1 when no word of the
+ * index has its signature (most words: no hashing). Entries of other
+ * hashes share the chain; callers compare. */
+static inline int pidx_chain(dl_extractor *ex, dl_slice text, const dl_tok *tk, uint32_t *h, int *first)
+{
+    int rc;
+
+    *first = -1;
+    if ((rc = pidx_update(ex, text)))
+        return rc;
+    if (!dl_sig_has(ex->pidx_sig, tk->sig))
+        return 0;
+    *h = dl_fnv1a_lower(DL_FNV_SEED, text.p + tk->start, tk->end - tk->start);
+    *first = ex->pidx_head[*h & (DL_PIDX_BUCKETS - 1)];
+    return 0;
+}
+
 /* The full person whose surname (or else given name) is the word @p tk,
  * the most recently mentioned before @p pos first; ties go to the first
  * entity. Looked up in an index: it runs for every capitalised word, and a
@@ -814,15 +832,12 @@ static int person_by_part(dl_extractor *ex, dl_slice text, const dl_tok *tk, int
     int best[2] = {-1, -1}; /* [0]: surname or one-word name, [1]: given name */
     size_t best_last[2] = {0, 0};
     uint32_t h;
-    int rc;
+    int rc, k;
 
-    if ((rc = pidx_update(ex, text)))
-        return rc;
     *id = -1;
-    if (!dl_sig_has(ex->pidx_sig, tk->sig))
-        return 0; /* no word of that signature in the index */
-    h = dl_fnv1a_lower(DL_FNV_SEED, text.p + w.start, w.end - w.start);
-    for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {
+    if ((rc = pidx_chain(ex, text, tk, &h, &k)))
+        return rc;
+    for (; k >= 0; k = ex->pidx[k].next) {
         const struct dl_pidx *x = &ex->pidx[k];
         const dl_ent *e = &ex->ents[x->ent];
         dl_span part = x->pass == 0 ? (e->full ? e->surname : e->name) : e->given;
@@ -849,15 +864,12 @@ static int full_person(dl_extractor *ex, dl_slice text, const dl_tok *given,
 {
     dl_span g = {given->start, given->end}, w = {surname->start, surname->end};
     uint32_t h;
-    int rc;
+    int rc, k;
 
-    if ((rc = pidx_update(ex, text)))
-        return rc;
     *id = -1;
-    if (!dl_sig_has(ex->pidx_sig, surname->sig))
-        return 0;
-    h = dl_fnv1a_lower(DL_FNV_SEED, text.p + w.start, w.end - w.start);
-    for (int k = ex->pidx_head[h & (DL_PIDX_BUCKETS - 1)]; k >= 0; k = ex->pidx[k].next) {
+    if ((rc = pidx_chain(ex, text, surname, &h, &k)))
+        return rc;
+    for (; k >= 0; k = ex->pidx[k].next) {
         const struct dl_pidx *x = &ex->pidx[k];
         const dl_ent *e = &ex->ents[x->ent];
         if (x->hash == h && x->pass == 0 && e->full && same_text(text.p, e->surname, w) &&
