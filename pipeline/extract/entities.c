@@ -808,7 +808,8 @@ static int pidx_update(dl_extractor *ex, dl_slice text)
  * the chain the word @p tk hashes to (*@p h), or to -1 when no word of the
  * index has its signature (most words: no hashing). Entries of other
  * hashes share the chain; callers compare. */
-static inline int pidx_chain(dl_extractor *ex, dl_slice text, const dl_tok *tk, uint32_t *h, int *first)
+static inline int pidx_chain(dl_extractor *ex, dl_slice text, const dl_tok *tk, uint32_t *h,
+                             int *first)
 {
     int rc;
 
