@@ -22,6 +22,10 @@
 #include "automaton.h"
 #include "dateline/common.h"
 
+#define UNKNOWN (-1) /* a transition not computed yet */
+#define DEAD 0
+#define START DL_DFA_START
+
 #define DL_NFA_COUNT_MAX 32    /* x{n,m} with n or m above: x{n',} */
 #define DL_NFA_DEPTH 64        /* groups nested */
 #define DL_NFA_RULE_NODES (1u << 18) /* nodes of one rule (4 MB): more, and it is left out */
@@ -858,31 +862,6 @@ int dl_nfa_finish(dl_nfa *nfa)
 
 /* ---- the lazy DFA --------------------------------------------------------- */
 
-/* A transition: the target state's row in the table (its number x the
- * classes) << 1, | 1 when entering it accepts a rule; UNKNOWN until
- * computed. State 0 is the dead state (no nodes: a transition to it is
- * 0), 1 the start. Rows, not numbers: the walk then needs no multiply. */
-#define UNKNOWN (-1)
-#define DEAD 0
-#define START 1
-
-struct dl_dfa {
-    const dl_nfa *nfa;
-    size_t w, n_cls;
-    int32_t *trans;        /* cap x n_cls */
-    uint64_t *acc, *alive; /* cap x w: rules accepted on entering, rules still alive */
-    uint32_t *set_off, *set_len, *hash;
-    size_t n, cap;
-    uint32_t *pool; /* every state's NFA nodes, sorted */
-    size_t pool_n, pool_cap;
-    uint32_t *slots; /* state + 1 by hash of its nodes */
-    size_t slot_mask;
-    /* scratch */
-    uint32_t *mark, gen, *stack, *tmp;
-    size_t flushes;
-    int no_rules; /* the NFA is empty: the start is the dead state */
-};
-
 static uint32_t ids_hash(const uint32_t *v, size_t n)
 {
     uint64_t h = n;
@@ -1048,7 +1027,7 @@ static int32_t state_of(dl_dfa *d, size_t nt, int *flushed)
 }
 
 /* The transition of state @p s on class @p c, computed and recorded. */
-static int32_t step_slow(dl_dfa *d, size_t s, size_t c)
+int32_t dl_dfa_step(dl_dfa *d, size_t s, size_t c)
 {
     const dl_nfa *nfa = d->nfa;
     size_t nt = 0;
@@ -1077,6 +1056,7 @@ dl_dfa *dl_dfa_new(const dl_nfa *nfa, size_t words)
     if (!d)
         return NULL;
     d->nfa = nfa;
+    d->cls = nfa->cls;
     d->w = words ? words : 1;
     d->n_cls = nfa->n_cls ? nfa->n_cls : 1;
     d->cap = 64;
@@ -1129,45 +1109,6 @@ void dl_dfa_free(dl_dfa *d)
     free(d->stack);
     free(d->tmp);
     free(d);
-}
-
-int dl_dfa_possible(dl_dfa *d, const unsigned char *t, size_t len, uint64_t *possible)
-{
-    const uint8_t *cls = d->nfa->cls;
-    const int32_t *trans = d->trans;
-    size_t w = d->w, n_cls = d->n_cls, row = START * n_cls, i;
-    size_t n = len < DL_DFA_REACH ? len : DL_DFA_REACH;
-
-    if (d->no_rules) {
-        memset(possible, 0, w * sizeof(*possible));
-        return 0;
-    }
-    /* (rules matching ""; a loop, not memcpy(): w is a word or two, and a
-     * call per word start was 1 % of T17's instructions) */
-    for (size_t k = 0; k < w; k++)
-        possible[k] = d->acc[START * w + k];
-    for (i = 0; i < n; i++) {
-        int32_t v = trans[row + cls[t[i]]];
-        if (v < 0) {
-            if ((v = step_slow(d, row / n_cls, cls[t[i]])) < 0) {
-                memset(possible, 0xFF, w * sizeof(*possible));
-                return DL_ENOMEM;
-            }
-            trans = d->trans; /* (moved, when it grew) */
-        }
-        if (v == 0)
-            return 0; /* dead: no rule can match any more */
-        row = (size_t)v >> 1;
-        if (v & 1)
-            for (size_t k = 0; k < w; k++)
-                possible[k] |= d->acc[row / n_cls * w + k];
-    }
-    /* Read as far as allowed with rules still alive: they may match. (At
-     * the text's end they cannot: they need more bytes.) */
-    if (n < len)
-        for (size_t k = 0; k < w; k++)
-            possible[k] |= d->alive[row / n_cls * w + k];
-    return 0;
 }
 
 void dl_dfa_stats(const dl_dfa *d, size_t *states, size_t *flushes)

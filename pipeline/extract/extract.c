@@ -384,7 +384,7 @@ static inline __attribute__((always_inline)) int scan_words(dl_extractor *ex, dl
             any |= first[k];
         if (!any)
             continue;
-        if ((rc = dl_dfa_possible(ex->dfa, t + p, text.len - p, allowed)))
+        if ((rc = dl_dfa_possible_w(ex->dfa, t + p, text.len - p, allowed, w)))
             return rc;
         any = 0;
         for (size_t k = 0; k < w; k++)
