@@ -55,6 +55,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka_common.h" /* the stage's client defaults, for pipe */
+
 static int delivery_failures;
 static volatile sig_atomic_t stop;
 
@@ -384,15 +386,17 @@ out:
 static int cmd_pipe(const char *brokers, const char *group, const char *in, const char *out)
 {
     /* The settings `dateline run` uses (kafka_source.c, kafka_sink.c and
-     * bench/bench.yaml), so the difference to it is extraction alone. */
+     * bench/bench.yaml), so the difference to it is extraction alone: its
+     * defaults come from the stage's own macros, so they cannot drift. */
     const char *const ckv[] = {"bootstrap.servers", brokers, "group.id", group,
                                "auto.offset.reset", "earliest", "auto.commit.interval.ms", "1000",
-                               "queued.max.messages.kbytes", "16384",
+                               "queued.max.messages.kbytes", DL_KAFKA_CONSUMER_QUEUE_KB,
                                "fetch.message.max.bytes", "8388608",
-                               "socket.nagle.disable", "true", NULL};
+                               "socket.nagle.disable", DL_KAFKA_NAGLE_DISABLE, NULL};
     const char *const pkv[] = {"bootstrap.servers", brokers, "enable.idempotence", "true",
-                               "acks", "all", "linger.ms", "5", "message.max.bytes", "8388608",
-                               "socket.nagle.disable", "true", NULL};
+                               "acks", "all", "linger.ms", DL_KAFKA_PRODUCER_LINGER_MS,
+                               "message.max.bytes", "8388608",
+                               "socket.nagle.disable", DL_KAFKA_NAGLE_DISABLE, NULL};
     rd_kafka_t *cons = NULL, *prod = NULL;
     rd_kafka_topic_partition_list_t *topics;
     char *buf = NULL;
