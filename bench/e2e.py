@@ -55,7 +55,12 @@
    grouped by story, so its longest articles come within a second of each
    other, where a firehose of many sources would spread them.
    late_10ms_pct is the share of records later than 10 ms, steadier from
-   run to run than the p99 it decides.
+   run to run than the p99 it decides. cpu_cores gives the cores the
+   stage (or the pass-through), the broker and the load generator (the
+   producing tool and this script) used over the counted seconds, and the
+   host's cores: what the others leave is the stage's capacity, and
+   bench/latency_bound.py --cores turns a capacity into the lowest p99
+   that per-partition order allows.
 
 --latency-linger MS (not used by bench/run.sh) gives the load generator
 that linger.ms instead of 0: an upstream producer with librdkafka's default
@@ -162,6 +167,29 @@ def cpu_s(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def cpu_snapshot(procs):
+    """Wall time and the CPU seconds of each of @procs ({name: pid}); the
+    load generator is the producing tool and this script (it paces the
+    articles)."""
+    cpu = {k: cpu_s(pid) if pid else None for k, pid in procs.items()}
+    if cpu.get("load") is not None:
+        t = os.times()
+        cpu["load"] += t.user + t.system
+    return time.time(), cpu
+
+
+def cpu_cores(a, b):
+    """Cores each process used between two cpu_snapshot()s, and the host's
+    cores: what the broker and the load generator leave to the stage
+    (bench/latency_bound.py --cores gives the p99 that capacity allows)."""
+    if not a or not b or b[0] <= a[0]:
+        return None
+    out = {k: round((b[1][k] - v) / (b[0] - a[0]), 3)
+           for k, v in a[1].items() if v is not None and b[1].get(k) is not None}
+    out["host"] = os.cpu_count()
+    return out
 
 
 def broker_pid(state):
@@ -403,17 +431,23 @@ def latency(a, msgs, rate, pace, env, state, log):
                 sys.exit("e2e: the stage did not start consuming")
             time.sleep(0.05)
         t0 = time.time()
+        bpid = broker_pid(state)
+        procs = {"stage": stage.pid, "broker": bpid, "load": prod.pid}
+        cpu0 = cpu1 = None
         for i in range(n):
             due = t0 + due_s[i]
             now = time.time()
             if due > now:
                 time.sleep(due - now)
+            if i == n_warm:
+                cpu0 = cpu_snapshot(procs)
             prod.stdin.write(b"%d\t0\tlat-%d\t%s\n" % (i % a.partitions, i, msgs[i % len(msgs)]))
             prod.stdin.flush()
             if i % 50 == 0:
                 r = rss_kb(stage.pid)
                 if r:
                     rss.append(r)
+        cpu1 = cpu_snapshot(procs)
         prod.stdin.close()
         prod.wait(timeout=120)
         produce_s = time.time() - t0
@@ -446,6 +480,7 @@ def latency(a, msgs, rate, pace, env, state, log):
         "rss_steady_kb": int(statistics.median(rss)) if rss else None,
         "stage_exit": rc,
         "stage_metrics": inside,
+        "cpu_cores": cpu_cores(cpu0, cpu1),
     }
 
 
