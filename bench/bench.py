@@ -8,7 +8,9 @@ BENCHMARKS.md for what each column means and the command behind it.
 
 Steps: extract (1 core, best of --runs), threads (1 and 2), callgrind (seed
 article), heideltime (T17 subset, same run), tempeval (TimeBank+AQUAINT, both
-systems), kafka (bench/e2e.py). A skipped step leaves its columns empty.
+systems), kafka (bench/e2e.py), floor (the latency phase again at the same
+rate with bench/e2e.py --passthrough: the Kafka path without extraction). A
+skipped step leaves its columns empty.
 """
 import argparse
 import datetime
@@ -226,6 +228,27 @@ def step_kafka(a, dl, res):
     log(f"kafka: {res['kafka']['throughput']['articles_per_s']} articles/s end to end")
 
 
+def step_floor(a, dl, res):
+    """The latency phase through `dl_kafka_tool pipe` (the stage's client
+    settings, no extraction) at the rate the stage's phase used: the p99
+    the broker, the load and the two shared vCPUs allow any stage."""
+    lt = (res.get("kafka") or {}).get("latency") or {}
+    if not lt.get("rate_target"):
+        log("floor: no latency phase to match, skipped")
+        return
+    tool = os.path.join(a.build, "tests", "integration", "dl_kafka_tool")
+    p = subprocess.run([sys.executable, os.path.join(HERE, "e2e.py"), "--dateline", dl, "--tool",
+                        tool, "--brokers", a.brokers, "--state", a.state, "--input", T17,
+                        "--phase", "latency", "--passthrough",
+                        "--latency-rate", str(lt["rate_target"]), "--log",
+                        os.path.join(a.build, "bench-floor.log")],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: pass-through failed: {p.stderr[-2000:]}")
+    res["floor"] = json.loads(p.stdout)["latency"]
+    log(f"floor: pass-through p99 {res['floor']['latency_ms_p99']} ms")
+
+
 def fmt(v, spec=""):
     return "" if v is None else format(v, spec)
 
@@ -240,17 +263,35 @@ def in_run(kf, ex):
     return f" (extract {m['extract_ms_mean']:.2f} ms in run, {1000 / ex['articles_s']:.2f} alone)"
 
 
-def latency_runs(kf):
+def latency_runs(lt):
     """Every latency run's p99 when there were several (the cell gives the
     median one's), and the share of records later than 10 ms (rows before
     2026-11-30 13:00 lack it)."""
-    lt = kf.get("latency") or {}
     r = lt.get("runs_latency_ms_p99") or []
     late = lt.get("runs_late_10ms_pct") or []
     out = f", p99 of {len(r)} runs {'/'.join(str(x) for x in r)}" if len(r) > 1 else ""
     if late:
         out += f", >10 ms {'/'.join(f'{x}%' for x in late)}"
     return out
+
+
+def cores(lt):
+    """The cores the stage (or pass-through), the broker and the load
+    generator used in a latency phase (rows from 2026-12-02 10:30)."""
+    c = lt.get("cpu_cores") or {}
+    if not c:
+        return ""
+    return (f", cores: {c.get('stage', '?')} stage, {c.get('broker', '?')} broker, "
+            f"{c.get('load', '?')} load of {c.get('host', '?')}")
+
+
+def floor(fl):
+    """The pass-through's latency at the stage's rate (rows from
+    2026-12-02 10:30): the lowest p99 the Kafka path allows here."""
+    if not fl:
+        return ""
+    return (f" {{pass-through, no extraction: {fl['latency_ms_p50']} / {fl['latency_ms_p99']}"
+            + latency_runs(fl) + cores(fl).replace(" stage,", " pipe,") + "}")
 
 
 def burst(kf):
@@ -284,7 +325,7 @@ def steal(ex):
 def row(res):
     g = lambda *ks: _get(res, ks)
     ex, th, ht = g("extract"), g("threads"), g("heideltime")
-    te, kf, cg = g("tempeval"), g("kafka"), g("callgrind")
+    te, kf, cg, fl = g("tempeval"), g("kafka"), g("callgrind"), g("floor")
     e2e_pct = None
     if kf and ex:
         e2e_pct = round(100 * kf["throughput"]["mb_per_s"] / ex["mb_s"])
@@ -301,8 +342,8 @@ def row(res):
         (f"{kf['throughput']['articles_per_s']:.0f} ({fmt(e2e_pct)}%) / "
          f"{kf['throughput']['articles_per_s_ack_window']:.0f}" + e2e_cpu(kf)) if kf else "",
         (f"{kf['latency']['latency_ms_p50']} / {kf['latency']['latency_ms_p99']} @ "
-         f"{kf['latency']['rate_achieved']:.0f}/s" + latency_runs(kf) + in_run(kf, ex) +
-         burst(kf)) if kf else "",
+         f"{kf['latency']['rate_achieved']:.0f}/s" + latency_runs(kf['latency']) +
+         cores(kf['latency']) + in_run(kf, ex) + burst(kf) + floor(fl)) if kf else "",
         " / ".join(x for x in (
             f"{ex['rss_kb'] // 1024}" if ex else "",
             f"{th['2']['rss_kb'] // 1024}" if th else "",
@@ -342,7 +383,8 @@ def main():
            "commit": commit + ("+" if dirty else ""),
            "load": "%.1f" % os.getloadavg()[0], "nproc": os.cpu_count()}
     steps = [("extract", step_extract), ("threads", step_threads), ("callgrind", step_callgrind),
-             ("heideltime", step_heideltime), ("tempeval", step_tempeval), ("kafka", step_kafka)]
+             ("heideltime", step_heideltime), ("tempeval", step_tempeval), ("kafka", step_kafka),
+             ("floor", step_floor)]
     for name, fn in steps:
         if name not in skip:
             fn(a, dl, res)

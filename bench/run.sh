@@ -4,7 +4,8 @@
 #
 #   bench/run.sh                    everything (~10 min; HeidelTime is the slow part)
 #   bench/run.sh --skip kafka,heideltime,tempeval    a subset (steps: extract,
-#                                   threads, callgrind, heideltime, tempeval, kafka)
+#                                   threads, callgrind, heideltime, tempeval, kafka,
+#                                   floor: the latency phase without extraction)
 #   bench/run.sh --no-append        print the row, leave BENCHMARKS.md alone
 #   other options go to bench/bench.py (--runs N, --ht-articles N, --e2e-repeat N)
 #
