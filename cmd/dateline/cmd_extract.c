@@ -4,6 +4,7 @@
  * stderr (a JSON log line with the reason) and counted; the rest go on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "dateline/log.h"
 #include "dateline/pipeline.h"
 #include "dateline/workpool.h"
+#include "lines.h"
 
 #define DL_MAX_THREADS 64
 /* Pool slots per thread in --threads mode: room for the workers to go on
@@ -96,20 +98,49 @@ static int process(extract_ctx *ctx, const char *value, size_t len, const char *
  */
 
 typedef struct line_job {
-    char *line; /* malloc'd, without its newline; the job's message points into it */
+    char *line; /* malloc'd copy, without its newline; the job's message points into it */
     unsigned long lineno;
 } line_job;
 
-static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin)
+/* The next message line of @p lr (blank lines skipped, '\r' stripped):
+ * 1, 0 at the end, or an error code (logged). */
+static int next_message(dl_lines *lr, const char *origin, unsigned long *lineno,
+                        const char **line, size_t *len)
 {
-    int nt = ctx->threads, rc = 0, eof = 0;
+    int r;
+
+    while ((r = dl_lines_next(lr, line, len)) > 0) {
+        ++*lineno;
+        while (*len > 0 && (*line)[*len - 1] == '\r')
+            --*len;
+        if (*len > 0)
+            return 1; /* blank lines separate nothing: not messages */
+    }
+    if (r < 0) {
+        dl_logf(DL_LOG_ERROR, "extract", "%s: %s", origin,
+                errno == ENOMEM ? "out of memory" : "read error");
+        return errno == ENOMEM ? DL_ENOMEM : DL_EIO;
+    }
+    return 0;
+}
+
+/* Before input that is not there yet: what was written must reach the
+ * reader of a stream now, not when the next article comes. */
+static void flush_if_waiting(dl_lines *lr)
+{
+    if (dl_lines_waiting(lr))
+        fflush(stdout);
+}
+
+static int extract_lines_parallel(extract_ctx *ctx, dl_lines *lr, const char *origin)
+{
+    int nt = ctx->threads, rc = 0, rd = 0, eof = 0, r;
     unsigned long lineno = 0;
     dl_workpool *wp;
     dl_work_done done;
     dl_err err = {0};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    const char *line;
+    size_t n;
     dl_workpool_opts opts = {.threads = nt, .depth = (size_t)nt * DL_RING_PER_THREAD};
 
     if (!(wp = dl_workpool_new(ctx->pl, &opts, &err))) {
@@ -119,27 +150,28 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
     }
     for (;;) {
         line_job *job;
+        int idle = 0; /* the input has nothing for now: finish what is in flight */
         while (!eof && !dl_workpool_full(wp)) {
-            if ((n = getline(&line, &cap, fp)) < 0) {
+            if (dl_lines_waiting(lr)) {
+                if ((idle = dl_workpool_pending(wp) > 0))
+                    break;
+                fflush(stdout);
+            }
+            if ((r = next_message(lr, origin, &lineno, &line, &n)) != 1) {
+                rd = r; /* what was read before an error is still written */
                 eof = 1;
                 break;
             }
-            lineno++;
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            if (n == 0)
-                continue;
-            if (!(job = malloc(sizeof(*job)))) {
+            if (!(job = malloc(sizeof(*job))) || !(job->line = malloc(n))) {
+                free(job);
                 dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
                 rc = DL_ENOMEM;
                 eof = 1;
                 break;
             }
-            job->line = line; /* the job takes the buffer; getline allocates anew */
+            memcpy(job->line, line, n);
             job->lineno = lineno;
-            line = NULL;
-            cap = 0;
-            dl_message msg = {{job->line, (size_t)n}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
+            dl_message msg = {{job->line, n}, {NULL, 0}, {NULL, 0}, -1, NULL, -1, -1};
             dl_workpool_submit(wp, &msg, job);
             if (dl_workpool_pending(wp) >= 2 * (size_t)nt)
                 break; /* enough work queued: write out what is done */
@@ -147,8 +179,8 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
         if (eof && !dl_workpool_pending(wp))
             break;
         /* Write the oldest result once it is done; wait for it only when
-         * there is no room to read more. */
-        if (!dl_workpool_take(wp, eof || dl_workpool_full(wp) ? -1 : 0, &done))
+         * there is no room (or nothing) to read. */
+        if (!dl_workpool_take(wp, eof || idle || dl_workpool_full(wp) ? -1 : 0, &done))
             continue;
         job = done.opaque;
         if (done.rc && !rc) {
@@ -163,40 +195,35 @@ static int extract_lines_parallel(extract_ctx *ctx, FILE *fp, const char *origin
         if (rc)
             eof = 1; /* stop reading; drain what was handed out */
     }
-    if (!rc && ferror(fp)) {
-        dl_logf(DL_LOG_ERROR, "extract", "%s: read error", origin);
-        rc = DL_EIO;
-    }
     dl_workpool_destroy(wp);
-    free(line);
-    return rc;
+    return rc ? rc : rd;
 }
 
-static int extract_lines(extract_ctx *ctx, FILE *fp, const char *origin)
+/* One message a line of @p fd. */
+static int extract_lines(extract_ctx *ctx, int fd, const char *origin)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    dl_lines *lr = dl_lines_new(fd);
     unsigned long lineno = 0;
-    int rc = 0;
+    const char *line;
+    size_t n;
+    int rc;
 
-    if (ctx->threads > 1)
-        return extract_lines_parallel(ctx, fp, origin);
-
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (n == 0)
-            continue; /* blank lines separate nothing: not messages */
-        if ((rc = process(ctx, line, (size_t)n, origin, lineno)))
-            break;
+    if (!lr) {
+        dl_logf(DL_LOG_ERROR, "extract", "%s: out of memory", origin);
+        return DL_ENOMEM;
     }
-    free(line);
-    if (!rc && ferror(fp)) {
-        dl_logf(DL_LOG_ERROR, "extract", "%s: read error", origin);
-        rc = DL_EIO;
+    if (ctx->threads > 1) {
+        rc = extract_lines_parallel(ctx, lr, origin);
+    } else {
+        for (;;) {
+            flush_if_waiting(lr);
+            if ((rc = next_message(lr, origin, &lineno, &line, &n)) != 1)
+                break;
+            if ((rc = process(ctx, line, n, origin, lineno)))
+                break;
+        }
     }
+    dl_lines_free(lr);
     return rc;
 }
 
@@ -335,27 +362,34 @@ int dl_cmd_extract(int argc, char **argv)
         status = 1;
         goto out;
     }
+    /* Records are ~10 kB: stdio's 4 kB buffer would write each in pieces.
+     * A stream still gets each record at once (flush_if_waiting()). The
+     * buffer is static: glibc ignores the size when given none, and stdout
+     * outlives this function. */
+    static char outbuf[1 << 16];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     /* Only the enriched records are written: no timeline messages to build. */
     dl_pipeline_set_timeline(ctx.pl, 0);
     if (timeml) {
         rc = extract_timeml(&ctx, argc - optind, argv + optind);
     } else if (optind == argc) {
         if (lines) {
-            rc = extract_lines(&ctx, stdin, "<stdin>");
+            rc = extract_lines(&ctx, STDIN_FILENO, "<stdin>");
         } else {
             rc = extract_whole(&ctx, "/dev/stdin");
         }
     }
     for (int i = optind; i < argc && !rc && !timeml; i++) {
         if (lines) {
-            FILE *fp = fopen(argv[i], "rb");
-            if (!fp) {
+            int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
                 dl_logf(DL_LOG_ERROR, "extract", "%s: %s", argv[i], strerror(errno));
                 rc = DL_EIO;
                 break;
             }
-            rc = extract_lines(&ctx, fp, argv[i]);
-            fclose(fp);
+            rc = extract_lines(&ctx, fd, argv[i]);
+            close(fd);
         } else {
             rc = extract_whole(&ctx, argv[i]);
         }
