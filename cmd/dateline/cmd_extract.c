@@ -117,9 +117,9 @@ static int next_message(dl_lines *lr, const char *origin, unsigned long *lineno,
             return 1; /* blank lines separate nothing: not messages */
     }
     if (r < 0) {
-        dl_logf(DL_LOG_ERROR, "extract", "%s: %s", origin,
-                errno == ENOMEM ? "out of memory" : "read error");
-        return errno == ENOMEM ? DL_ENOMEM : DL_EIO;
+        int oom = errno == ENOMEM; /* before logging, which may set errno */
+        dl_logf(DL_LOG_ERROR, "extract", "%s: %s", origin, oom ? "out of memory" : "read error");
+        return oom ? DL_ENOMEM : DL_EIO;
     }
     return 0;
 }
