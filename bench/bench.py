@@ -275,13 +275,13 @@ def latency_runs(lt):
     return out
 
 
-def cores(lt):
-    """The cores the stage (or pass-through), the broker and the load
-    generator used in a latency phase (rows from 2026-12-02 10:30)."""
+def cores(lt, what="stage"):
+    """The cores @what (the stage or the pass-through), the broker and the
+    load generator used in a latency phase (rows from 2026-12-02 10:30)."""
     c = lt.get("cpu_cores") or {}
     if not c:
         return ""
-    return (f", cores: {c.get('stage', '?')} stage, {c.get('broker', '?')} broker, "
+    return (f", cores: {c.get('stage', '?')} {what}, {c.get('broker', '?')} broker, "
             f"{c.get('load', '?')} load of {c.get('host', '?')}")
 
 
@@ -291,7 +291,7 @@ def floor(fl):
     if not fl:
         return ""
     return (f" {{pass-through, no extraction: {fl['latency_ms_p50']} / {fl['latency_ms_p99']}"
-            + latency_runs(fl) + cores(fl).replace(" stage,", " pipe,") + "}")
+            + latency_runs(fl) + cores(fl, "pipe") + "}")
 
 
 def burst(kf):
